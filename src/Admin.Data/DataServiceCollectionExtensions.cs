@@ -1,0 +1,27 @@
+using Admin.Data.Session;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Admin.Data;
+
+public static class DataServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers one pooled data source for the app role and a scoped AdminDbContext factory whose connections carry
+    /// the scope's session context. Scoped, because the session context belongs to a request or a Blazor circuit.
+    /// </summary>
+    public static IServiceCollection AddAdminData(this IServiceCollection services, string appConnectionString)
+    {
+        services.AddSingleton(_ => NpgsqlDataSource.Create(appConnectionString));
+        services.AddDbContextFactory<AdminDbContext>(ConfigureAppContext, ServiceLifetime.Scoped);
+        return services;
+    }
+
+    /// <summary>The options every context of the app role uses: the shared data source and the session context.</summary>
+    public static void ConfigureAppContext(IServiceProvider services, DbContextOptionsBuilder options)
+    {
+        options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>());
+        options.AddInterceptors(new SessionContextInterceptor(services.GetRequiredService<ISessionContextSource>()));
+    }
+}

@@ -1,0 +1,9 @@
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace Admin.Data.Migrations;
+
+// One class per file in Migrations/Sql, in order. The id must match the file name.
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000001_Foundation")]
+public sealed class Foundation : SqlMigration;

@@ -1,0 +1,39 @@
+using Admin.Web.Infrastructure;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Radzen;
+
+namespace Admin.Web.Components;
+
+/// <summary>The Blazor app shell: Razor components in interactive server mode, Radzen, theme cookie, static assets.</summary>
+public static class ShellExtensions
+{
+    public const string ThemeCookie = "admin.theme";
+
+    public static IServiceCollection AddShell(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddScoped<CircuitHandler, UserCircuitHandler>();
+        services.AddRadzenComponents();
+        services.AddRadzenCookieThemeService(o =>
+        {
+            o.Name = ThemeCookie;
+            o.Duration = TimeSpan.FromDays(365);
+        });
+        return services;
+    }
+
+    public static WebApplication UseShell(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    public static WebApplication MapShell(this WebApplication app)
+    {
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}

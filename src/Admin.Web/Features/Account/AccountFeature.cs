@@ -1,0 +1,69 @@
+using Admin.Data;
+using Admin.Data.Audit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Admin.Web.Features.Account;
+
+public static class AccountFeature
+{
+    public static IServiceCollection AddAccountFeature(this IServiceCollection services)
+    {
+        services.AddDbContextFactory<AccountDbContext>(DataServiceCollectionExtensions.ConfigureAppContext, ServiceLifetime.Scoped);
+
+        services.AddAuthentication(o =>
+        {
+            o.DefaultScheme = IdentityConstants.ApplicationScheme;
+            o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+        }).AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/Account/Login";
+            o.LogoutPath = "/Account/Logout";
+            o.AccessDeniedPath = "/Account/AccessDenied";
+            o.Cookie.Name = "admin.auth";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = true;
+        });
+
+        services.AddIdentityCore<AppUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 12;
+                o.Password.RequireDigit = true;
+                o.Password.RequireLowercase = true;
+                o.Password.RequireUppercase = true;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+            })
+            .AddRoles<AppRole>()
+            .AddEntityFrameworkStores<AccountDbContext>()
+            .AddClaimsPrincipalFactory<AppClaimsPrincipalFactory>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.AddAuthorization(Areas.AddPolicies);
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
+        services.AddScoped<SignInService>();
+        services.AddScoped<UserAdministration>();
+        return services;
+    }
+
+    public static WebApplication MapAccountFeature(this WebApplication app)
+    {
+        app.MapPost("/Account/Logout", async (HttpContext context, SignInService signIn, [FromForm] string? returnUrl) =>
+        {
+            await signIn.SignOutAsync(context.User);
+            return TypedResults.LocalRedirect("/Account/Login");
+        }).RequireAuthorization();
+        return app;
+    }
+}

@@ -1,0 +1,119 @@
+using Admin.Data.Reference;
+using Microsoft.AspNetCore.Identity;
+using Npgsql;
+
+namespace Admin.Web.Features.Account;
+
+public enum SeedScale { Small, Large }
+
+public static class SeedScaleParser
+{
+    public static SeedScale Parse(string[] args)
+    {
+        var i = Array.IndexOf(args, "--scale");
+        var value = i >= 0 && i + 1 < args.Length ? args[i + 1] : "small";
+        return value switch
+        {
+            "small" => SeedScale.Small,
+            "large" => SeedScale.Large,
+            _ => throw new ArgumentException($"--scale must be small or large, not '{value}'."),
+        };
+    }
+}
+
+/// <summary>A demo login that `./admin run` seeds (never in Production). The README lists the same accounts.</summary>
+public sealed record DemoUser(string Email, string Password, string DisplayName, string[] Roles, string[] Brands, string[] Locales);
+
+/// <summary>
+/// Demo data for local runs: reference rows (as the schema owner, since the app role only reads them), one user per
+/// role, and some audit history so the home chart has a shape. Idempotent: a second run changes nothing.
+/// </summary>
+public static class DemoSeeder
+{
+    public static readonly IReadOnlyList<DemoUser> Users =
+    [
+        new("admin@admin.local", "Admin-Demo-2026", "Ada Admin", [AppRoles.Admin], ["acme", "globex", "initech"], ["en-GB", "en-US", "de-DE", "fr-FR", "es-ES", "nl-NL"]),
+        new("editor@admin.local", "Editor-Demo-2026", "Eddie Editor", [AppRoles.Editor], ["acme"], ["en-GB", "de-DE"]),
+        new("editor.globex@admin.local", "Editor-Demo-2026", "Gloria Globex", [AppRoles.Editor], ["globex"], ["fr-FR"]),
+        new("release@admin.local", "Release-Demo-2026", "Rita Release", [AppRoles.ReleaseManager], ["acme", "globex"], ["en-GB", "de-DE", "fr-FR"]),
+        new("dba@admin.local", "Dba-Demo-2026", "Dan DBA", [AppRoles.Dba], [], []),
+    ];
+
+    public static async Task SeedAsync(IServiceProvider services, SeedScale scale, IHostEnvironment environment)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DemoSeeder));
+        if (environment.IsProduction())
+        {
+            logger.LogWarning("Demo seeding is never done in Production; skipped");
+            return;
+        }
+        var ownerConnection = services.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.OwnerConnectionName)
+            ?? services.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!;
+
+        logger.LogInformation("Seeding demo data ({Scale})", scale);
+        await using (var connection = new NpgsqlConnection(ownerConnection))
+        {
+            await connection.OpenAsync();
+            await ReferenceData.SeedAsync(connection);
+        }
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+            foreach (var demo in Users)
+                await EnsureUserAsync(users, demo, logger);
+        }
+
+        await using (var connection = new NpgsqlConnection(ownerConnection))
+        {
+            await connection.OpenAsync();
+            await SeedAuditHistoryAsync(connection, scale, logger);
+        }
+    }
+
+    private static async Task EnsureUserAsync(UserManager<AppUser> users, DemoUser demo, ILogger logger)
+    {
+        if (await users.FindByEmailAsync(demo.Email) is not null) return;
+        var user = new AppUser { UserName = demo.Email, Email = demo.Email, EmailConfirmed = true, DisplayName = demo.DisplayName };
+        Check(await users.CreateAsync(user, demo.Password), demo.Email);
+        Check(await users.AddToRolesAsync(user, demo.Roles), demo.Email);
+        var claims = demo.Brands.Select(b => new System.Security.Claims.Claim(ScopeClaims.Brand, b))
+            .Concat(demo.Locales.Select(l => new System.Security.Claims.Claim(ScopeClaims.Locale, l)));
+        Check(await users.AddClaimsAsync(user, claims), demo.Email);
+        logger.LogInformation("Demo user {Email} ({Roles}) created", demo.Email, string.Join(", ", demo.Roles));
+    }
+
+    private static void Check(IdentityResult result, string email)
+    {
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"Seeding {email} failed: {string.Join("; ", result.Errors.Select(e => e.Description))}");
+    }
+
+    /// <summary>Sign-in history for the demo users, spread over the last days (small) or 90 days (large).</summary>
+    private static async Task SeedAuditHistoryAsync(NpgsqlConnection connection, SeedScale scale, ILogger logger)
+    {
+        var (target, days) = scale == SeedScale.Small ? (600, 3) : (500_000, 90);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE request_id = 'demo-seed'", connection);
+        var existing = (long)(await count.ExecuteScalarAsync())!;
+        if (existing >= target) return;
+
+        await using var partitions = new NpgsqlCommand($"SELECT audit_ensure_partitions(3)", connection);
+        await partitions.ExecuteNonQueryAsync();
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO audit_events (occurred_at, actor_id, actor_email, actor_roles, action, table_name, record_id, new_data, request_id, client_address)
+            SELECT now() - (random() * make_interval(days => @days)),
+                   u.id, u.email, ARRAY[r.name],
+                   CASE WHEN random() < 0.9 THEN 'auth.login' ELSE 'auth.login_failed' END,
+                   'users', u.id::text, jsonb_build_object('email', u.email), 'demo-seed', '127.0.0.1'::inet
+            FROM generate_series(1, @n) AS g
+            CROSS JOIN LATERAL (SELECT id, email FROM users WHERE g > 0 ORDER BY random() LIMIT 1) AS u
+            JOIN user_roles ur ON ur.user_id = u.id
+            JOIN roles r ON r.id = ur.role_id
+            """, connection);
+        insert.CommandTimeout = 600;
+        insert.Parameters.AddWithValue("days", days);
+        insert.Parameters.AddWithValue("n", (int)(target - existing));
+        var rows = await insert.ExecuteNonQueryAsync();
+        logger.LogInformation("Seeded {Rows} demo audit events over {Days} days", rows, days);
+    }
+}

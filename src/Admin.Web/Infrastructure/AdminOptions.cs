@@ -1,0 +1,16 @@
+namespace Admin.Web.Infrastructure;
+
+/// <summary>The "Admin" configuration section (appsettings.json, or environment variables such as Admin__DemoSeed).</summary>
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+
+    /// <summary>Seed reference data and the demo users at start-up. Ignored in Production.</summary>
+    public bool DemoSeed { get; set; }
+
+    /// <summary>Apply pending migrations at start-up (as the owner role).</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>Directory for data-protection keys (cookies survive restarts and are shared by app instances).</summary>
+    public string DataProtectionKeysPath { get; set; } = ".data/keys";
+}

@@ -1,0 +1,70 @@
+using Admin.Data;
+using Admin.Data.Migrations;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Admin.Web.Infrastructure;
+
+/// <summary>Logging, request ids, health and readiness endpoints, error handling: what operators rely on.</summary>
+public static class OperationsExtensions
+{
+    public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
+
+        builder.Logging.ClearProviders();
+        if (builder.Configuration.GetValue("Logging:Json", !builder.Environment.IsDevelopment()))
+            builder.Logging.AddJsonConsole(o => { o.IncludeScopes = true; o.TimestampFormat = "O"; o.UseUtcTimestamp = true; });
+        else
+            builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+            c.ProblemDetails.Extensions["requestId"] = c.HttpContext.TraceIdentifier);
+
+        var keysPath = builder.Configuration.GetValue<string>($"{AdminOptions.Section}:DataProtectionKeysPath") ?? ".data/keys";
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Admin")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(keysPath, builder.Environment.ContentRootPath)));
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<MigrationsAppliedCheck>("database", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication UseOperations(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        // The same friendly page (with the request id) in every environment; the log has the stack trace.
+        app.UseExceptionHandler("/error", createScopeForErrors: true);
+        if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseStatusCodePagesWithReExecute("/not-found");
+
+        // /healthz: the process is alive. /readyz: the database answers and every migration is applied.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        return app;
+    }
+}
+
+/// <summary>Ready when PostgreSQL answers as the app role and no migration known to this build is missing.</summary>
+public sealed class MigrationsAppliedCheck(IServiceScopeFactory scopes) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var factory = scope.ServiceProvider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<AdminDbContext>>();
+            await using var db = await factory.CreateDbContextAsync(ct);
+            var pending = await DatabaseMigrator.PendingAsync(db, ct);
+            return pending.Count == 0
+                ? HealthCheckResult.Healthy("database reachable, migrations applied")
+                : HealthCheckResult.Unhealthy($"pending migrations: {string.Join(", ", pending)}");
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("database unreachable: " + ex.Message);
+        }
+    }
+}

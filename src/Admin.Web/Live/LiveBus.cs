@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Admin.Data.Live;
+
+namespace Admin.Web.Live;
+
+/// <summary>
+/// The in-process fan-out of live events: the PostgreSQL listener publishes, Blazor components and the SignalR relay
+/// subscribe (and must dispose their subscription). A handler that throws is logged and does not affect the others.
+/// Subscribers to a topic also receive "resync" events, because after a reconnect anything may have changed.
+/// </summary>
+public sealed class LiveBus(ILogger<LiveBus> logger)
+{
+    public const string AllTopics = "*";
+
+    private ImmutableList<Subscription> _subscriptions = ImmutableList<Subscription>.Empty;
+
+    public ListenerState State { get; private set; } = ListenerState.Connecting;
+    public event Action<ListenerState>? StateChanged;
+
+    public int SubscriberCount => _subscriptions.Count;
+
+    public IDisposable Subscribe(string topic, Func<LiveEvent, Task> handler)
+    {
+        var subscription = new Subscription(this, topic, handler);
+        ImmutableInterlocked.Update(ref _subscriptions, list => list.Add(subscription));
+        return subscription;
+    }
+
+    public async Task PublishAsync(LiveEvent e)
+    {
+        var tasks = _subscriptions
+            .Where(s => s.Topic == AllTopics || s.Topic == e.Topic || e.IsResync)
+            .Select(s => InvokeAsync(s, e));
+        await Task.WhenAll(tasks);
+    }
+
+    public void SetState(ListenerState state)
+    {
+        if (State == state) return;
+        State = state;
+        StateChanged?.Invoke(state);
+    }
+
+    private async Task InvokeAsync(Subscription s, LiveEvent e)
+    {
+        try
+        {
+            await s.Handler(e);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Live subscriber for {Topic} failed on {EventTopic}/{EventId}", s.Topic, e.Topic, e.Id);
+        }
+    }
+
+    private sealed class Subscription(LiveBus bus, string topic, Func<LiveEvent, Task> handler) : IDisposable
+    {
+        public string Topic { get; } = topic;
+        public Func<LiveEvent, Task> Handler { get; } = handler;
+
+        public void Dispose() => ImmutableInterlocked.Update(ref bus._subscriptions, list => list.Remove(this));
+    }
+}
