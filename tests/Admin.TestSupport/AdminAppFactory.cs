@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Admin.TestSupport;
+
+/// <summary>
+/// The real web app (Program) against a test database. In-memory TestServer by default; <see cref="StartKestrel"/>
+/// serves it on a free loopback port for browsers and SignalR clients.
+/// </summary>
+public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true) : WebApplicationFactory<Program>
+{
+    public TestDatabase Database { get; } = database;
+    private readonly string _keys = Directory.CreateTempSubdirectory("admin-keys-").FullName;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("ConnectionStrings:Admin", Database.AppConnectionString);
+        builder.UseSetting("ConnectionStrings:AdminOwner", Database.OwnerConnectionString);
+        builder.UseSetting("Admin:DemoSeed", demoSeed ? "true" : "false");
+        builder.UseSetting("Admin:DataProtectionKeysPath", _keys);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Admin", "Information");
+    }
+
+    /// <summary>Starts Kestrel on a free port and returns the base address (e.g. http://127.0.0.1:41234).</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1"));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { Directory.Delete(_keys, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Admin.Data;
+using Admin.Data.Migrations;
+using Admin.Data.Session;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Admin.TestSupport;
+
+/// <summary>
+/// A fresh database for one test class, cloned in a fraction of a second from a template database that was migrated
+/// once per schema version (the template's name carries a hash of the migrations, so a new migration builds a new one).
+/// Dropped on dispose; databases left behind by killed test processes are dropped on the next run.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private const long TemplateLockKey = 7_311_202_612;
+    private static readonly SemaphoreSlim TemplateGate = new(1, 1);
+    private static string? _templateName;
+    private static int _counter;
+
+    public string Name { get; }
+    public string AppConnectionString => TestPostgres.ConnectionString(Name, TestPostgres.AppRole);
+    public string OwnerConnectionString => TestPostgres.ConnectionString(Name, TestPostgres.OwnerRole);
+    public string SuperuserConnectionString => TestPostgres.ConnectionString(Name, "postgres");
+
+    private TestDatabase(string name) => Name = name;
+
+    /// <summary>A migrated database (the common case).</summary>
+    public static async Task<TestDatabase> CreateAsync()
+    {
+        var template = await EnsureTemplateAsync();
+        var db = new TestDatabase(NewName());
+        await using var super = await TestPostgres.OpenSuperuserAsync();
+        await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" TEMPLATE \"{template}\" OWNER {TestPostgres.OwnerRole}");
+        return db;
+    }
+
+    /// <summary>An empty database with the roles and extension in place but no migration applied.</summary>
+    public static async Task<TestDatabase> CreateEmptyAsync()
+    {
+        var db = new TestDatabase(NewName());
+        await using (var super = await TestPostgres.OpenSuperuserAsync())
+        {
+            await TestPostgres.EnsureRolesAsync(super);
+            await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" OWNER {TestPostgres.OwnerRole}");
+        }
+        await using (var inDb = await TestPostgres.OpenSuperuserAsync(db.Name))
+            await inDb.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        return db;
+    }
+
+    public async Task<NpgsqlConnection> OpenAsync(string role)
+    {
+        var connection = new NpgsqlConnection(TestPostgres.ConnectionString(Name, role, b => b.Pooling = false));
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>An AdminDbContext as the app role whose connections carry the given session context.</summary>
+    public AdminDbContext CreateAppContext(SessionContext? context = null) =>
+        new(new DbContextOptionsBuilder<AdminDbContext>()
+            .UseNpgsql(AppConnectionString)
+            .AddInterceptors(new SessionContextInterceptor(new FixedSessionContextSource(context ?? SessionContext.Anonymous)))
+            .Options);
+
+    public DatabaseMigrator CreateMigrator() => new(OwnerConnectionString, NullLogger<DatabaseMigrator>.Instance);
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var super = await TestPostgres.OpenSuperuserAsync();
+        await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+    }
+
+    private static string NewName() => $"admin_t_{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}_{Random.Shared.Next(1000, 9999)}";
+
+    private static async Task<string> EnsureTemplateAsync()
+    {
+        if (_templateName is not null) return _templateName;
+        await TemplateGate.WaitAsync();
+        try
+        {
+            if (_templateName is not null) return _templateName;
+            var name = "admin_tmpl_" + SchemaHash();
+            await using var super = await TestPostgres.OpenSuperuserAsync();
+            // Several test processes (one per test project) may get here at once.
+            await super.ExecuteAsync($"SELECT pg_advisory_lock({TemplateLockKey})");
+            try
+            {
+                await TestPostgres.EnsureRolesAsync(super);
+                await DropLeftoversAsync(super, name);
+                var ready = await super.ScalarAsync<long>(
+                    $"SELECT count(*) FROM pg_database WHERE datname = '{name}' AND datistemplate");
+                if (ready == 0)
+                {
+                    await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    await super.ExecuteAsync($"CREATE DATABASE \"{name}\" OWNER {TestPostgres.OwnerRole}");
+                    await using (var inTemplate = await TestPostgres.OpenSuperuserAsync(name))
+                        await inTemplate.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+                    var migrator = new DatabaseMigrator(TestPostgres.ConnectionString(name, TestPostgres.OwnerRole, b => b.Pooling = false),
+                        NullLogger<DatabaseMigrator>.Instance);
+                    await migrator.MigrateAsync();
+                    NpgsqlConnection.ClearAllPools();
+                    await super.ExecuteAsync($"ALTER DATABASE \"{name}\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+                }
+            }
+            finally
+            {
+                await super.ExecuteAsync($"SELECT pg_advisory_unlock({TemplateLockKey})");
+            }
+            return _templateName = name;
+        }
+        finally
+        {
+            TemplateGate.Release();
+        }
+    }
+
+    /// <summary>Old templates, and test databases whose process is gone.</summary>
+    private static async Task DropLeftoversAsync(NpgsqlConnection super, string currentTemplate)
+    {
+        var names = new List<string>();
+        await using (var list = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'admin\\_t\\_%' OR datname LIKE 'admin\\_tmpl\\_%'", super))
+        await using (var reader = await list.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        foreach (var db in names)
+        {
+            var stale = db.StartsWith("admin_tmpl_") ? db != currentTemplate : !IsProcessAlive(db.Split('_')[2]);
+            if (!stale) continue;
+            if (db.StartsWith("admin_tmpl_")) await super.ExecuteAsync($"ALTER DATABASE \"{db}\" WITH IS_TEMPLATE false");
+            await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)");
+        }
+    }
+
+    private static bool IsProcessAlive(string pid)
+    {
+        if (!int.TryParse(pid, out var id)) return false;
+        try { using var p = Process.GetProcessById(id); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
+
+    private static string SchemaHash()
+    {
+        var migrations = typeof(AdminDbContext).Assembly.GetManifestResourceNames().Where(n => n.EndsWith(".sql")).Order();
+        var text = new StringBuilder();
+        foreach (var name in migrations) text.Append(name).Append('\n').Append(SqlMigration.ReadSql(name["Admin.Data.Migrations.".Length..^4]));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..12];
+    }
+}

@@ -1,0 +1,66 @@
+using Npgsql;
+
+namespace Admin.TestSupport;
+
+/// <summary>
+/// The PostgreSQL server tests run against: ADMIN_TEST_PG (set by ./admin test to the throwaway cluster on 55433),
+/// reached as its superuser so fixtures can create and drop databases.
+/// </summary>
+public static class TestPostgres
+{
+    public const string OwnerRole = "admin_owner";
+    public const string AppRole = "admin_app";
+
+    public static string ServerConnectionString =>
+        Environment.GetEnvironmentVariable("ADMIN_TEST_PG")
+        ?? "Host=127.0.0.1;Port=55433;Username=postgres;Database=postgres";
+
+    public static string ConnectionString(string database, string role, Action<NpgsqlConnectionStringBuilder>? tweak = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ServerConnectionString)
+        {
+            Database = database,
+            Username = role,
+            Password = role,
+            // Each test database is dropped at the end: keep idle pooled connections from blocking that for long.
+            ConnectionIdleLifetime = 5,
+            ConnectionPruningInterval = 1,
+        };
+        tweak?.Invoke(builder);
+        return builder.ConnectionString;
+    }
+
+    public static async Task<NpgsqlConnection> OpenSuperuserAsync(string database = "postgres")
+    {
+        var connection = new NpgsqlConnection(ConnectionString(database, new NpgsqlConnectionStringBuilder(ServerConnectionString).Username ?? "postgres", b => b.Pooling = false));
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public static async Task ExecuteAsync(this NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<T> ScalarAsync<T>(this NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The two roles the product expects (./admin creates them too; tests do not rely on that).</summary>
+    public static async Task EnsureRolesAsync(NpgsqlConnection superuser) =>
+        await superuser.ExecuteAsync($"""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OwnerRole}') THEN
+                    CREATE ROLE {OwnerRole} LOGIN PASSWORD '{OwnerRole}';
+                END IF;
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{AppRole}') THEN
+                    CREATE ROLE {AppRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{AppRole}';
+                END IF;
+            END $$;
+            GRANT pg_monitor TO {AppRole};
+            """);
+}
