@@ -32,13 +32,22 @@ public static class OperationsExtensions
         return builder;
     }
 
+    /// <summary>Requests from programs (API, SignalR, health probes) get status codes, never redirects or HTML pages.</summary>
+    public static bool IsMachineRequest(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs") ||
+        request.Path.StartsWithSegments("/healthz") || request.Path.StartsWithSegments("/readyz");
+
     public static WebApplication UseOperations(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
         // The same friendly page (with the request id) in every environment; the log has the stack trace.
         app.UseExceptionHandler("/error", createScopeForErrors: true);
         if (!app.Environment.IsDevelopment()) app.UseHsts();
-        app.UseStatusCodePagesWithReExecute("/not-found");
+        // Browsers get a friendly page for 4xx/5xx without a body; API and hub callers keep the bare status.
+        app.UseWhen(c => !IsMachineRequest(c.Request),
+            b => b.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true));
+        // Routing after the error and status-code handlers, so a re-executed request is routed again.
+        app.UseRouting();
 
         // /healthz: the process is alive. /readyz: the database answers and every migration is applied.
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

@@ -29,6 +29,9 @@ public static class AccountFeature
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
             o.SlidingExpiration = true;
+            // Programs (API clients, SignalR) get 401/403; only browsers are redirected to the login page.
+            o.Events.OnRedirectToLogin = c => RedirectOrStatus(c, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = c => RedirectOrStatus(c, StatusCodes.Status403Forbidden);
         });
 
         services.AddIdentityCore<AppUser>(o =>
@@ -55,6 +58,15 @@ public static class AccountFeature
         services.AddScoped<SignInService>();
         services.AddScoped<UserAdministration>();
         return services;
+    }
+
+    private static Task RedirectOrStatus(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    {
+        if (Infrastructure.OperationsExtensions.IsMachineRequest(context.Request))
+            context.Response.StatusCode = status;
+        else
+            context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
     }
 
     public static WebApplication MapAccountFeature(this WebApplication app)

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Admin.TestSupport;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Admin.Web.Tests;
+
+/// <summary>One running app (in-memory server) on its own migrated, demo-seeded database, shared by a test class.</summary>
+public sealed class WebAppFixture : IAsyncLifetime
+{
+    public TestDatabase Database { get; private set; } = default!;
+    public AdminAppFactory Factory { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync();
+        Factory = new AdminAppFactory(Database);
+        _ = Factory.Server; // start now, so migrations and the demo seed are not timed in the first test
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    public HttpClient Anonymous() =>
+        Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    /// <summary>A client signed in through the real login form (antiforgery token and all).</summary>
+    public async Task<HttpClient> SignedInAsync(string email, string password)
+    {
+        var client = Anonymous();
+        var response = await PostLoginAsync(client, email, password);
+        if (response.StatusCode != HttpStatusCode.Redirect)
+            throw new InvalidOperationException($"Login as {email} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return client;
+    }
+
+    public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string email, string password, string? returnUrl = null)
+    {
+        var path = "/Account/Login" + (returnUrl is null ? "" : "?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        var form = await client.GetStringAsync(path);
+        return await client.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login",
+            ["__RequestVerificationToken"] = AntiforgeryToken(form),
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+    }
+
+    public static string AntiforgeryToken(string html) =>
+        Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+}
