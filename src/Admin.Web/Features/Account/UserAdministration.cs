@@ -28,14 +28,18 @@ public sealed class UserAdministration(
     IDbContextFactory<AdminDbContext> adminDb)
 {
     /// <summary>All users with their roles and scopes, in three set-based queries (no per-user round trips).</summary>
-    public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct = default)
+    public Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct = default) => QueryAsync(null, ct);
+
+    private async Task<IReadOnlyList<UserRow>> QueryAsync(Guid? only, CancellationToken ct = default)
     {
         accounts.ChangeTracker.Clear();
-        var people = await accounts.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
+        var people = await accounts.Users.AsNoTracking().Where(u => only == null || u.Id == only).OrderBy(u => u.Email).ToListAsync(ct);
         var roles = await (from ur in accounts.UserRoles
                            join r in accounts.Roles on ur.RoleId equals r.Id
+                           where only == null || ur.UserId == only
                            select new { ur.UserId, r.Name }).AsNoTracking().ToListAsync(ct);
         var scopes = await accounts.UserClaims.AsNoTracking()
+            .Where(c => only == null || c.UserId == only)
             .Where(c => c.ClaimType == ScopeClaims.Brand || c.ClaimType == ScopeClaims.Locale)
             .Select(c => new { c.UserId, c.ClaimType, c.ClaimValue }).ToListAsync(ct);
         var rolesByUser = roles.ToLookup(r => r.UserId, r => r.Name!);
@@ -92,12 +96,10 @@ public sealed class UserAdministration(
 
     public async Task UpdateAsync(Guid id, UserChange change, ClaimsPrincipal actor)
     {
-        accounts.ChangeTracker.Clear();
         ValidateRoles(change.Roles);
+        var before = (await QueryAsync(id)).SingleOrDefault()
+            ?? throw new UserAdministrationException("That user no longer exists.");
         var user = await FindAsync(id);
-        var before = (await ListAsync()).Single(u => u.Id == id);
-        accounts.ChangeTracker.Clear();
-        user = await FindAsync(id);
 
         if (IsSelf(actor, id) && before.Roles.Contains(AppRoles.Admin) && !change.Roles.Contains(AppRoles.Admin))
             throw new UserAdministrationException("You cannot remove the Admin role from yourself.");
