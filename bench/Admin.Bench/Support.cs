@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Admin.Data;
+using Admin.TestSupport;
+using Microsoft.EntityFrameworkCore;
+
+namespace Admin.Bench;
+
+public sealed record Stats(double Mean, double P50, double P95, double Max);
+
+public static class Timing
+{
+    /// <summary>Runs the operation n times after a short warm-up; milliseconds per operation.</summary>
+    public static async Task<Stats> PerOperationAsync(int n, Func<Task> operation)
+    {
+        for (var i = 0; i < Math.Min(20, n); i++) await operation();
+        var samples = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await operation();
+            samples.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return Report.Stats(samples);
+    }
+}
+
+public static class Report
+{
+    public static void Line(string what, string figure) => Console.WriteLine($"  {what,-55} {figure}");
+
+    public static Stats Stats(IReadOnlyList<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        double At(double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+        return new Stats(sorted.Average(), At(0.5), At(0.95), sorted[^1]);
+    }
+
+    public static string Summary(IReadOnlyList<double> samples)
+    {
+        var s = Stats(samples);
+        return $"p50 {s.P50:0.0} ms, p95 {s.P95:0.0} ms, max {s.Max:0.0} ms";
+    }
+}
+
+/// <summary>IDbContextFactory over the scratch database, as the app role without a user.</summary>
+public sealed class SingleContextFactory(TestDatabase db) : IDbContextFactory<AdminDbContext>
+{
+    public AdminDbContext CreateDbContext() => db.CreateAppContext();
+}
