@@ -26,12 +26,15 @@ public sealed class LiveBus(ILogger<LiveBus> logger)
         return subscription;
     }
 
-    public async Task PublishAsync(LiveEvent e)
+    /// <summary>
+    /// Starts every matching handler and returns at once: the listener must not wait for a page to reload before it
+    /// reads the next notification. Handlers that need to coalesce bursts use <see cref="CoalescingReload"/>.
+    /// </summary>
+    public void Publish(LiveEvent e)
     {
-        var tasks = _subscriptions
-            .Where(s => s.Topic == AllTopics || s.Topic == e.Topic || e.IsResync)
-            .Select(s => InvokeAsync(s, e));
-        await Task.WhenAll(tasks);
+        foreach (var s in _subscriptions)
+            if (s.Topic == AllTopics || s.Topic == e.Topic || e.IsResync)
+                _ = InvokeAsync(s, e);
     }
 
     public void SetState(ListenerState state)

@@ -7,12 +7,17 @@ public sealed class LiveListenerService(NotificationListener listener, LiveBus b
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         listener.RunAsync(
-            e => new ValueTask(bus.PublishAsync(e)),
-            async (state, reconnected) =>
+            e =>
+            {
+                bus.Publish(e);
+                return ValueTask.CompletedTask;
+            },
+            (state, reconnected) =>
             {
                 bus.SetState(state);
                 if (state == ListenerState.Connected && reconnected)
-                    await bus.PublishAsync(LiveEvent.Resync(time.GetUtcNow()));
+                    bus.Publish(LiveEvent.Resync(time.GetUtcNow()));
+                return ValueTask.CompletedTask;
             },
             stoppingToken);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Admin.Data.Audit;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -119,6 +120,19 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
     }
 
     [Fact]
+    public async Task Demo_users_are_never_seeded_in_production()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var production = new AdminAppFactory(db, demoSeed: true)
+            .WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        _ = production.Server;
+
+        await using var connection = await db.OpenAsync(TestPostgres.AppRole);
+        Assert.Equal(0L, await connection.ScalarAsync<long>("SELECT count(*) FROM users"));
+        Assert.Equal(0L, await connection.ScalarAsync<long>("SELECT count(*) FROM brands"));
+    }
+
+    [Fact]
     public async Task Empty_form_gets_field_messages_not_an_error()
     {
         using var client = app.Anonymous();
@@ -142,6 +156,7 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
         }));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("You are signed out.", await client.GetStringAsync(response.Headers.Location!.OriginalString));
         Assert.Equal(AuditActions.Logout, (await LastAuditAsync(email))?.Action);
         var after = await client.GetAsync("/releases");
         Assert.Equal("/Account/Login", after.Headers.Location!.AbsolutePath);

@@ -74,7 +74,7 @@ public static class AccountFeature
         app.MapPost("/Account/Logout", async (HttpContext context, SignInService signIn, [FromForm] string? returnUrl) =>
         {
             await signIn.SignOutAsync(context.User);
-            return TypedResults.LocalRedirect("/Account/Login");
+            return TypedResults.LocalRedirect("/Account/Login?signedOut=true");
         }).RequireAuthorization();
         return app;
     }
