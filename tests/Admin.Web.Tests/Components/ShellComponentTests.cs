@@ -41,7 +41,7 @@ public sealed class ShellComponentTests
         renderer.Bus.SetState(state);
         var html = await renderer.RenderAsync<LiveIndicator>();
         Assert.Contains($"data-state=\"{state}\"", html);
-        Assert.Contains(label, html);
+        Assert.Equal(label, Regex.Match(html, "class=\"live-label\">([^<]*)<").Groups[1].Value);
     }
 
     [Fact]
