@@ -13,16 +13,15 @@ public sealed class TemporaryCluster : IAsyncDisposable
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
 
-    public int Port { get; }
+    public int Port { get; private set; }
     public string DataDirectory { get; }
     private readonly string _directory;
     private readonly string _bin;
 
-    private TemporaryCluster(string directory, int port, string bin)
+    private TemporaryCluster(string directory, string bin)
     {
         _directory = directory;
         DataDirectory = Path.Combine(directory, "data");
-        Port = port;
         _bin = bin;
     }
 
@@ -30,22 +29,33 @@ public sealed class TemporaryCluster : IAsyncDisposable
     {
         var bin = Environment.GetEnvironmentVariable("ADMIN_PG_BIN") is { Length: > 0 } fromEnv ? fromEnv : "/usr/lib/postgresql/15/bin";
         await RemoveLeftoversAsync(bin);
-        var cluster = new TemporaryCluster(CreateDirectory(), FreePort(), bin);
+        var cluster = new TemporaryCluster(CreateDirectory(), bin);
         try
         {
             await cluster.PgAsync("initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
             // PostgreSQL 15's initdb has no -c; appending keeps the file owned by the postgres OS user.
-            await File.AppendAllTextAsync(Path.Combine(cluster.DataDirectory, "postgresql.auto.conf"), $"""
+            await cluster.AppendSettingsAsync("""
                 listen_addresses = '127.0.0.1'
-                port = {cluster.Port}
                 unix_socket_directories = ''
                 fsync = off
                 synchronous_commit = off
                 full_page_writes = off
-
                 """);
-            await cluster.PgCtlAsync("start", "-l", Path.Combine(cluster._directory, "server.log"));
-            return cluster;
+            // The free port may be taken by someone else before the server binds it: then try another (a later
+            // port line overrides an earlier one).
+            for (var attempt = 1; ; attempt++)
+            {
+                cluster.Port = FreePort();
+                await cluster.AppendSettingsAsync($"port = {cluster.Port}");
+                try
+                {
+                    await cluster.PgCtlAsync("start", "-l", Path.Combine(cluster._directory, "server.log"));
+                    return cluster;
+                }
+                catch (InvalidOperationException) when (attempt < 3)
+                {
+                }
+            }
         }
         catch
         {
@@ -101,6 +111,9 @@ public sealed class TemporaryCluster : IAsyncDisposable
         }
     }
 
+    private Task AppendSettingsAsync(string lines) =>
+        File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.auto.conf"), lines + "\n");
+
     private Task PgCtlAsync(params string[] args) =>
         PgAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", .. args]);
 
@@ -149,6 +162,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
 
     private static string CreateDirectory()
     {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("TemporaryCluster runs PostgreSQL's Unix tools.");
         var directory = Path.Combine(ParentDirectory, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (Environment.IsPrivilegedProcess)
@@ -167,7 +181,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
         {
             var pid = Path.GetFileName(directory)[Prefix.Length..].Split('-')[0];
             if (TestPostgres.IsProcessAlive(pid)) continue;
-            await new TemporaryCluster(directory, 0, bin).DisposeAsync();
+            await new TemporaryCluster(directory, bin).DisposeAsync();
         }
     }
 
