@@ -13,7 +13,15 @@ public static class DataServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddAdminData(this IServiceCollection services, string appConnectionString)
     {
-        services.AddSingleton(_ => NpgsqlDataSource.Create(appConnectionString));
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(appConnectionString);
+            // A context disposed while its connection is open (OpenConnection, an unfinished transaction) hands the
+            // connection back without SessionContextInterceptor seeing it open; only Npgsql's reset on return (DISCARD
+            // ALL) then clears the user's app.* settings, so No Reset On Close must not switch it off.
+            builder.ConnectionStringBuilder.NoResetOnClose = false;
+            return builder.Build();
+        });
         services.AddDbContextFactory<AdminDbContext>(ConfigureAppContext, ServiceLifetime.Scoped);
         return services;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Admin.Data;
@@ -62,8 +61,14 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <summary>An AdminDbContext as the app role whose connections carry the given session context.</summary>
     public AdminDbContext CreateAppContext(SessionContext? context = null) =>
-        new(new DbContextOptionsBuilder<AdminDbContext>()
-            .UseNpgsql(AppConnectionString)
+        WithSession(new DbContextOptionsBuilder<AdminDbContext>().UseNpgsql(AppConnectionString), context);
+
+    /// <summary>The same over a data source of the caller's (its own pool size, reset settings, …).</summary>
+    public static AdminDbContext CreateAppContext(NpgsqlDataSource dataSource, SessionContext? context = null) =>
+        WithSession(new DbContextOptionsBuilder<AdminDbContext>().UseNpgsql(dataSource), context);
+
+    private static AdminDbContext WithSession(DbContextOptionsBuilder<AdminDbContext> options, SessionContext? context) =>
+        new(options
             .AddInterceptors(new SessionContextInterceptor(new FixedSessionContextSource(context ?? SessionContext.Anonymous)))
             .Options);
 
@@ -129,18 +134,11 @@ public sealed class TestDatabase : IAsyncDisposable
             while (await reader.ReadAsync()) names.Add(reader.GetString(0));
         foreach (var db in names)
         {
-            var stale = db.StartsWith("admin_tmpl_") ? db != currentTemplate : !IsProcessAlive(db.Split('_')[2]);
+            var stale = db.StartsWith("admin_tmpl_") ? db != currentTemplate : !TestPostgres.IsProcessAlive(db.Split('_')[2]);
             if (!stale) continue;
             if (db.StartsWith("admin_tmpl_")) await super.ExecuteAsync($"ALTER DATABASE \"{db}\" WITH IS_TEMPLATE false");
             await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)");
         }
-    }
-
-    private static bool IsProcessAlive(string pid)
-    {
-        if (!int.TryParse(pid, out var id)) return false;
-        try { using var p = Process.GetProcessById(id); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
     }
 
     private static string SchemaHash()

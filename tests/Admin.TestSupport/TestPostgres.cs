@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 
 namespace Admin.TestSupport;
@@ -63,4 +64,12 @@ public static class TestPostgres
             END $$;
             GRANT pg_monitor TO {AppRole};
             """);
+
+    /// <summary>Whether the process whose id a leftover's name carries still runs.</summary>
+    public static bool IsProcessAlive(string pid)
+    {
+        if (!int.TryParse(pid, out var id)) return false;
+        try { using var p = Process.GetProcessById(id); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
 }

@@ -8,6 +8,8 @@ namespace Admin.Data.Session;
 /// Sets the app.* settings on each connection EF Core opens and clears them before the connection goes back to
 /// the pool, so a pooled connection never carries one user's identity into another user's work.
 /// Session-level (not transaction-local) settings, because EF Core runs many statements outside transactions.
+/// EF Core does not report closing a connection that is still open when its context is disposed; for that path the
+/// data source keeps Npgsql's reset on return (see AddAdminData).
 /// </summary>
 public sealed class SessionContextInterceptor(ISessionContextSource source) : DbConnectionInterceptor
 {

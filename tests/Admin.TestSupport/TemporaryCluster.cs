@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Admin.TestSupport;
+
+/// <summary>
+/// A brand-new PostgreSQL 15 cluster of its own, for tests that must stop or restart the server: the shared test
+/// cluster cannot be restarted while other tests (and other people) use it. Binaries come from ADMIN_PG_BIN.
+/// </summary>
+public sealed class TemporaryCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
+
+    public int Port { get; private set; }
+    public string DataDirectory { get; }
+    private readonly string _directory;
+    private readonly string _bin;
+
+    private TemporaryCluster(string directory, string bin)
+    {
+        _directory = directory;
+        DataDirectory = Path.Combine(directory, "data");
+        _bin = bin;
+    }
+
+    public static async Task<TemporaryCluster> StartAsync()
+    {
+        var bin = Environment.GetEnvironmentVariable("ADMIN_PG_BIN") is { Length: > 0 } fromEnv ? fromEnv : "/usr/lib/postgresql/15/bin";
+        await RemoveLeftoversAsync(bin);
+        var cluster = new TemporaryCluster(CreateDirectory(), bin);
+        try
+        {
+            await cluster.PgAsync("initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
+            // PostgreSQL 15's initdb has no -c; appending keeps the file owned by the postgres OS user.
+            await cluster.AppendSettingsAsync("""
+                listen_addresses = '127.0.0.1'
+                unix_socket_directories = ''
+                fsync = off
+                synchronous_commit = off
+                full_page_writes = off
+                """);
+            // The free port may be taken by someone else before the server binds it: then try another (a later
+            // port line overrides an earlier one).
+            for (var attempt = 1; ; attempt++)
+            {
+                cluster.Port = FreePort();
+                await cluster.AppendSettingsAsync($"port = {cluster.Port}");
+                try
+                {
+                    await cluster.PgCtlAsync("start", "-l", Path.Combine(cluster._directory, "server.log"));
+                    return cluster;
+                }
+                catch (InvalidOperationException) when (attempt < 3)
+                {
+                }
+            }
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public string ConnectionString(string database = "postgres", string role = "postgres", Action<NpgsqlConnectionStringBuilder>? tweak = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            Database = database,
+            Username = role,
+            Password = role,
+        };
+        tweak?.Invoke(builder);
+        return builder.ConnectionString;
+    }
+
+    /// <summary>Roles and an owner-owned database with every migration applied, as on a real server.</summary>
+    public async Task CreateMigratedDatabaseAsync(string database)
+    {
+        await using (var super = new NpgsqlConnection(ConnectionString(tweak: b => b.Pooling = false)))
+        {
+            await super.OpenAsync();
+            await TestPostgres.EnsureRolesAsync(super);
+            await super.ExecuteAsync($"CREATE DATABASE \"{database}\" OWNER {TestPostgres.OwnerRole}");
+        }
+        var migrator = new Admin.Data.Migrations.DatabaseMigrator(
+            ConnectionString(database, TestPostgres.OwnerRole, b => b.Pooling = false),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Admin.Data.Migrations.DatabaseMigrator>.Instance);
+        await migrator.MigrateAsync();
+    }
+
+    /// <summary>Fast shutdown (every session is terminated) and start again; returns once the server accepts connections.</summary>
+    public Task RestartAsync() => PgCtlAsync("restart", "-m", "fast", "-l", Path.Combine(_directory, "server.log"));
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+                await PgCtlAsync("stop", "-m", "immediate");
+        }
+        finally
+        {
+            try { Directory.Delete(_directory, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private Task AppendSettingsAsync(string lines) =>
+        File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.auto.conf"), lines + "\n");
+
+    private Task PgCtlAsync(params string[] args) =>
+        PgAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", .. args]);
+
+    /// <summary>initdb and postgres refuse to run as root: as root they run as the postgres OS user.</summary>
+    private async Task PgAsync(string program, params string[] args)
+    {
+        var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Environment.IsPrivilegedProcess)
+        {
+            start.FileName = "runuser";
+            foreach (var a in (string[])["-u", "postgres", "--"]) start.ArgumentList.Add(a);
+            start.ArgumentList.Add(Path.Combine(_bin, program));
+        }
+        else
+        {
+            start.FileName = Path.Combine(_bin, program);
+        }
+        foreach (var a in args) start.ArgumentList.Add(a);
+        await RunAsync(start);
+    }
+
+    private static async Task RunAsync(ProcessStartInfo start)
+    {
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(CommandTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {CommandTimeout}");
+        }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException(
+                $"{start.FileName} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+    }
+
+    /// <summary>Under /var/tmp when root: the postgres OS user may not traverse a 700 directory root made under /tmp.</summary>
+    private static string ParentDirectory => Environment.IsPrivilegedProcess ? "/var/tmp" : Path.GetTempPath();
+
+    private const string Prefix = "admin-tmpcluster-";
+
+    private static string CreateDirectory()
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("TemporaryCluster runs PostgreSQL's Unix tools.");
+        var directory = Path.Combine(ParentDirectory, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Environment.IsPrivilegedProcess)
+        {
+            using var chown = Process.Start("chown", ["postgres:postgres", directory]);
+            chown.WaitForExit();
+            if (chown.ExitCode != 0) throw new InvalidOperationException($"chown postgres {directory} failed");
+        }
+        return directory;
+    }
+
+    /// <summary>A killed test process leaves its server running: stop and delete the clusters of processes that are gone.</summary>
+    private static async Task RemoveLeftoversAsync(string bin)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(ParentDirectory, Prefix + "*"))
+        {
+            var pid = Path.GetFileName(directory)[Prefix.Length..].Split('-')[0];
+            if (TestPostgres.IsProcessAlive(pid)) continue;
+            await new TemporaryCluster(directory, bin).DisposeAsync();
+        }
+    }
+
+    /// <summary>A port nobody listens on right now (the OS picks it); the cluster binds it a moment later.</summary>
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
