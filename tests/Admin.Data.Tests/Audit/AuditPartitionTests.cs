@@ -61,6 +61,24 @@ public sealed class AuditPartitionTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal(0L, await owner.ScalarAsync<long>("SELECT count(*) FROM audit_events_default WHERE action = 'partition.future'"));
     }
 
+    [Fact]
+    public async Task Partition_bounds_are_utc_months_whatever_the_sessions_time_zone()
+    {
+        await using var owner = await Db.OpenAsync(TestPostgres.OwnerRole);
+        // 23:30 on 31 Dec 2047 in UTC is already January in Kiritimati (UTC+14): the row belongs to December (UTC).
+        await owner.ExecuteAsync("SET TimeZone = 'Pacific/Kiritimati'");
+        var id = await InsertAtAsync(owner, new DateTimeOffset(2047, 12, 31, 23, 30, 0, TimeSpan.Zero), "partition.tz");
+        await owner.ScalarAsync<int>("SELECT audit_ensure_partitions()");
+        await owner.ExecuteAsync("SET TimeZone = 'America/Los_Angeles'");
+        await owner.ScalarAsync<int>("SELECT audit_ensure_partitions()");
+
+        Assert.Equal("audit_events_2047_12", await PartitionOfAsync(owner, id));
+        await owner.ExecuteAsync("SET TimeZone = 'UTC'");
+        var bound = await owner.ScalarAsync<string>(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'audit_events_2047_12'");
+        Assert.Equal("FOR VALUES FROM ('2047-12-01 00:00:00+00') TO ('2048-01-01 00:00:00+00')", bound);
+    }
+
     /// <summary>
     /// Two app instances at once. A SHARE lock on the default partition holds the first call right after it created
     /// its first table, until the second call is queued behind it: without the function's advisory lock the second

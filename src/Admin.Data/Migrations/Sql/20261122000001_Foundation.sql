@@ -200,10 +200,11 @@ DECLARE
 BEGIN
     -- Two app instances may run this at the same moment.
     PERFORM pg_advisory_xact_lock(hashtext('audit_ensure_partitions'));
+    -- Months are UTC months whatever the caller's TimeZone, so two sessions never compute overlapping bounds.
     FOR month_start IN
-        SELECT DISTINCT date_trunc('month', occurred_at)::date FROM audit_events_default
+        SELECT DISTINCT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date FROM audit_events_default
         UNION
-        SELECT (date_trunc('month', now()) + make_interval(months => m))::date FROM generate_series(-1, months_ahead) AS m
+        SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => m))::date FROM generate_series(-1, months_ahead) AS m
         ORDER BY 1
     LOOP
         partition := format('audit_events_%s', to_char(month_start, 'YYYY_MM'));
@@ -213,9 +214,9 @@ BEGIN
         EXECUTE format(
             'WITH moved AS (DELETE FROM audit_events_default WHERE occurred_at >= %L AND occurred_at < %L RETURNING *) '
             'INSERT INTO %I SELECT * FROM moved',
-            month_start, month_start + interval '1 month', partition);
+            month_start::timestamp AT TIME ZONE 'UTC', (month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC', partition);
         EXECUTE format('ALTER TABLE audit_events ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
-            partition, month_start, month_start + interval '1 month');
+            partition, month_start::timestamp AT TIME ZONE 'UTC', (month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC');
         created := created + 1;
     END LOOP;
     RETURN created;
