@@ -58,7 +58,8 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>Signs in through the login form and waits until the shell's Blazor circuit is live.</summary>
     public async Task LoginAsync(IPage page, string email, string password)
     {
-        await page.GotoAsync("/Account/Login");
+        // The static login form works once the document is parsed; its icon and text fonts (large) may still be loading.
+        await page.GotoAsync("/Account/Login", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         await SubmitLoginAsync(page, email, password);
         await page.WaitForInteractiveShellAsync();
     }
@@ -70,7 +71,7 @@ public sealed class AppFixture : IAsyncLifetime
         await page.FillAsync("#password", password);
         // The form posts without enhanced navigation: a real navigation, even when it comes back to the same URL.
 #pragma warning disable CS0612
-        await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("#sign-in"));
+        await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("#sign-in"), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
 #pragma warning restore CS0612
     }
 

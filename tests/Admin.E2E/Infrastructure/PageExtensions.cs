@@ -16,11 +16,27 @@ public static class PageExtensions
         await page.EvaluateAsync("() => document.fonts.ready.then(() => true)");
     }
 
-    /// <summary>A full-page screenshot for people to review (.data/screenshots/NAME.png); not asserted.</summary>
+    /// <summary>
+    /// A screenshot of the whole page for people to review (.data/screenshots/NAME.png); not asserted. The shell scrolls
+    /// inside .rz-body, which a full-page screenshot does not unroll, so the window is made tall enough for a moment.
+    /// </summary>
     public static async Task SaveReviewScreenshotAsync(this IPage page, string name)
     {
         await page.SettleAsync();
+        var viewport = page.ViewportSize!;
+        var height = await page.EvaluateAsync<int>("""
+            () => {
+                const body = document.querySelector('.rz-body');
+                return body ? Math.ceil(body.getBoundingClientRect().top + body.scrollHeight) : document.documentElement.scrollHeight;
+            }
+            """);
+        if (height > viewport.Height)
+        {
+            await page.SetViewportSizeAsync(viewport.Width, height);
+            await page.EvaluateAsync("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))");
+        }
         await page.ScreenshotAsync(new() { Path = Artifacts.ReviewScreenshot(name), FullPage = true });
+        if (height > viewport.Height) await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
     }
 
     /// <summary>The path of the page's current address.</summary>
