@@ -9,6 +9,9 @@ public static class ShellExtensions
 {
     public const string ThemeCookie = "admin.theme";
 
+    /// <summary>The themes the header's appearance toggle switches between; a cookie naming anything else is ignored.</summary>
+    public static readonly IReadOnlySet<string> Themes = new HashSet<string> { "material", "material-dark" };
+
     public static IServiceCollection AddShell(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();

@@ -52,7 +52,7 @@ public sealed class LiveBusTests
         var reloads = 0;
         var inReload = new TaskCompletionSource();
         var release = new TaskCompletionSource();
-        var reload = new CoalescingReload(async () =>
+        using var reload = new CoalescingReload(async _ =>
         {
             if (Interlocked.Increment(ref reloads) == 1)
             {
@@ -70,5 +70,17 @@ public sealed class LiveBusTests
         release.SetResult();
         await Task.WhenAll(burst.Append(late)).WaitAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(2, reloads);
+    }
+
+    [Fact]
+    public async Task Coalescing_reload_does_nothing_once_the_page_is_disposed()
+    {
+        var reloads = 0;
+        var reload = new CoalescingReload(_ => { reloads++; return Task.CompletedTask; }, TimeSpan.FromMilliseconds(100));
+        var pending = reload.TriggerAsync();
+        reload.Dispose();
+        await pending.WaitAsync(TimeSpan.FromSeconds(2));
+        await reload.TriggerAsync().WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, reloads);
     }
 }

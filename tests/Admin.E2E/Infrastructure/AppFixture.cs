@@ -1,0 +1,91 @@
+using Admin.TestSupport;
+
+namespace Admin.E2E.Infrastructure;
+
+/// <summary>
+/// One app and one browser for the whole assembly: a fresh migrated database (demo users seeded at start-up), the real
+/// app served by Kestrel on a free loopback port, and Debian's chromium. Each test gets its own browser context, so
+/// cookies never leak from one test to the next.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic",
+    ];
+
+    public TestDatabase Database { get; private set; } = default!;
+    public AdminAppFactory Factory { get; private set; } = default!;
+    public Uri BaseUrl { get; private set; } = default!;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async Task InitializeAsync()
+    {
+        // The browser starts while the database is cloned and the app boots.
+        var browser = LaunchBrowserAsync();
+        Database = await TestDatabase.CreateAsync();
+        Factory = new AdminAppFactory(Database);
+        BaseUrl = Factory.StartKestrel();
+        _browser = await browser;
+    }
+
+    private async Task<IBrowser> LaunchBrowserAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        return await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("ADMIN_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+    }
+
+    /// <summary>A page in a new browser context (no cookies) whose relative URLs resolve against the app.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await _browser!.NewContextAsync(new()
+        {
+            BaseURL = BaseUrl.ToString(),
+            ViewportSize = new() { Width = 1280, Height = 800 },
+            Locale = "en-GB",
+        });
+        context.SetDefaultTimeout(10_000);
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>Signs in through the login form and waits until the shell's Blazor circuit is live.</summary>
+    public async Task LoginAsync(IPage page, string email, string password)
+    {
+        // The static login form works once the document is parsed; its icon and text fonts (large) may still be loading.
+        await page.GotoAsync("/Account/Login", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await SubmitLoginAsync(page, email, password);
+        await page.WaitForInteractiveShellAsync();
+    }
+
+    /// <summary>Fills the login form the page shows and submits it (a full form post: waits for the response page).</summary>
+    public static async Task SubmitLoginAsync(IPage page, string email, string password)
+    {
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        // The form posts without enhanced navigation: a real navigation, even when it comes back to the same URL.
+#pragma warning disable CS0612
+        await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("#sign-in"), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+#pragma warning restore CS0612
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (Factory is not null) await Factory.DisposeAsync();
+        if (Database is not null) await Database.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app";
+}

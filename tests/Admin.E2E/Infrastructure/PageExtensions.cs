@@ -1,0 +1,48 @@
+namespace Admin.E2E.Infrastructure;
+
+public static class PageExtensions
+{
+    /// <summary>The layout sets data-interactive="true" on .shell once the circuit renders; before that clicks do nothing.</summary>
+    public static Task WaitForInteractiveShellAsync(this IPage page) =>
+        page.WaitForSelectorAsync(".shell[data-interactive=true]");
+
+    /// <summary>
+    /// Waits until nothing more is loading: Radzen re-renders the theme link when the circuit starts, and icon/web
+    /// fonts arrive late, so a screenshot taken earlier can show unstyled text or missing icons.
+    /// </summary>
+    public static async Task SettleAsync(this IPage page)
+    {
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.EvaluateAsync("() => document.fonts.ready.then(() => true)");
+    }
+
+    /// <summary>
+    /// A screenshot of the whole page for people to review (.data/screenshots/NAME.png); not asserted. The shell scrolls
+    /// inside .rz-body, which a full-page screenshot does not unroll, so the window is made tall enough for a moment.
+    /// </summary>
+    public static async Task SaveReviewScreenshotAsync(this IPage page, string name)
+    {
+        await page.SettleAsync();
+        var viewport = page.ViewportSize!;
+        var height = await page.EvaluateAsync<int>("""
+            () => {
+                const body = document.querySelector('.rz-body');
+                return body ? Math.ceil(body.getBoundingClientRect().top + body.scrollHeight) : document.documentElement.scrollHeight;
+            }
+            """);
+        if (height > viewport.Height)
+        {
+            await page.SetViewportSizeAsync(viewport.Width, height);
+            await page.EvaluateAsync("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))");
+        }
+        await page.ScreenshotAsync(new() { Path = Artifacts.ReviewScreenshot(name), FullPage = true });
+        if (height > viewport.Height) await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
+    }
+
+    /// <summary>The path of the page's current address.</summary>
+    public static string UrlPath(this IPage page) => new Uri(page.Url).AbsolutePath;
+
+    /// <summary>The data-area keys of the elements a selector matches, in page order.</summary>
+    public static async Task<string[]> AreaKeysAsync(this IPage page, string selector) =>
+        await page.Locator(selector).EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-area'))");
+}
