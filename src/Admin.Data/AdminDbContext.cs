@@ -1,4 +1,5 @@
 using Admin.Data.Audit;
+using Admin.Data.Content;
 using Admin.Data.Infrastructure;
 using Admin.Data.Reference;
 using Microsoft.EntityFrameworkCore;
@@ -12,6 +13,13 @@ public class AdminDbContext(DbContextOptions<AdminDbContext> options) : DbContex
     public DbSet<Brand> Brands => Set<Brand>();
     public DbSet<Jurisdiction> Jurisdictions => Set<Jurisdiction>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<HomepageSection> HomepageSections => Set<HomepageSection>();
+    public DbSet<SectionVersion> SectionVersions => Set<SectionVersion>();
+    public DbSet<SectionSchedule> SectionSchedules => Set<SectionSchedule>();
+    public DbSet<Product> Products => Set<Product>();
+    public DbSet<Category> Categories => Set<Category>();
+    public DbSet<SectionProduct> SectionProducts => Set<SectionProduct>();
+    public DbSet<SectionCategory> SectionCategories => Set<SectionCategory>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

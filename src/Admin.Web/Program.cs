@@ -1,6 +1,7 @@
 using Admin.Web.Components;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Audit;
+using Admin.Web.Features.Content;
 using Admin.Web.Features.Database;
 using Admin.Web.Infrastructure;
 using Admin.Web.Live;
@@ -12,6 +13,7 @@ builder.Services.AddDatabase(builder.Configuration);
 builder.Services.AddAccountFeature();
 builder.Services.AddAuditFeature();
 builder.Services.AddDatabaseFeature();
+builder.Services.AddContentFeature();
 builder.Services.AddLiveFeature(builder.Configuration);
 builder.Services.AddShell();
 
@@ -24,6 +26,7 @@ await app.PrepareDatabaseAsync();
 app.UseOperations();
 app.UseShell();
 app.MapAccountFeature();
+app.MapContentFeature();
 app.MapLiveFeature();
 app.MapShell();
 

@@ -7,3 +7,6 @@ namespace Admin.Data.Migrations;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000001_Foundation")]
 public sealed class Foundation : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000002_Content")]
+public sealed class Content : SqlMigration;
