@@ -14,7 +14,7 @@ namespace Admin.Data.Content;
 /// Version numbers are taken under the section row's lock, so concurrent saves queue up instead of colliding, and a
 /// save based on a version that is no longer the newest is refused as a conflict rather than silently winning.
 /// </summary>
-public sealed class ContentService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session)
+public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session)
 {
     public const int MaxPageSize = 100;
 
