@@ -1,4 +1,5 @@
 using Admin.Data.Content;
+using Admin.Web.Features.Content.History;
 
 namespace Admin.Web.Features.Content;
 
@@ -7,6 +8,8 @@ public static class ContentFeature
     public static IServiceCollection AddContentFeature(this IServiceCollection services)
     {
         services.AddScoped<ContentService>();
+        services.AddScoped<BrowserTime>();
+        services.AddScoped<VersionRestorer>();
         return services;
     }
 
