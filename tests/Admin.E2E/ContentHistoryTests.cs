@@ -129,6 +129,11 @@ public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(ap
         await Expect(items.Locator("[data-side=right] .ch-item-moved")).ToContainTextAsync("moved from #");
         await Expect(page.Locator("[data-testid=compare-view] [data-field=title] [data-side=right] ins")).ToHaveTextAsync("summer");
         await page.SaveReviewScreenshotAsync("content-compare-products");
+
+        // Without versions in the address, compare shows what the newest version changed, and says so in the address.
+        await page.GotoAsync($"/content/sections/{id}/compare");
+        await page.WaitForURLAsync(new Regex($"/content/sections/{id}/compare\\?left=1&right=2$"));
+        await Expect(items.Locator("[data-side=right] ins")).ToHaveTextAsync("Product 3");
     });
 
     [Fact]
@@ -155,6 +160,29 @@ public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(ap
         await Expect(html.Locator("[data-side=right] ins")).ToHaveTextAsync("one day");
         await html.Locator("details summary").ClickAsync();
         await page.SaveReviewScreenshotAsync("content-compare-rich-text");
+    });
+
+    [Fact]
+    public Task A_restore_confirmed_after_someone_else_saved_is_refused_as_a_conflict_and_the_page_shows_their_version() => RunAsync(async page =>
+    {
+        var id = await SeedThreeVersionsAsync();
+        await OpenAsEditorAsync(page, $"/content/sections/{id}/history");
+        await Expect(Rows(page)).ToHaveCountAsync(3);
+
+        await page.ClickAsync("[data-testid=restore-1]");
+        var confirm = page.GetByRole(AriaRole.Button, new() { Name = "Restore as new draft" });
+        await Expect(confirm).ToBeVisibleAsync();
+        // While the editor reads the confirmation, someone else saves v4.
+        await Service.SaveDraftAsync(id, 3, Hero("Their sale", "Everything must go"), "Their change");
+        await confirm.ClickAsync();
+
+        var alert = page.Locator(".rz-dialog", new() { HasText = "Someone saved meanwhile" });
+        await Expect(alert).ToContainTextAsync($"{ContentFixtures.Editor.Email} saved v4");
+        await Expect(alert).ToContainTextAsync("nothing was restored");
+        await alert.GetByRole(AriaRole.Button, new() { Name = "Reload" }).ClickAsync();
+        await Expect(Rows(page).First).ToHaveAttributeAsync("data-version", "4");
+        await Expect(Rows(page).First).ToContainTextAsync("Their change");
+        Assert.Null(await Service.GetVersionAsync(id, 5));
     });
 
     [Fact]
@@ -253,5 +281,10 @@ public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(ap
         await Expect(preview.Locator($"[data-section={bannerKey}]")).ToContainTextAsync("Gratis Versand ab 50 €");
         Assert.EndsWith("/content/preview/de-DE?drafts=true", page.Url);
         await page.SaveReviewScreenshotAsync("content-preview-drafts");
+
+        // Without a locale the preview opens the first locale the editor may edit (de-DE, en-GB → de-DE).
+        await page.GotoAsync("/content/preview");
+        await page.WaitForURLAsync(new Regex("/content/preview/de-DE$"));
+        await Expect(page.Locator("[data-testid=preview]")).ToHaveAttributeAsync("data-mode", "published");
     });
 }
