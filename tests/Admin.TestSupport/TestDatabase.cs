@@ -126,17 +126,27 @@ public sealed class TestDatabase : IAsyncDisposable
     }
 
     /// <summary>Old templates, and test databases whose process is gone.</summary>
+    /// <summary>
+    /// Test databases whose process is gone, and templates of other schema versions beyond the newest few: several
+    /// checkouts (branches with different migrations) may share the test cluster and use their templates at once.
+    /// </summary>
     private static async Task DropLeftoversAsync(NpgsqlConnection super, string currentTemplate)
     {
+        const int otherTemplatesKept = 3;
         var names = new List<string>();
-        await using (var list = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'admin\\_t\\_%' OR datname LIKE 'admin\\_tmpl\\_%'", super))
+        // Newest first (oids grow), so the templates kept are the most recently built ones.
+        await using (var list = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'admin\\_t\\_%' OR datname LIKE 'admin\\_tmpl\\_%' ORDER BY oid DESC", super))
         await using (var reader = await list.ExecuteReaderAsync())
             while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        var otherTemplates = 0;
         foreach (var db in names)
         {
-            var stale = db.StartsWith("admin_tmpl_") ? db != currentTemplate : !TestPostgres.IsProcessAlive(db.Split('_')[2]);
+            var isTemplate = db.StartsWith("admin_tmpl_");
+            var stale = isTemplate
+                ? db != currentTemplate && ++otherTemplates > otherTemplatesKept
+                : !TestPostgres.IsProcessAlive(db.Split('_')[2]);
             if (!stale) continue;
-            if (db.StartsWith("admin_tmpl_")) await super.ExecuteAsync($"ALTER DATABASE \"{db}\" WITH IS_TEMPLATE false");
+            if (isTemplate) await super.ExecuteAsync($"ALTER DATABASE \"{db}\" WITH IS_TEMPLATE false");
             await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)");
         }
     }
