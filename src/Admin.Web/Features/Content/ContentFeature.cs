@@ -7,6 +7,10 @@ public static class ContentFeature
     public static IServiceCollection AddContentFeature(this IServiceCollection services)
     {
         services.AddScoped<ContentService>();
+        services.AddScoped<BrowserClock>();
+        // One tracker per app instance, listening from start-up so it already knows who is editing when a page opens.
+        services.AddSingleton<PresenceTracker>();
+        services.AddHostedService(sp => sp.GetRequiredService<PresenceTracker>());
         return services;
     }
 
