@@ -18,7 +18,8 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         var key = NewKey("spring");
         var watcher = await NewPageAsync();
         await LoginAsync(watcher, DemoUserWithRole(AppRoles.Admin));
-        await watcher.GotoAsync($"/content?locale={Locale}");
+        // With a filter set: live reloads keep it.
+        await watcher.GotoAsync($"/content?locale={Locale}&type=hero");
         await watcher.WaitForInteractiveShellAsync();
         // Set on the page itself: a reload would lose it, so it proves the list updated in place.
         await watcher.EvaluateAsync("() => { window.e2eNoReload = true; }");
@@ -69,6 +70,8 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(watcherRow.Locator(".status-badge")).ToHaveTextAsync("Published");
         await Expect(watcherRow.Locator("[data-col=versions]")).ToHaveTextAsync("3");
         Assert.True(await watcher.EvaluateAsync<bool>("() => window.e2eNoReload === true"), "the watcher's list page was reloaded");
+        await Expect(watcher).ToHaveURLAsync(new Regex("type=hero"));
+        await Expect(watcher.Locator("[data-testid=type-filter]")).ToContainTextAsync("Hero");
         await watcher.SaveReviewScreenshotAsync("content-list");
 
         await page.ClickAsync(".shell-header button.rz-toggle-button");
@@ -276,14 +279,66 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         Assert.Equal(new DateTimeOffset(2030, 1, 15, 9, 0, 0, TimeSpan.Zero), schedule.PublishAt);
 
         await page.ClickAsync(".back-link");
-        await Expect(Row(page, key).Locator("[data-testid=schedule-marker]")).ToContainTextAsync("15 Jan 2030, 10:00");
-        await Expect(Row(page, key).Locator("[data-testid=schedule-marker]")).ToContainTextAsync("Europe/Berlin");
+        var marker = Row(page, key).Locator("[data-testid=schedule-marker]");
+        await Expect(marker).ToContainTextAsync("15 Jan 2030");
+        await Expect(marker).ToContainTextAsync("10:00 Europe/Berlin");
+        await DismissNotificationsAsync(page);
+        await page.SaveReviewScreenshotAsync("content-list-scheduled");
 
         await Row(page, key).Locator("[data-testid=section-link]").ClickAsync();
         await open.Locator("[data-testid=cancel-schedule]").ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel the schedule", Exact = true }).ClickAsync();
         await Expect(open).ToHaveCountAsync(0);
         Assert.Empty((await service.GetAsync(id))!.Schedules);
+    });
+
+    [Fact]
+    public Task Rich_text_is_edited_in_the_html_editor_or_as_json_and_saved_sanitised() => RunAsync(async page =>
+    {
+        var service = App.Database.ContentService();
+        var id = await service.CreateAsync(new NewSection(Locale, NewKey("richtext"), SectionTypes.RichText,
+            new() { ["title"] = "About us", ["html"] = "<p>We sell <strong>good</strong> things.</p>" }));
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Editor));
+        await OpenEditorAsync(page, id);
+        var state = page.Locator("[data-testid=dirty-state]");
+        // Loading the HTML editor is not a change.
+        await Expect(state).ToContainTextAsync("All changes saved in v1");
+
+        var editable = page.Locator("[data-testid=field-html] .rz-html-editor-content");
+        await editable.ClickAsync();
+        await page.Keyboard.PressAsync("End");
+        await page.Keyboard.TypeAsync(" Since 1999.");
+        await Expect(state).ToContainTextAsync("Unsaved changes");
+        await DismissNotificationsAsync(page);
+        await page.SaveReviewScreenshotAsync("content-editor-rich-text");
+        // Ctrl+S saves without leaving the keyboard.
+        await page.Keyboard.PressAsync("Control+s");
+        await ExpectBaseAsync(page, 2);
+        Assert.Contains("Since 1999.", (string?)ContentJson.ToObject((await service.GetVersionAsync(id, 2))!.Content)["html"]);
+
+        // The JSON view edits the same content; broken JSON is explained and never saved.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();
+        var json = page.Locator("[data-testid=json-editor]");
+        await Expect(json).ToHaveValueAsync(new Regex("Since 1999"));
+        await json.FillAsync("{ \"title\": \"About us\", \"html\": ");
+        await json.BlurAsync();
+        await Expect(page.Locator("[data-testid=json-error]")).ToContainTextAsync("This is not valid JSON (line 1");
+        await page.ClickAsync("[data-testid=save-draft]");
+        await ExpectBaseAsync(page, 2);
+
+        await json.FillAsync("{ \"title\": \"About us\", \"html\": \"<p onclick='x()'>Hi</p><script>alert(1)</script>\", \"colour\": \"red\" }");
+        await json.BlurAsync();
+        await Expect(page.Locator("[data-testid=json-problems]")).ToContainTextAsync("'colour' is not a field of a Rich text section.");
+        await page.ClickAsync("[data-testid=save-draft]");
+        await Expect(page.Locator("[data-testid=error-summary]")).ToContainTextAsync("colour");
+        await ExpectBaseAsync(page, 2);
+
+        await json.FillAsync("{ \"title\": \"About us\", \"html\": \"<p onclick='x()'>Hi</p><script>alert(1)</script>\" }");
+        await json.BlurAsync();
+        await page.ClickAsync("[data-testid=save-draft]");
+        await ExpectBaseAsync(page, 3);
+        Assert.Equal("<p>Hi</p>", (string?)ContentJson.ToObject((await service.GetVersionAsync(id, 3))!.Content)["html"]);
+        await Expect(json).ToHaveValueAsync(new Regex("\"html\": \"<p>Hi</p>\""));
     });
 
     // ------------------------------------------------------------------------------------------------ helpers

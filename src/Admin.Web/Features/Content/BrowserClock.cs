@@ -47,11 +47,19 @@ public sealed class BrowserClock(IJSRuntime js) : IAsyncDisposable
     public string Format(DateTimeOffset time) => ToLocal(time).ToString("d MMM yyyy, HH:mm", Culture);
 
     /// <summary>"2 Dec, 09:00" (the year only when it is not this year), in the browser's zone: for tight table cells.</summary>
-    public string FormatShort(DateTimeOffset time)
+    public string FormatShort(DateTimeOffset time) => $"{FormatDate(time)}, {FormatTime(time)}";
+
+    /// <summary>"2 Dec" (with the year when it is not this year) and "09:00": a time split over two short lines.</summary>
+    public string FormatDate(DateTimeOffset time)
     {
         var local = ToLocal(time);
-        return local.ToString(local.Year == ToLocal(DateTimeOffset.UtcNow).Year ? "d MMM, HH:mm" : "d MMM yyyy, HH:mm", Culture);
+        return local.ToString(local.Year == ToLocal(DateTimeOffset.UtcNow).Year ? "d MMM" : "d MMM yyyy", Culture);
     }
+
+    public string FormatTime(DateTimeOffset time) => ToLocal(time).ToString("HH:mm", Culture);
+
+    /// <summary>The zone's name alone ("Europe/Berlin", or "UTC").</summary>
+    public string ZoneId => ZoneName.Split(' ')[0];
 
     /// <summary>"2 Dec 2026, 09:00 Europe/Berlin (UTC+01:00)": the time with the zone it is shown in.</summary>
     public string FormatWithZone(DateTimeOffset time) => $"{Format(time)} {Describe(Zone, time)}";

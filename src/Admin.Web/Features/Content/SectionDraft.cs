@@ -11,7 +11,12 @@ namespace Admin.Web.Features.Content;
 /// </summary>
 public sealed class SectionDraft
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // For people to read and edit in a text box (rendered escaped by Blazor): <, > and quotes stay as they are.
+    private static readonly JsonSerializerOptions Readable = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public SectionDraft(string type, JsonObject loaded)
     {
@@ -59,7 +64,15 @@ public sealed class SectionDraft
 
     public IReadOnlyList<FieldError> Validate() => SectionSchemas.Validate(Type, Content).Errors;
 
-    public string ToJson() => Content.ToJsonString(Indented);
+    /// <summary>The content as indented JSON, fields in the form's order (the database keeps its own key order).</summary>
+    public string ToJson()
+    {
+        var order = Fields.Select(f => f.Name).ToList();
+        var ordered = new JsonObject();
+        foreach (var (key, value) in Content.OrderBy(p => order.IndexOf(p.Key) is var i and >= 0 ? i : int.MaxValue))
+            ordered[key] = value?.DeepClone();
+        return ordered.ToJsonString(Readable);
+    }
 
     /// <summary>
     /// "Theirs plus mine": their newer content, with every field this editor changed since loading taken from this
