@@ -211,12 +211,15 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(keyLinks).ToHaveTextAsync([keys[0], keys[2], keys[1]]);
         await page.Keyboard.PressAsync("Enter");
         await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[0], keys[1]]);
+        // Or with the mouse: a row dropped on another takes its place.
+        await Row(page, keys[1]).DragToAsync(Row(page, keys[0]));
+        await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[1], keys[0]]);
         await page.SaveReviewScreenshotAsync("content-list-reorder");
         await page.ClickAsync("[data-testid=save-order]");
         await Expect(page.Locator("[data-testid=reorder]")).ToBeVisibleAsync();
-        await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[0], keys[1]]);
+        await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[1], keys[0]]);
         var stored = await service.ListAsync(locale);
-        Assert.Equal([ids[2], ids[0], ids[1]], stored.Select(s => s.Id));
+        Assert.Equal([ids[2], ids[1], ids[0]], stored.Select(s => s.Id));
 
         await Row(page, keys[0]).Locator("[data-testid=archive]").ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Archive", Exact = true }).ClickAsync();
@@ -225,7 +228,13 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
 
         await Row(page, keys[1]).Locator("[data-testid=duplicate]").ClickAsync();
         var dialog = page.Locator("[data-testid=duplicate-dialog]");
-        await Expect(dialog.Locator("[data-testid=duplicate-key]")).ToHaveValueAsync($"{keys[1]}-copy");
+        var newKey = dialog.Locator("[data-testid=duplicate-key]");
+        await Expect(newKey).ToHaveValueAsync($"{keys[1]}-copy");
+        // A key the locale already has is caught in the dialog.
+        await newKey.FillAsync(keys[2]);
+        await dialog.Locator("[data-testid=duplicate-confirm]").ClickAsync();
+        await Expect(dialog.Locator("[data-testid=key-taken]")).ToHaveTextAsync(new Regex($"es-ES already has a section with the key {keys[2]}"));
+        await newKey.FillAsync($"{keys[1]}-copy");
         await dialog.Locator("[data-testid=duplicate-confirm]").ClickAsync();
         await Expect(page).ToHaveURLAsync(SectionUrl());
         await Expect(page.Locator("[data-testid=editor-key]")).ToHaveTextAsync($"{keys[1]}-copy");
