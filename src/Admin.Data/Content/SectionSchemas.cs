@@ -154,8 +154,8 @@ public static class SectionSchemas
             return null;
         }
         var ids = array.Select(i => Guid.Parse(i!.GetValue<string>())).ToList();
-        if (ids.Count < spec.Min) errors.Add(new FieldError(spec.Name, $"Choose at least {spec.Min} {spec.Label.ToLowerInvariant()}."));
-        if (ids.Count > spec.Max) errors.Add(new FieldError(spec.Name, $"Choose at most {spec.Max} {spec.Label.ToLowerInvariant()}."));
+        if (ids.Count < spec.Min) errors.Add(new FieldError(spec.Name, $"{spec.Label}: choose at least {spec.Min}."));
+        if (ids.Count > spec.Max) errors.Add(new FieldError(spec.Name, $"{spec.Label}: choose at most {spec.Max}."));
         if (ids.Distinct().Count() != ids.Count) errors.Add(new FieldError(spec.Name, $"{spec.Label} lists the same item twice."));
         return new JsonArray(ids.Select(id => (JsonNode)id.ToString()).ToArray());
     }

@@ -8,8 +8,11 @@ public static class ContentFeature
     public static IServiceCollection AddContentFeature(this IServiceCollection services)
     {
         services.AddScoped<ContentService>();
-        services.AddScoped<BrowserTime>();
         services.AddScoped<VersionRestorer>();
+        services.AddScoped<BrowserClock>();
+        // One tracker per app instance, listening from start-up so it already knows who is editing when a page opens.
+        services.AddSingleton<PresenceTracker>();
+        services.AddHostedService(sp => sp.GetRequiredService<PresenceTracker>());
         return services;
     }
 

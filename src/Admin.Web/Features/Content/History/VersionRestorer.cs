@@ -7,7 +7,7 @@ namespace Admin.Web.Features.Content.History;
 /// "Restore as new draft" for the history and version pages: confirm, copy the old version on top of the newest one
 /// the page knows, and explain a conflict (someone saved meanwhile) instead of restoring over their version.
 /// </summary>
-public sealed class VersionRestorer(ContentService content, DialogService dialogs, NotificationService notifications, BrowserTime time)
+public sealed class VersionRestorer(ContentService content, DialogService dialogs, NotificationService notifications, BrowserClock time)
 {
     /// <returns>The new version's number, or null when nothing was restored (cancelled, conflict, refused).</returns>
     public async Task<int?> RestoreAsync(Guid sectionId, int number, int newestNumber)
@@ -29,7 +29,7 @@ public sealed class VersionRestorer(ContentService content, DialogService dialog
                 case SaveResult.Conflict conflict:
                     var theirs = conflict.Theirs;
                     await dialogs.Alert(
-                        $"{theirs.CreatedByEmail ?? "Someone"} saved v{theirs.VersionNumber} at {time.Format(theirs.CreatedAt)} {time.ZoneLabel(theirs.CreatedAt)}, " +
+                        $"{theirs.CreatedByEmail ?? "Someone"} saved v{theirs.VersionNumber} at {time.FormatIso(theirs.CreatedAt)} {time.ZoneLabel(theirs.CreatedAt)}, " +
                         $"after this page last loaded v{newestNumber}, so nothing was restored. The page now shows their version; " +
                         $"look at it, then restore v{number} again if you still want it.",
                         "Someone saved meanwhile", new AlertOptions { OkButtonText = "Reload" });
