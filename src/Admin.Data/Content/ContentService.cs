@@ -327,7 +327,18 @@ public sealed class ContentService(IDbContextFactory<AdminDbContext> dbFactory, 
                     await AuditAsync(db, ContentAuditActions.ScheduleCancelled, section.Id, null, new { scheduleId = schedule.Id, reason = "section archived" }, ct);
                     continue;
                 }
-                await PublishLockedAsync(db, section, version.VersionNumber, ct);
+                try
+                {
+                    await PublishLockedAsync(db, section, version.VersionNumber, ct);
+                }
+                catch (ContentException refused)
+                {
+                    // Refused before anything was written (e.g. a product deactivated since scheduling): cancel it with
+                    // the reason, rather than fail the batch on every tick and hold up the schedules behind it.
+                    schedule.Status = ScheduleStatuses.Cancelled;
+                    await AuditAsync(db, ContentAuditActions.ScheduleCancelled, section.Id, null, new { scheduleId = schedule.Id, reason = refused.Message }, ct);
+                    continue;
+                }
                 schedule.Status = ScheduleStatuses.Active;
                 await AuditAsync(db, ContentAuditActions.SchedulePublished, section.Id, null, new { scheduleId = schedule.Id, version = version.VersionNumber }, ct);
             }
