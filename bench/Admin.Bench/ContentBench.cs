@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Admin.Data;
 using Admin.Data.Content;
 using Admin.Data.Reference;
 using Admin.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Admin.Bench;
 
@@ -39,7 +41,6 @@ public static class ContentBench
 
     private static async Task RunAsync(TestDatabase db)
     {
-
         var clock = Stopwatch.StartNew();
         ContentSeedResult seeded;
         await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
@@ -49,43 +50,57 @@ public static class ContentBench
         }
         Report.Goal("seed (./admin seed --scale large, content part)", $"{clock.Elapsed.TotalSeconds:0.0} s for {seeded.Versions:N0} versions",
             "< 60 s", clock.Elapsed < TimeSpan.FromSeconds(60));
+        var longHistory = await AddLongHistoryAsync(db);
 
-        var service = db.ContentService();
-        var sections = await service.ListAsync(Locale);
-        var list = await Timing.PerOperationAsync(200, () => service.ListAsync(Locale));
+        // The app itself, on Kestrel; queries go through its DI as a request's would (a fresh scope each time: its
+        // DbContext options, pooled data source and session context).
+        Environment.CurrentDirectory = AppContext.BaseDirectory; // where WebApplicationFactory finds Admin.Web's content root
+        await using var app = new AdminAppFactory(db, demoSeed: false, new Dictionary<string, string?>
+        {
+            ["Content:Delivery:PermitLimit"] = "1000000000", // the limiter runs, but never refuses the bench
+            ["Logging:LogLevel:Admin"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+        });
+        var address = app.StartKestrel();
+        async Task<T> Content<T>(Func<ContentService, Task<T>> operation)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            return await operation(scope.ServiceProvider.GetRequiredService<ContentService>());
+        }
+
+        var sections = await Content(s => s.ListAsync(Locale));
+        var list = await Timing.PerOperationAsync(300, () => Content(s => s.ListAsync(Locale)));
         Report.Goal($"section list, {sections.Count} sections (ContentService.ListAsync)", $"p95 {list.P95:0.00} ms (p50 {list.P50:0.00})", "< 20 ms", list.P95 < 20);
 
-        await HistoryAsync(db, service, sections);
-        await DeliveryAsync(db, service, sections);
-    }
-
-    private static async Task HistoryAsync(TestDatabase db, ContentService service, IReadOnlyList<SectionListItem> sections)
-    {
         var typical = sections.MaxBy(s => s.VersionCount)!;
-        var page1 = await Timing.PerOperationAsync(500, () => service.HistoryAsync(typical.Id, pageSize: PageSize));
+        var page1 = await Timing.PerOperationAsync(500, () => Content(s => s.HistoryAsync(typical.Id, pageSize: PageSize)));
         Report.Goal($"version history page 1 ({typical.VersionCount} versions, keyset)", $"p95 {page1.P95:0.00} ms (p50 {page1.P50:0.00})", "< 5 ms", page1.P95 < 5);
 
-        var longId = await AddLongHistoryAsync(db);
         const int page = 500;
         var before = LongHistory - (page - 1) * PageSize + 1;
-        var keyset = await Timing.PerOperationAsync(500, () => service.HistoryAsync(longId, before, PageSize));
-        var items = (await service.HistoryAsync(longId, before, PageSize)).Items;
-        Report.Goal($"version history page {page} ({LongHistory:N0} versions, keyset)", $"p95 {keyset.P95:0.00} ms (v{items[0].Number}…v{items[^1].Number})", "< 5 ms", keyset.P95 < 5);
+        var keyset = await Timing.PerOperationAsync(500, () => Content(s => s.HistoryAsync(longHistory, before, PageSize)));
+        var items = (await Content(s => s.HistoryAsync(longHistory, before, PageSize))).Items;
+        Report.Goal($"version history page {page} ({LongHistory:N0} versions, keyset)",
+            $"p95 {keyset.P95:0.00} ms (p50 {keyset.P50:0.00}; v{items[0].Number}…v{items[^1].Number})", "< 5 ms", keyset.P95 < 5);
 
         // For comparison only: the same page by OFFSET reads and discards the 9,980 newer versions first.
-        var factory = db.Factory();
         var offset = await Timing.PerOperationAsync(100, async () =>
         {
-            await using var context = await factory.CreateDbContextAsync();
+            await using var scope = app.Services.CreateAsyncScope();
+            await using var context = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<AdminDbContext>>().CreateDbContextAsync();
             await context.Database.SqlQuery<VersionSummary>($"""
                 SELECT version_number AS "Number", change_summary AS "ChangeSummary", created_at AS "CreatedAt",
                        created_by_email AS "CreatedByEmail", is_published AS "IsPublished", published_at AS "PublishedAt",
                        restored_from AS "RestoredFrom", octet_length(content::text) AS "ContentBytes"
-                FROM section_versions WHERE section_id = {longId}
+                FROM section_versions WHERE section_id = {longHistory}
                 ORDER BY version_number DESC OFFSET {(page - 1) * PageSize} LIMIT {PageSize + 1}
                 """).ToListAsync();
         });
         Report.Line($"  same page {page} by OFFSET (comparison)", $"p95 {offset.P95:0.00} ms (p50 {offset.P50:0.00})");
+
+        await DeliveryAsync(address);
+        await using var scope = app.Services.CreateAsyncScope();
+        await PublishToVisibleAsync(scope.ServiceProvider.GetRequiredService<ContentService>(), address, sections);
     }
 
     /// <summary>One en-US section with 10,000 versions (a page edited daily for decades), so page 500 exists.</summary>
@@ -104,21 +119,13 @@ public static class ContentBench
             FROM generate_series(1, {LongHistory}) AS g;
             UPDATE homepage_sections SET draft_version_id = (SELECT id FROM section_versions WHERE section_id = '{id}' AND version_number = {LongHistory}) WHERE id = '{id}';
             COMMIT;
-            ANALYZE section_versions;
+            VACUUM (ANALYZE) section_versions;
             """);
         return id;
     }
 
-    private static async Task DeliveryAsync(TestDatabase db, ContentService service, IReadOnlyList<SectionListItem> sections)
+    private static async Task DeliveryAsync(Uri address)
     {
-        // WebApplicationFactory looks for MvcTestingAppManifest.json (Admin.Web's content root) in the current directory.
-        Environment.CurrentDirectory = AppContext.BaseDirectory;
-        await using var app = new AdminAppFactory(db, demoSeed: false, new Dictionary<string, string?>
-        {
-            ["Content:Delivery:PermitLimit"] = "1000000000", // the limiter runs, but never refuses the bench
-            ["Logging:LogLevel:Admin"] = "Warning",
-        });
-        var address = app.StartKestrel();
         var path = $"/api/content/homepage/{Locale}";
         using var client = new HttpClient { BaseAddress = address };
         var first = await client.GetAsync(path);
@@ -146,13 +153,13 @@ public static class ContentBench
             "≥ 0.70", deliveryRate / healthRate >= 0.7);
         Report.Goal("delivery latency under that load", $"p99 {latency.P99:0.00} ms (p50 {latency.P50:0.00}, max {latency.Max:0.0})", "< 10 ms", latency.P99 < 10);
         if (failures > 0) Report.Line("  non-200 responses during the load", failures.ToString("N0"));
-
-        await PublishToVisibleAsync(service, client, path, sections);
     }
 
-    /// <summary>Publish through ContentService (another connection, as an editor would) and poll until the endpoint shows it.</summary>
-    private static async Task PublishToVisibleAsync(ContentService service, HttpClient client, string path, IReadOnlyList<SectionListItem> sections)
+    /// <summary>Publish through the app's ContentService, as an editor would, and poll until the endpoint shows it.</summary>
+    private static async Task PublishToVisibleAsync(ContentService service, Uri address, IReadOnlyList<SectionListItem> sections)
     {
+        using var client = new HttpClient { BaseAddress = address };
+        var path = $"/api/content/homepage/{Locale}";
         var hero = sections.First(s => s is { Type: SectionTypes.Hero, Status: SectionStatuses.Published });
         var times = new List<double>();
         for (var i = 0; i < 20; i++)

@@ -63,8 +63,10 @@ public static class ContentSeeder
         await LinkPublishedAsync(owner, ct);
         await transaction.CommitAsync(ct);
 
+        // After a bulk load: statistics for the planner, and the visibility map set now rather than by an autovacuum
+        // that would otherwise start at once and compete with whatever runs next.
         if (sections > ShowcaseSections * Locales.Count)
-            await ExecuteAsync(owner, "ANALYZE products, categories, homepage_sections, section_versions, section_schedules, section_products, section_categories", ct);
+            await ExecuteAsync(owner, "VACUUM (ANALYZE) products, categories, homepage_sections, section_versions, section_schedules, section_products, section_categories", ct);
         return new ContentSeedResult(products, categories, sections, versions, schedules);
     }
 
