@@ -298,9 +298,10 @@ public static class ContentSeeder
     // ---------------------------------------------------------------------------------------------- bulk (large)
 
     /// <summary>
-    /// Fills each locale up to shape.SectionsPerLocale with generated sections (types in turn; 20% published, a tenth
-    /// of those with a newer draft; 30% drafts, some scheduled; 50% archived) and gives them versions that bring the
-    /// locales' total to shape.Versions: about the same number each (weights 0.5–1.5), at least two.
+    /// Fills each locale up to shape.SectionsPerLocale with generated sections (types in turn; 20% published, a seventh
+    /// of those with a newer draft; 30% drafts, some scheduled; 50% archived; every status across every type) and gives
+    /// them versions that bring the locales' total to shape.Versions: about the same number each (weights 0.5–1.5), at
+    /// least two.
     /// </summary>
     private static async Task<(int Sections, int Versions, int Schedules)> SeedBulkAsync(NpgsqlConnection c, ContentSeedShape shape, CancellationToken ct)
     {
@@ -350,17 +351,18 @@ public static class ContentSeeder
                     SELECT n.*, floor(@target * sum(1 + 0.5 * sin(n.seq)) OVER (ORDER BY n.seq) / sum(1 + 0.5 * sin(n.seq)) OVER ())::int AS cumulative
                     FROM numbered n)
                 SELECT gen_random_uuid() AS id, w.locale, w.display_order, w.slot, w.section_type, w.section_key, w.seq::int AS seq,
-                       CASE WHEN w.slot % 10 IN (0, 5) THEN 'published' WHEN w.slot % 10 IN (1, 2, 3) THEN 'draft' ELSE 'archived' END AS status,
+                       -- By blocks of five consecutive slots (one section of each type), so status does not depend on type.
+                       CASE WHEN (w.slot / 5) % 10 IN (0, 5) THEN 'published' WHEN (w.slot / 5) % 10 IN (1, 2, 3) THEN 'draft' ELSE 'archived' END AS status,
                        greatest(2, w.cumulative - coalesce(lag(w.cumulative) OVER (ORDER BY w.seq), 0)) AS versions,
                        gen_random_uuid() AS latest_vid, gen_random_uuid() AS previous_vid,
                        6 + w.seq::int % 30 AS gap_hours, 1 + w.seq::int % 72 AS age_hours
                 FROM weighted w;
 
-                -- Published: the latest version is live, or (slot % 20 = 0) the one before it with a newer draft.
+                -- Published: the latest version is live, or (slot % 7 = 0) the one before it with a newer draft.
                 -- Archived: the latest version was live before the section was archived. Drafts: never published.
                 ALTER TABLE seed_bulk ADD COLUMN live int;
                 UPDATE seed_bulk SET live = CASE
-                    WHEN status = 'published' AND slot % 20 = 0 THEN versions - 1
+                    WHEN status = 'published' AND slot % 7 = 0 THEN versions - 1
                     WHEN status IN ('published', 'archived') THEN versions END;
                 """, ct,
                 ("phrases", phrases), ("prefix", SkuPrefix), ("authors", Authors), ("summaries", ContentSeedTexts.ChangeSummaries),
@@ -434,7 +436,7 @@ public static class ContentSeeder
                    CASE WHEN b.seq % 2 = 0 THEN date_trunc('hour', now()) + make_interval(days => 8 + b.seq % 14, hours => 6) END,
                    now() - make_interval(hours => b.age_hours), r.author_ids[1], r.author_emails[1]
             FROM seed_bulk b CROSS JOIN seed_refs r
-            WHERE b.status = 'draft' AND b.slot % 30 = 1
+            WHERE b.status = 'draft' AND b.slot % 13 = 0
             """, ct);
         return (sections, versions, schedules);
     }

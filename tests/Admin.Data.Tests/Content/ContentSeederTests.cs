@@ -78,17 +78,18 @@ public sealed class ContentSeederTests : IAsyncLifetime
     [Fact]
     public async Task Large_shape_at_reduced_size_fills_every_locale_to_its_target_consistently()
     {
-        var shape = new ContentSeedShape(SectionsPerLocale: 30, Versions: 1_500, Products: 60, Categories: 20);
+        var shape = new ContentSeedShape(SectionsPerLocale: 40, Versions: 2_000, Products: 60, Categories: 20);
 
         var first = await SeedAsync(shape);
         var again = await SeedAsync(shape);
 
-        Assert.Equal((60, 20, 5 * 30), (first.Products, first.Categories, first.Sections));
+        Assert.Equal((60, 20, 5 * 40), (first.Products, first.Categories, first.Sections));
         Assert.Equal(new ContentSeedResult(0, 0, 0, 0, 0), again);
         await using var app = await _db.OpenAsync(TestPostgres.AppRole);
-        Assert.Equal(1_500L, await app.ScalarAsync<long>("SELECT count(*) FROM section_versions"));
-        Assert.Equal("30 30 30 30 30", await app.ScalarAsync<string>("SELECT string_agg(n::text, ' ') FROM (SELECT count(*) AS n FROM homepage_sections GROUP BY locale) x"));
-        Assert.Equal(5L, await app.ScalarAsync<long>("SELECT count(DISTINCT section_type) FROM homepage_sections"));
+        Assert.Equal(2_000L, await app.ScalarAsync<long>("SELECT count(*) FROM section_versions"));
+        Assert.Equal("40 40 40 40 40", await app.ScalarAsync<string>("SELECT string_agg(n::text, ' ') FROM (SELECT count(*) AS n FROM homepage_sections GROUP BY locale) x"));
+        // Every status across every type (the storefront gets carousels and grids, not only heroes).
+        Assert.Equal(15L, await app.ScalarAsync<long>("SELECT count(DISTINCT (section_type, status)) FROM homepage_sections WHERE section_key ~ '-[0-9]{3}$'"));
         // Generated sections: about the same number of versions each, at least two.
         Assert.True(await app.ScalarAsync<int>("SELECT min(latest_version_number) FROM homepage_sections WHERE section_key ~ '-[0-9]{3}$'") >= 2);
         Assert.True(await app.ScalarAsync<long>("SELECT count(*) FROM section_products") > 0);
