@@ -15,7 +15,8 @@ public sealed record LoadResult(string Path, int Concurrency, TimeSpan Elapsed, 
 /// </summary>
 public static class LoadGenerator
 {
-    public static async Task<LoadResult> RunAsync(Uri baseAddress, string path, int concurrency, TimeSpan duration, long maxRequests = 2_000_000)
+    public static async Task<LoadResult> RunAsync(
+        Uri baseAddress, string path, int concurrency, TimeSpan duration, string? acceptEncoding = null, long maxRequests = 2_000_000)
     {
         if (!baseAddress.IsLoopback) throw new ArgumentException($"The load generator only targets loopback addresses, not {baseAddress}.");
         using var handler = new SocketsHttpHandler
@@ -23,6 +24,8 @@ public static class LoadGenerator
             MaxConnectionsPerServer = concurrency, UseCookies = false, AutomaticDecompression = DecompressionMethods.None,
         };
         using var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        // Compressed bodies are read as they arrive (a CDN stores them that way), not decompressed.
+        if (acceptEncoding is not null) client.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
         long issued = 0;
         var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var clock = Stopwatch.StartNew();

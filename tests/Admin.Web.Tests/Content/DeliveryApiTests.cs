@@ -112,6 +112,45 @@ public sealed class DeliveryApiTests(WebAppFixture app) : IClassFixture<WebAppFi
     }
 
     [Fact]
+    public async Task Brotli_and_gzip_are_negotiated_from_precompressed_copies_and_revalidate_like_the_plain_body()
+    {
+        using var client = app.Anonymous();
+        async Task<HttpResponseMessage> Get(string acceptEncoding, string? ifNoneMatch = null)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/content/homepage/en-GB");
+            request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+            if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            return await client.SendAsync(request);
+        }
+        static async Task<byte[]> Decoded(HttpResponseMessage response, Func<Stream, Stream> decoder)
+        {
+            using var output = new MemoryStream();
+            await using (var stream = decoder(await response.Content.ReadAsStreamAsync())) await stream.CopyToAsync(output);
+            return output.ToArray();
+        }
+
+        var plain = await client.GetAsync("/api/content/homepage/en-GB");
+        var plainBytes = await plain.Content.ReadAsByteArrayAsync();
+        var tag = plain.Headers.ETag!.Tag.Trim('"');
+        var brotli = await Get("gzip, deflate, br");
+        var gzip = await Get("br;q=0, gzip");
+
+        Assert.Equal(["br"], brotli.Content.Headers.ContentEncoding);
+        Assert.Equal($"\"{tag}-br\"", brotli.Headers.ETag!.Tag);
+        Assert.Equal(plainBytes, await Decoded(brotli, s => new System.IO.Compression.BrotliStream(s, System.IO.Compression.CompressionMode.Decompress)));
+        Assert.True(brotli.Content.Headers.ContentLength < plainBytes.Length / 2, $"{brotli.Content.Headers.ContentLength} of {plainBytes.Length} bytes");
+        Assert.Equal(["gzip"], gzip.Content.Headers.ContentEncoding);
+        Assert.Equal(plainBytes, await Decoded(gzip, s => new System.IO.Compression.GZipStream(s, System.IO.Compression.CompressionMode.Decompress)));
+        Assert.Empty((await Get("identity")).Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", plain.Headers.Vary);
+
+        // The client's copy is current whichever encoding it came in.
+        var revalidated = await Get("gzip", ifNoneMatch: brotli.Headers.ETag.Tag);
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        Assert.Equal($"\"{tag}-gzip\"", revalidated.Headers.ETag!.Tag);
+    }
+
+    [Fact]
     public async Task Repeated_requests_are_served_from_the_cache()
     {
         using var client = app.Anonymous();

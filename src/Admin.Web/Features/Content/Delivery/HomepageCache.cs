@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -11,19 +12,24 @@ using Npgsql;
 
 namespace Admin.Web.Features.Content.Delivery;
 
+/// <summary>One encoding of a delivery response: the bytes to send, their Content-Encoding (null: none) and ETag.</summary>
+public sealed record Representation(byte[] Body, string? ContentEncoding, string ETag);
+
 /// <summary>
-/// One locale's delivery response, ready to send: the UTF-8 body and its ETag. The ETag is a hash of the sections
-/// alone (not of generatedAt), so every app instance gives the same published content the same ETag and a storefront
-/// revalidating against any instance behind the load balancer gets its 304.
+/// One locale's delivery response, ready to send: the UTF-8 JSON and, compressed once here rather than per request,
+/// its brotli and gzip forms. <see cref="Tag"/> is a hash of the sections alone (not of generatedAt), so every app
+/// instance gives the same published content the same ETag and a storefront revalidating against any instance behind
+/// the load balancer gets its 304. Each encoding has its own strong ETag ("tag", "tag-br", "tag-gzip").
 /// </summary>
 public sealed class DeliveryDocument
 {
     public required string Locale { get; init; }
-    public required byte[] Body { get; init; }
-    /// <summary>The header form, quoted: "3f2a…".</summary>
-    public required string ETag { get; init; }
+    public required string Tag { get; init; }
     public required DateTimeOffset GeneratedAt { get; init; }
     public required int SectionCount { get; init; }
+    public required Representation Identity { get; init; }
+    public required Representation Brotli { get; init; }
+    public required Representation Gzip { get; init; }
 
     // Text stays readable (£, ü, <p>) instead of \u escapes: the body is only ever served as application/json with nosniff.
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -47,11 +53,21 @@ public sealed class DeliveryDocument
             writer.WriteRawValue(sections.WrittenSpan, skipInputValidation: true);
             writer.WriteEndObject();
         }
+        var bytes = body.WrittenSpan.ToArray();
         return new DeliveryDocument
         {
-            Locale = locale, Body = body.WrittenSpan.ToArray(), ETag = $"\"{tag}\"", GeneratedAt = generatedAt,
-            SectionCount = parsed.RootElement.GetArrayLength(),
+            Locale = locale, Tag = tag, GeneratedAt = generatedAt, SectionCount = parsed.RootElement.GetArrayLength(),
+            Identity = new Representation(bytes, null, $"\"{tag}\""),
+            Brotli = new Representation(Compress(bytes, s => new BrotliStream(s, CompressionLevel.Optimal)), "br", $"\"{tag}-br\""),
+            Gzip = new Representation(Compress(bytes, s => new GZipStream(s, CompressionLevel.Optimal)), "gzip", $"\"{tag}-gzip\""),
         };
+    }
+
+    private static byte[] Compress(byte[] bytes, Func<Stream, Stream> compressor)
+    {
+        using var output = new MemoryStream(bytes.Length / 4);
+        using (var stream = compressor(output)) stream.Write(bytes);
+        return output.ToArray();
     }
 }
 
@@ -96,6 +112,12 @@ public sealed class HomepageCache : IDisposable
     /// <summary>How many times a locale was read from the database (tests and the bench look at it).</summary>
     public long Rebuilds => Interlocked.Read(ref _rebuilds);
     private long _rebuilds;
+
+    /// <summary>
+    /// The cached document of a locale named exactly as stored (en-GB), or null: the request path's fast lane. A slot
+    /// exists only for a locale that was known when it was first asked for.
+    /// </summary>
+    public DeliveryDocument? TryGetCached(string locale) => _slots.TryGetValue(locale, out var slot) ? slot.Current : null;
 
     /// <summary>The published homepage of a locale, or null when the locale does not exist.</summary>
     public async Task<DeliveryDocument?> GetAsync(string locale, CancellationToken ct = default)
