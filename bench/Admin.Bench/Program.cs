@@ -9,7 +9,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 // Foundation figures on a scratch database of the local cluster (./admin bench points ADMIN_TEST_PG at it).
-// They are printed, not asserted: compare runs on the same machine.
+// They are printed, not asserted: compare runs on the same machine. `./admin bench content` prints only the content
+// figures (ContentBench.cs), which follow the foundation ones otherwise.
+if (args is ["content"])
+{
+    await ContentBench.RunAsync();
+    return;
+}
+
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();
 
@@ -109,3 +116,5 @@ var chart = await Timing.PerOperationAsync(20, () => audit.PerHourAsync(24));
 Report.Line("home chart query (24 hourly buckets, 500k rows)", $"{chart.Mean:0.0} ms mean, p95 {chart.P95:0.0} ms");
 var recent = await Timing.PerOperationAsync(20, () => audit.RecentAsync(50));
 Report.Line("newest 50 audit events (500k rows)", $"{recent.Mean:0.0} ms mean, p95 {recent.P95:0.0} ms");
+
+await ContentBench.RunAsync();

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Bench;
 
-public sealed record Stats(double Mean, double P50, double P95, double Max);
+public sealed record Stats(double Mean, double P50, double P95, double P99, double Max);
 
 public static class Timing
 {
@@ -28,11 +28,18 @@ public static class Report
 {
     public static void Line(string what, string figure) => Console.WriteLine($"  {what,-55} {figure}");
 
+    /// <summary>A figure with its goal: "… goal < 20 ms  PASS".</summary>
+    public static bool Goal(string what, string figure, string goal, bool met)
+    {
+        Console.WriteLine($"  {what,-55} {figure,-38} goal {goal,-9} {(met ? "PASS" : "MISS")}");
+        return met;
+    }
+
     public static Stats Stats(IReadOnlyList<double> samples)
     {
         var sorted = samples.Order().ToList();
         double At(double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-        return new Stats(sorted.Average(), At(0.5), At(0.95), sorted[^1]);
+        return new Stats(sorted.Average(), At(0.5), At(0.95), At(0.99), sorted[^1]);
     }
 
     public static string Summary(IReadOnlyList<double> samples)

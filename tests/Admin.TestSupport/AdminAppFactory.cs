@@ -10,7 +10,9 @@ namespace Admin.TestSupport;
 /// The real web app (Program) against a test database. In-memory TestServer by default; <see cref="StartKestrel"/>
 /// serves it on a free loopback port for browsers and SignalR clients.
 /// </summary>
-public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true) : WebApplicationFactory<Program>
+/// <param name="settings">Extra configuration, e.g. ["Content:Delivery:PermitLimit"] = "3".</param>
+public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
 {
     public TestDatabase Database { get; } = database;
     private readonly string _keys = Directory.CreateTempSubdirectory("admin-keys-").FullName;
@@ -24,6 +26,8 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true)
         builder.UseSetting("Admin:DataProtectionKeysPath", _keys);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Admin", "Information");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            builder.UseSetting(key, value);
     }
 
     /// <summary>Starts Kestrel on a free port and returns the base address (e.g. http://127.0.0.1:41234).</summary>

@@ -31,11 +31,22 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>A migrated database (the common case).</summary>
     public static async Task<TestDatabase> CreateAsync()
     {
-        var template = await EnsureTemplateAsync();
         var db = new TestDatabase(NewName());
-        await using var super = await TestPostgres.OpenSuperuserAsync();
-        await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" TEMPLATE \"{template}\" OWNER {TestPostgres.OwnerRole}");
-        return db;
+        for (var attempt = 1; ; attempt++)
+        {
+            var template = await EnsureTemplateAsync();
+            try
+            {
+                await using var super = await TestPostgres.OpenSuperuserAsync();
+                await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" TEMPLATE \"{template}\" OWNER {TestPostgres.OwnerRole}");
+                return db;
+            }
+            catch (PostgresException e) when (attempt < 3 && e.SqlState is PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.ObjectInUse)
+            {
+                // A checkout with other migrations shares this server and dropped our template as old: build it again.
+                _templateName = null;
+            }
+        }
     }
 
     /// <summary>An empty database with the roles and extension in place but no migration applied.</summary>

@@ -28,14 +28,15 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
         return await db.Database.SqlQuery<SectionListItem>($"""
             SELECT s.id AS "Id", s.section_key AS "Key", s.section_type AS "Type", s.status AS "Status",
                    s.is_active AS "IsActive", s.display_order AS "DisplayOrder",
-                   pv.version_number AS "PublishedNumber", dv.version_number AS "DraftNumber",
+                   -- The draft, when there is one, is always the newest version: one index lookup per row saved.
+                   pv.version_number AS "PublishedNumber",
+                   CASE WHEN s.draft_version_id IS NOT NULL THEN s.latest_version_number END AS "DraftNumber",
                    s.latest_version_number AS "VersionCount",
                    s.updated_by_email AS "LastChangedBy", s.updated_at AS "LastChangedAt",
                    sch.next_at IS NOT NULL AS "HasSchedule", sch.next_at AS "NextScheduleAt",
                    lv.content->>'title' AS "Title"
             FROM homepage_sections s
             LEFT JOIN section_versions pv ON pv.id = s.published_version_id
-            LEFT JOIN section_versions dv ON dv.id = s.draft_version_id
             LEFT JOIN section_versions lv ON lv.section_id = s.id AND lv.version_number = s.latest_version_number
             LEFT JOIN LATERAL (
                 SELECT min(CASE WHEN ss.status = 'pending' THEN ss.publish_at ELSE ss.expire_at END) AS next_at
@@ -327,7 +328,18 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
                     await AuditAsync(db, ContentAuditActions.ScheduleCancelled, section.Id, null, new { scheduleId = schedule.Id, reason = "section archived" }, ct);
                     continue;
                 }
-                await PublishLockedAsync(db, section, version.VersionNumber, ct);
+                try
+                {
+                    await PublishLockedAsync(db, section, version.VersionNumber, ct);
+                }
+                catch (ContentException refused)
+                {
+                    // Refused before anything was written (e.g. a product deactivated since scheduling): cancel it with
+                    // the reason, rather than fail the batch on every tick and hold up the schedules behind it.
+                    schedule.Status = ScheduleStatuses.Cancelled;
+                    await AuditAsync(db, ContentAuditActions.ScheduleCancelled, section.Id, null, new { scheduleId = schedule.Id, reason = refused.Message }, ct);
+                    continue;
+                }
                 schedule.Status = ScheduleStatuses.Active;
                 await AuditAsync(db, ContentAuditActions.SchedulePublished, section.Id, null, new { scheduleId = schedule.Id, version = version.VersionNumber }, ct);
             }

@@ -10,3 +10,6 @@ public sealed class Foundation : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000002_Content")]
 public sealed class Content : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000003_CatalogNotify")]
+public sealed class CatalogNotify : SqlMigration;

@@ -1,3 +1,4 @@
+using Admin.Data.Content;
 using Admin.Data.Reference;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
@@ -26,7 +27,8 @@ public sealed record DemoUser(string Email, string Password, string DisplayName,
 
 /// <summary>
 /// Demo data for local runs: reference rows (as the schema owner, since the app role only reads them), one user per
-/// role, and some audit history so the home chart has a shape. Idempotent: a second run changes nothing.
+/// role, some audit history so the home chart has a shape, and the demo catalog and homepage content
+/// (<see cref="ContentSeeder"/>). Idempotent: a second run changes nothing.
 /// </summary>
 public static class DemoSeeder
 {
@@ -68,6 +70,8 @@ public static class DemoSeeder
         {
             await connection.OpenAsync();
             await SeedAuditHistoryAsync(connection, scale, logger);
+            var content = await ContentSeeder.SeedAsync(connection, scale == SeedScale.Large ? ContentSeedShape.Large : ContentSeedShape.Small);
+            logger.LogInformation("Seeded demo content: {Content}", content);
         }
     }
 

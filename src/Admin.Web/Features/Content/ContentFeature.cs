@@ -1,5 +1,6 @@
 using Admin.Data.Content;
 using Admin.Web.Features.Content.History;
+using Admin.Web.Features.Content.Delivery;
 
 namespace Admin.Web.Features.Content;
 
@@ -13,8 +14,11 @@ public static class ContentFeature
         // One tracker per app instance, listening from start-up so it already knows who is editing when a page opens.
         services.AddSingleton<PresenceTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceTracker>());
+        services.AddContentDelivery();
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section);
+        services.AddHostedService<ScheduleWorker>();
         return services;
     }
 
-    public static WebApplication MapContentFeature(this WebApplication app) => app;
+    public static WebApplication MapContentFeature(this WebApplication app) => app.MapContentDelivery();
 }
