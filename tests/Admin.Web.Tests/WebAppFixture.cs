@@ -6,15 +6,18 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Admin.Web.Tests;
 
 /// <summary>One running app (in-memory server) on its own migrated, demo-seeded database, shared by a test class.</summary>
-public sealed class WebAppFixture : IAsyncLifetime
+public class WebAppFixture : IAsyncLifetime
 {
+    /// <summary>Configuration the app starts with (demo users are always seeded).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
     public TestDatabase Database { get; private set; } = default!;
     public AdminAppFactory Factory { get; private set; } = default!;
 
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
-        Factory = new AdminAppFactory(Database);
+        Factory = new AdminAppFactory(Database, settings: Settings);
         _ = Factory.Server; // start now, so migrations and the demo seed are not timed in the first test
     }
 
@@ -52,4 +55,11 @@ public sealed class WebAppFixture : IAsyncLifetime
 
     public static string AntiforgeryToken(string html) =>
         Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+}
+
+/// <summary>The same app with demo users but no demo content: for tests that need locales to start empty.</summary>
+public sealed class EmptyContentWebAppFixture : WebAppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings { get; } =
+        new Dictionary<string, string?> { ["Admin:DemoContent"] = "false" };
 }

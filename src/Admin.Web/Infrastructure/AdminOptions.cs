@@ -8,6 +8,9 @@ public sealed class AdminOptions
     /// <summary>Seed reference data and the demo users at start-up. Ignored in Production.</summary>
     public bool DemoSeed { get; set; }
 
+    /// <summary>With DemoSeed: also seed demo catalog and homepage sections (tests that need empty locales turn it off).</summary>
+    public bool DemoContent { get; set; } = true;
+
     /// <summary>Apply pending migrations at start-up (as the owner role).</summary>
     public bool MigrateOnStartup { get; set; } = true;
 

@@ -7,7 +7,7 @@ using Admin.Web.Features.Account;
 namespace Admin.Web.Tests.Content;
 
 /// <summary>The section list and editor as the server first renders them (prerendered HTML), for a signed-in editor.</summary>
-public sealed partial class SectionPagesHttpTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+public sealed partial class SectionPagesHttpTests(EmptyContentWebAppFixture app) : IClassFixture<EmptyContentWebAppFixture>
 {
     private async Task<string> PageAsync(string path, string role = AppRoles.Editor)
     {

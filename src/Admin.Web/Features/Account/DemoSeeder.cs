@@ -70,8 +70,11 @@ public static class DemoSeeder
         {
             await connection.OpenAsync();
             await SeedAuditHistoryAsync(connection, scale, logger);
-            var content = await ContentSeeder.SeedAsync(connection, scale == SeedScale.Large ? ContentSeedShape.Large : ContentSeedShape.Small);
-            logger.LogInformation("Seeded demo content: {Content}", content);
+            if (services.GetRequiredService<IConfiguration>().GetValue($"{Infrastructure.AdminOptions.Section}:DemoContent", true))
+            {
+                var content = await ContentSeeder.SeedAsync(connection, scale == SeedScale.Large ? ContentSeedShape.Large : ContentSeedShape.Small);
+                logger.LogInformation("Seeded demo content: {Content}", content);
+            }
         }
     }
 
