@@ -66,6 +66,13 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(page.Locator("[data-testid=published-number]")).ToHaveTextAsync("v3");
         await Expect(page.Locator("[data-testid=live-status]")).ToContainTextAsync("Version 3 is live");
 
+        // The storefront's delivery API serves the published version (its cache was invalidated by the publish).
+        var delivered = await page.APIRequest.GetAsync($"/api/content/homepage/{Locale}");
+        Assert.Equal(200, delivered.Status);
+        var body = await delivered.TextAsync();
+        Assert.Contains($"\"key\":\"{key}\"", body);
+        Assert.Contains("Only this weekend", body);
+
         await Expect(watcherRow.Locator("[data-col=published]")).ToHaveTextAsync("v3");
         await Expect(watcherRow.Locator(".status-badge")).ToHaveTextAsync("Published");
         await Expect(watcherRow.Locator("[data-col=versions]")).ToHaveTextAsync("3");
