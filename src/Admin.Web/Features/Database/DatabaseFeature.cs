@@ -1,7 +1,21 @@
+using Admin.Data.Monitoring;
+using Admin.Web.Infrastructure;
+
 namespace Admin.Web.Features.Database;
 
 public static class DatabaseFeature
 {
-    public static IServiceCollection AddDatabaseFeature(this IServiceCollection services) =>
+    public static IServiceCollection AddDatabaseFeature(this IServiceCollection services)
+    {
         services.AddScoped<DatabaseOverview>();
+        services.AddSingleton(sp =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            var configured = configuration.GetSection("Monitoring:Targets").GetChildren()
+                .Where(c => !string.IsNullOrWhiteSpace(c.Value))
+                .ToDictionary(c => c.Key, c => c.Value!);
+            return new MonitoringTargets(configuration.GetConnectionString(DatabaseExtensions.AppConnectionName)!, configured);
+        });
+        return services;
+    }
 }
