@@ -63,6 +63,7 @@ public static class TestPostgres
                 END IF;
             END $$;
             GRANT pg_monitor TO {AppRole};
+            GRANT pg_signal_backend TO {AppRole};
             """);
 
     /// <summary>Whether the process whose id a leftover's name carries still runs.</summary>
