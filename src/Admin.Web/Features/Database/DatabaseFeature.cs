@@ -8,6 +8,10 @@ public static class DatabaseFeature
     public static IServiceCollection AddDatabaseFeature(this IServiceCollection services)
     {
         services.AddScoped<DatabaseOverview>();
+
+        // Activity and Tables panels (cancel/terminate for Dba only).
+        services.AddScoped<DatabaseActivity>();
+
         services.AddSingleton(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();

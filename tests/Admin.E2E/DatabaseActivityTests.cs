@@ -1,0 +1,112 @@
+using Admin.TestSupport;
+using Npgsql;
+
+namespace Admin.E2E;
+
+/// <summary>The DBA's Activity and Tables panels against real sessions of the app's own database.</summary>
+public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
+{
+    [Fact]
+    public Task A_dba_sees_a_sleeping_session_terminates_it_through_the_confirm_dialog_and_it_disappears() => RunAsync(async page =>
+    {
+        await using var sleeper = new NpgsqlConnection(TestPostgres.ConnectionString(App.Database.Name, TestPostgres.OwnerRole, b =>
+        {
+            b.Pooling = false;
+            b.ApplicationName = "e2e-sleeper";
+            b.CommandTimeout = 90;
+        }));
+        await sleeper.OpenAsync();
+        await using var pidCommand = new NpgsqlCommand("SELECT pg_backend_pid()", sleeper);
+        var pid = (int)(await pidCommand.ExecuteScalarAsync())!;
+        var sleeping = Task.Run(async () =>
+        {
+            try
+            {
+                await using var sleep = new NpgsqlCommand("SELECT pg_sleep(60) /* e2e sleeper */", sleeper);
+                await sleep.ExecuteNonQueryAsync();
+                return (Exception?)null;
+            }
+            catch (Exception e) { return e; }
+        });
+
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+        await page.GotoAsync("/database/activity");
+        await page.WaitForInteractiveShellAsync();
+
+        var row = page.Locator($"[data-testid=running-grid] tr[data-pid='{pid}']");
+        await Expect(row).ToContainTextAsync("pg_sleep(60)", new() { Timeout = 10_000 });
+        await Expect(row).ToContainTextAsync("e2e-sleeper");
+        await Expect(page.Locator("[data-testid=activity-tiles]")).ToContainTextAsync("Connections");
+        await page.SaveReviewScreenshotAsync("database-activity");
+
+        await row.Locator("[data-testid=terminate-backend]").ClickAsync();
+        var dialog = page.Locator("[data-testid=signal-dialog]");
+        await Expect(dialog.Locator("[data-testid=signal-pid]")).ToHaveTextAsync(pid.ToString());
+        await Expect(dialog).ToContainTextAsync(TestPostgres.OwnerRole);
+        await Expect(dialog).ToContainTextAsync("SELECT pg_sleep(60)");
+        await page.SaveReviewScreenshotAsync("database-activity-terminate-dialog");
+        await dialog.Locator("[data-testid=signal-confirm]").ClickAsync();
+
+        await Expect(page.Locator(".rz-notification")).ToContainTextAsync($"Session {pid}", new() { Timeout = 10_000 });
+        await Expect(row).ToHaveCountAsync(0, new() { Timeout = 10_000 });
+        Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(10)));
+        await page.SaveReviewScreenshotAsync("database-activity-terminated");
+    });
+
+    [Fact]
+    public Task A_dba_sees_who_blocks_whom() => RunAsync(async page =>
+    {
+        NpgsqlConnection Session(string name) => new(TestPostgres.ConnectionString(App.Database.Name, TestPostgres.OwnerRole, b =>
+        {
+            b.Pooling = false;
+            b.ApplicationName = name;
+            b.CommandTimeout = 90;
+        }));
+        await using var holder = Session("e2e-lock-holder");
+        await using var waiter = Session("e2e-lock-waiter");
+        await holder.OpenAsync();
+        await waiter.OpenAsync();
+        await using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS e2e_locked (id int)", holder))
+            await create.ExecuteNonQueryAsync();
+        await using (var lockIt = new NpgsqlCommand("BEGIN; LOCK TABLE e2e_locked IN ACCESS EXCLUSIVE MODE", holder))
+            await lockIt.ExecuteNonQueryAsync();
+        var waiting = Task.Run(async () =>
+        {
+            try
+            {
+                await using var read = new NpgsqlCommand("SELECT count(*) FROM e2e_locked", waiter);
+                await read.ExecuteScalarAsync();
+            }
+            catch (Exception) { }
+        });
+
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+        await page.GotoAsync("/database/activity");
+        await page.WaitForInteractiveShellAsync();
+
+        var root = page.Locator("[data-testid=blocking-root]");
+        await Expect(root).ToContainTextAsync("e2e", new() { Timeout = 10_000 });
+        await Expect(root.Locator("[data-testid=blocked-session]")).ToContainTextAsync("SELECT count(*) FROM e2e_locked");
+        await page.SaveReviewScreenshotAsync("database-activity-blocked");
+
+        await using (var rollback = new NpgsqlCommand("ROLLBACK", holder))
+            await rollback.ExecuteNonQueryAsync();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+    });
+
+    [Fact]
+    public Task A_dba_opens_tables_and_sees_the_audit_events_partitions() => RunAsync(async page =>
+    {
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+        await page.GotoAsync("/database/tables");
+        await page.WaitForInteractiveShellAsync();
+
+        var grid = page.Locator("[data-testid=tables-grid]");
+        await Expect(grid.Locator("tr", new() { HasText = "audit_events" }).First).ToBeVisibleAsync();
+        await Expect(grid).ToContainTextAsync("partition of public.audit_events");
+        await page.Locator("[aria-label='Filter tables']").FillAsync("audit_events");
+        await page.Locator("[aria-label='Filter tables']").PressAsync("Tab");
+        await Expect(grid.Locator("tbody tr").First).ToContainTextAsync("audit_events");
+        await page.SaveReviewScreenshotAsync("database-tables");
+    });
+}

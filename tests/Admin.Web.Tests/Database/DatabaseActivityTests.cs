@@ -1,0 +1,179 @@
+using System.Net;
+using System.Security.Claims;
+using Admin.Data.Monitoring;
+using Admin.TestSupport;
+using Admin.Web.Features.Account;
+using Admin.Web.Features.Database;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Admin.Web.Tests.Database;
+
+/// <summary>The Activity and Tables panels' service and pages on the real app, against real sessions.</summary>
+public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+{
+    private static ClaimsPrincipal User(string role, string email) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, Guid.NewGuid().ToString()), new Claim(ClaimTypes.Name, email), new Claim(ClaimTypes.Email, email), new Claim(ClaimTypes.Role, role)],
+        "test"));
+
+    /// <summary>A session sleeping in pg_sleep on a connection of its own (owner role), and the task running it.</summary>
+    private async Task<(NpgsqlConnection Connection, int Pid, Task<Exception?> Sleeping)> SleeperAsync(string application)
+    {
+        var connection = new NpgsqlConnection(TestPostgres.ConnectionString(app.Database.Name, TestPostgres.OwnerRole, b =>
+        {
+            b.Pooling = false;
+            b.ApplicationName = application;
+            b.CommandTimeout = 60;
+        }));
+        await connection.OpenAsync();
+        await using var pidCommand = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        var pid = (int)(await pidCommand.ExecuteScalarAsync())!;
+        var sleeping = Task.Run(async () =>
+        {
+            try
+            {
+                await using var sleep = new NpgsqlCommand("SELECT pg_sleep(30)", connection);
+                await sleep.ExecuteNonQueryAsync();
+                return (Exception?)null;
+            }
+            catch (Exception e) { return e; }
+        });
+        return (connection, pid, sleeping);
+    }
+
+    private async Task<long> AuditCountAsync(string action, int pid)
+    {
+        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM audit_events WHERE action = @a AND record_id = @pid AND (new_data->>'pid')::int = @p", connection);
+        command.Parameters.AddWithValue("a", action);
+        command.Parameters.AddWithValue("pid", pid.ToString());
+        command.Parameters.AddWithValue("p", pid);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Theory]
+    [InlineData(AppRoles.Admin)]
+    [InlineData(AppRoles.Editor)]
+    public async Task Cancel_and_terminate_are_refused_to_users_not_in_role_dba_and_nothing_is_signalled(string role)
+    {
+        var (connection, pid, sleeping) = await SleeperAsync($"web-refused-{role}");
+        await using var _ = connection;
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
+        var user = User(role, $"{role}@test.local");
+
+        var cancel = await activity.CancelAsync(null, pid, user);
+        var terminate = await activity.TerminateAsync(null, pid, user);
+
+        Assert.Equal(SignalOutcome.NotPermitted, cancel.Outcome);
+        Assert.Equal(SignalOutcome.NotPermitted, terminate.Outcome);
+        Assert.Contains("DBA", terminate.Message);
+        Assert.False(sleeping.IsCompleted); // still sleeping
+        var snapshot = (await activity.LoadActivityAsync(null)).Value!;
+        Assert.Contains(snapshot.Running, r => r.Pid == pid);
+        Assert.Equal(0, await AuditCountAsync(DatabaseAuditActions.BackendTerminated, pid));
+        await using var super = await TestPostgres.OpenSuperuserAsync(app.Database.Name);
+        await super.ExecuteAsync($"SELECT pg_terminate_backend({pid})");
+        Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(10))); // before the connection is disposed
+    }
+
+    [Fact]
+    public async Task A_dba_terminates_a_session_and_it_is_audited_with_pid_user_query_and_target()
+    {
+        var (connection, pid, sleeping) = await SleeperAsync("web-terminate");
+        await using var _ = connection;
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
+        var dba = User(AppRoles.Dba, "dba-test@test.local");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(await activity.LoadActivityAsync(null)).Value!.Running.Any(r => r.Pid == pid && r.Query.Contains("pg_sleep")) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+
+        var result = await activity.TerminateAsync(MonitoringTarget.ConsoleTargetName, pid, dba);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(5)));
+        await using var db = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var command = new NpgsqlCommand("""
+            SELECT actor_email, new_data->>'user', new_data->>'query', new_data->>'target', new_data->>'outcome', table_name
+            FROM audit_events WHERE action = 'database.backend_terminated' AND record_id = @pid
+            """, db);
+        command.Parameters.AddWithValue("pid", pid.ToString());
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "no audit row");
+        Assert.Equal("dba-test@test.local", reader.GetString(0));
+        Assert.Equal(TestPostgres.OwnerRole, reader.GetString(1));
+        Assert.Equal("SELECT pg_sleep(30)", reader.GetString(2));
+        Assert.Equal(MonitoringTarget.ConsoleTargetName, reader.GetString(3));
+        Assert.Equal("Done", reader.GetString(4));
+        Assert.Equal("pg_stat_activity", reader.GetString(5));
+        Assert.False(await reader.ReadAsync(), "one audit row per terminate");
+    }
+
+    [Fact]
+    public async Task A_dba_cancels_a_query_and_it_is_audited()
+    {
+        var (connection, pid, sleeping) = await SleeperAsync("web-cancel");
+        await using var _ = connection;
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(await activity.LoadActivityAsync(null)).Value!.Running.Any(r => r.Pid == pid && r.Query.Contains("pg_sleep")) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+
+        var result = await activity.CancelAsync(null, pid, User(AppRoles.Dba, "dba-cancel@test.local"));
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.IsType<PostgresException>(await sleeping.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(1, await AuditCountAsync(DatabaseAuditActions.QueryCancelled, pid));
+    }
+
+    [Theory]
+    [InlineData("/database/activity")]
+    [InlineData("/database/tables")]
+    public async Task The_panels_are_served_to_a_dba_and_refused_to_an_editor(string path)
+    {
+        var dba = DemoLogins.For(AppRoles.Dba);
+        using var dbaClient = await app.SignedInAsync(dba.Email, dba.Password);
+        var served = await dbaClient.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        var html = await served.Content.ReadAsStringAsync();
+        Assert.Contains("db-target", html);
+        Assert.DoesNotContain("target-problem", html);
+
+        var editor = DemoLogins.For(AppRoles.Editor);
+        using var editorClient = await app.SignedInAsync(editor.Email, editor.Password);
+        var refused = await editorClient.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.StartsWith("/Account/AccessDenied", refused.Headers.Location!.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task The_tables_panel_lists_audit_events_and_its_partitions_when_prerendered()
+    {
+        var dba = DemoLogins.For(AppRoles.Dba);
+        using var client = await app.SignedInAsync(dba.Email, dba.Password);
+
+        var html = await client.GetStringAsync("/database/tables");
+
+        Assert.Contains("audit_events", html);
+        Assert.Contains("partition of public.audit_events", html);
+    }
+
+    [Fact]
+    public async Task An_unreachable_target_shows_a_plain_message()
+    {
+        await using var targets = new MonitoringTargets(app.Database.AppConnectionString,
+            new Dictionary<string, string> { ["nowhere"] = "Host=127.0.0.1;Port=1;Database=x;Username=x;Password=x" });
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var activity = new DatabaseActivity(targets, scope.ServiceProvider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Admin.Data.AdminDbContext>>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseActivity>.Instance);
+
+        var read = await activity.LoadActivityAsync("nowhere");
+
+        Assert.Null(read.Value);
+        Assert.Contains("\"nowhere\"", read.Problem);
+        Assert.Contains("cannot be reached", read.Problem);
+    }
+}
