@@ -1,5 +1,4 @@
 using Admin.TestSupport;
-using Npgsql;
 
 namespace Admin.E2E;
 
@@ -9,25 +8,9 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
     [Fact]
     public Task A_dba_sees_a_sleeping_session_terminates_it_through_the_confirm_dialog_and_it_disappears() => RunAsync(async page =>
     {
-        await using var sleeper = new NpgsqlConnection(TestPostgres.ConnectionString(App.Database.Name, TestPostgres.OwnerRole, b =>
-        {
-            b.Pooling = false;
-            b.ApplicationName = "e2e-sleeper";
-            b.CommandTimeout = 90;
-        }));
-        await sleeper.OpenAsync();
-        await using var pidCommand = new NpgsqlCommand("SELECT pg_backend_pid()", sleeper);
-        var pid = (int)(await pidCommand.ExecuteScalarAsync())!;
-        var sleeping = Task.Run(async () =>
-        {
-            try
-            {
-                await using var sleep = new NpgsqlCommand("SELECT pg_sleep(60) /* e2e sleeper */", sleeper);
-                await sleep.ExecuteNonQueryAsync();
-                return (Exception?)null;
-            }
-            catch (Exception e) { return e; }
-        });
+        await using var sleeper = await TestSession.OpenAsync(App.Database.Name, "e2e-sleeper");
+        var pid = sleeper.Pid;
+        var sleeping = sleeper.Start("SELECT pg_sleep(60) /* e2e sleeper */");
 
         await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
         await page.GotoAsync("/database/activity");
@@ -56,29 +39,11 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
     [Fact]
     public Task A_dba_sees_who_blocks_whom() => RunAsync(async page =>
     {
-        NpgsqlConnection Session(string name) => new(TestPostgres.ConnectionString(App.Database.Name, TestPostgres.OwnerRole, b =>
-        {
-            b.Pooling = false;
-            b.ApplicationName = name;
-            b.CommandTimeout = 90;
-        }));
-        await using var holder = Session("e2e-lock-holder");
-        await using var waiter = Session("e2e-lock-waiter");
-        await holder.OpenAsync();
-        await waiter.OpenAsync();
-        await using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS e2e_locked (id int)", holder))
-            await create.ExecuteNonQueryAsync();
-        await using (var lockIt = new NpgsqlCommand("BEGIN; LOCK TABLE e2e_locked IN ACCESS EXCLUSIVE MODE", holder))
-            await lockIt.ExecuteNonQueryAsync();
-        var waiting = Task.Run(async () =>
-        {
-            try
-            {
-                await using var read = new NpgsqlCommand("SELECT count(*) FROM e2e_locked", waiter);
-                await read.ExecuteScalarAsync();
-            }
-            catch (Exception) { }
-        });
+        await using var holder = await TestSession.OpenAsync(App.Database.Name, "e2e-lock-holder");
+        await using var waiter = await TestSession.OpenAsync(App.Database.Name, "e2e-lock-waiter");
+        await holder.ExecuteAsync("CREATE TABLE IF NOT EXISTS e2e_locked (id int)");
+        await holder.ExecuteAsync("BEGIN; LOCK TABLE e2e_locked IN ACCESS EXCLUSIVE MODE");
+        var waiting = waiter.Start("SELECT count(*) FROM e2e_locked");
 
         await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
         await page.GotoAsync("/database/activity");
@@ -89,9 +54,8 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
         await Expect(root.Locator("[data-testid=blocked-session]")).ToContainTextAsync("SELECT count(*) FROM e2e_locked");
         await page.SaveReviewScreenshotAsync("database-activity-blocked");
 
-        await using (var rollback = new NpgsqlCommand("ROLLBACK", holder))
-            await rollback.ExecuteNonQueryAsync();
-        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        await holder.ExecuteAsync("ROLLBACK");
+        Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(10))); // the waiter got its turn
     });
 
     [Fact]
@@ -103,7 +67,7 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
 
         var grid = page.Locator("[data-testid=tables-grid]");
         await Expect(grid.Locator("tr", new() { HasText = "audit_events" }).First).ToBeVisibleAsync();
-        await Expect(grid).ToContainTextAsync("partition of public.audit_events");
+        await Expect(grid).ToContainTextAsync("partition of audit_events");
         await page.Locator("[aria-label='Filter tables']").FillAsync("audit_events");
         await page.Locator("[aria-label='Filter tables']").PressAsync("Tab");
         await Expect(grid.Locator("tbody tr").First).ToContainTextAsync("audit_events");

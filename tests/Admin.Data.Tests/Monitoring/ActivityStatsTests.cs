@@ -8,7 +8,7 @@ namespace Admin.Data.Tests.Monitoring;
 public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
     private MonitoringTargets _targets = null!;
-    private readonly List<NpgsqlConnection> _connections = [];
+    private readonly List<TestSession> _sessions = [];
 
     private NpgsqlDataSource Monitoring => _targets.Get(MonitoringTarget.ConsoleTargetName).DataSource;
 
@@ -20,35 +20,16 @@ public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<
 
     public async Task DisposeAsync()
     {
-        foreach (var c in _connections) await c.DisposeAsync();
+        foreach (var session in _sessions) await session.DisposeAsync();
         await _targets.DisposeAsync();
     }
 
-    /// <summary>A session of its own (owner role: not the monitoring role, not a superuser), tagged by application name.</summary>
-    private async Task<(NpgsqlConnection Connection, int Pid)> SessionAsync(string application)
+    private async Task<TestSession> SessionAsync(string application)
     {
-        var connection = new NpgsqlConnection(TestPostgres.ConnectionString(fixture.Database.Name, TestPostgres.OwnerRole, b =>
-        {
-            b.Pooling = false;
-            b.ApplicationName = application;
-            b.CommandTimeout = 60;
-        }));
-        await connection.OpenAsync();
-        _connections.Add(connection);
-        await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
-        return (connection, (int)(await command.ExecuteScalarAsync())!);
+        var session = await TestSession.OpenAsync(fixture.Database.Name, application);
+        _sessions.Add(session);
+        return session;
     }
-
-    private static Task<Exception?> RunAsync(NpgsqlConnection connection, string sql) => Task.Run(async () =>
-    {
-        try
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync();
-            return (Exception?)null;
-        }
-        catch (Exception e) { return e; }
-    });
 
     private async Task<ActivitySnapshot> WaitForAsync(Func<ActivitySnapshot, bool> condition)
     {
@@ -64,8 +45,9 @@ public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_sleeping_query_is_running_with_its_duration_and_cancel_ends_the_query_not_the_session()
     {
-        var (sleeper, pid) = await SessionAsync("activity-test-sleep");
-        var sleeping = RunAsync(sleeper, "SELECT pg_sleep(30)");
+        var sleeper = await SessionAsync("activity-test-sleep");
+        var pid = sleeper.Pid;
+        var sleeping = sleeper.Start("SELECT pg_sleep(30)");
 
         var snapshot = await WaitForAsync(s => s.Running.Any(r => r.Pid == pid && r.Duration > TimeSpan.FromMilliseconds(500)));
 
@@ -87,20 +69,20 @@ public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<
         Assert.True(result.Succeeded, result.Message);
         var error = await sleeping.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(PostgresErrorCodes.QueryCanceled, Assert.IsType<PostgresException>(error).SqlState);
-        await using var still = new NpgsqlCommand("SELECT 1", sleeper);
+        await using var still = new NpgsqlCommand("SELECT 1", sleeper.Connection);
         Assert.Equal(1, await still.ExecuteScalarAsync()); // the session is still there
     }
 
     [Fact]
     public async Task A_lock_holder_is_the_root_of_the_session_waiting_for_it_and_terminate_breaks_the_waiter()
     {
-        var (holder, holderPid) = await SessionAsync("activity-test-holder");
-        var (waiter, waiterPid) = await SessionAsync("activity-test-waiter");
-        await using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS activity_lock_t (id int)", holder))
-            await create.ExecuteNonQueryAsync();
-        await using (var lockIt = new NpgsqlCommand("BEGIN; LOCK TABLE activity_lock_t IN ACCESS EXCLUSIVE MODE", holder))
-            await lockIt.ExecuteNonQueryAsync();
-        var waiting = RunAsync(waiter, "SELECT * FROM activity_lock_t");
+        var holder = await SessionAsync("activity-test-holder");
+        var holderPid = holder.Pid;
+        var waiter = await SessionAsync("activity-test-waiter");
+        var waiterPid = waiter.Pid;
+        await holder.ExecuteAsync("CREATE TABLE IF NOT EXISTS activity_lock_t (id int)");
+        await holder.ExecuteAsync("BEGIN; LOCK TABLE activity_lock_t IN ACCESS EXCLUSIVE MODE");
+        var waiting = waiter.Start("SELECT * FROM activity_lock_t");
 
         var snapshot = await WaitForAsync(s => s.BlockingTree.Any(n => n.Session.Pid == holderPid && n.Children.Count > 0));
 
@@ -123,15 +105,15 @@ public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<
         var after = await ActivityStats.LoadAsync(Monitoring);
         Assert.DoesNotContain(after.Sessions, s => s.Pid == waiterPid);
         Assert.DoesNotContain(after.BlockingTree, n => n.Session.Pid == holderPid);
-        await using var rollback = new NpgsqlCommand("ROLLBACK", holder);
-        await rollback.ExecuteNonQueryAsync();
+        await holder.ExecuteAsync("ROLLBACK");
     }
 
     [Fact]
     public async Task A_sleeping_session_terminated_is_gone_and_its_connection_breaks()
     {
-        var (sleeper, pid) = await SessionAsync("activity-test-terminate");
-        var sleeping = RunAsync(sleeper, "SELECT pg_sleep(30)");
+        var sleeper = await SessionAsync("activity-test-terminate");
+        var pid = sleeper.Pid;
+        var sleeping = sleeper.Start("SELECT pg_sleep(30)");
         await WaitForAsync(s => s.Running.Any(r => r.Pid == pid));
 
         var result = await ActivityStats.TerminateAsync(Monitoring, pid);
@@ -140,7 +122,7 @@ public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<
         Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(5)));
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
-            await using var again = new NpgsqlCommand("SELECT 1", sleeper);
+            await using var again = new NpgsqlCommand("SELECT 1", sleeper.Connection);
             await again.ExecuteScalarAsync();
         });
         Assert.Equal(SignalOutcome.NotFound, (await ActivityStats.CancelAsync(Monitoring, pid)).Outcome);

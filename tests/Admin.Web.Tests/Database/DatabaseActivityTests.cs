@@ -16,29 +16,21 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         [new Claim(ClaimTypes.NameIdentifier, Guid.NewGuid().ToString()), new Claim(ClaimTypes.Name, email), new Claim(ClaimTypes.Email, email), new Claim(ClaimTypes.Role, role)],
         "test"));
 
-    /// <summary>A session sleeping in pg_sleep on a connection of its own (owner role), and the task running it.</summary>
-    private async Task<(NpgsqlConnection Connection, int Pid, Task<Exception?> Sleeping)> SleeperAsync(string application)
+    /// <summary>A session sleeping in pg_sleep on a connection of its own, and the task running it.</summary>
+    private async Task<(TestSession Session, int Pid, Task<Exception?> Sleeping)> SleeperAsync(string application)
     {
-        var connection = new NpgsqlConnection(TestPostgres.ConnectionString(app.Database.Name, TestPostgres.OwnerRole, b =>
-        {
-            b.Pooling = false;
-            b.ApplicationName = application;
-            b.CommandTimeout = 60;
-        }));
-        await connection.OpenAsync();
-        await using var pidCommand = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
-        var pid = (int)(await pidCommand.ExecuteScalarAsync())!;
-        var sleeping = Task.Run(async () =>
-        {
-            try
-            {
-                await using var sleep = new NpgsqlCommand("SELECT pg_sleep(30)", connection);
-                await sleep.ExecuteNonQueryAsync();
-                return (Exception?)null;
-            }
-            catch (Exception e) { return e; }
-        });
-        return (connection, pid, sleeping);
+        var session = await TestSession.OpenAsync(app.Database.Name, application);
+        return (session, session.Pid, session.Start("SELECT pg_sleep(30)"));
+    }
+
+    /// <summary>The app's service, once it sees the session's pg_sleep running.</summary>
+    private static async Task<DatabaseActivity> ActivityAsync(AsyncServiceScope scope, int pid)
+    {
+        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(await activity.LoadActivityAsync(null)).Value!.Running.Any(r => r.Pid == pid && r.Query.Contains("pg_sleep")) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        return activity;
     }
 
     private async Task<long> AuditCountAsync(string action, int pid)
@@ -60,7 +52,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         var (connection, pid, sleeping) = await SleeperAsync($"web-refused-{role}");
         await using var _ = connection;
         await using var scope = app.Factory.Services.CreateAsyncScope();
-        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
+        var activity = await ActivityAsync(scope, pid);
         var user = User(role, $"{role}@test.local");
 
         var cancel = await activity.CancelAsync(null, pid, user);
@@ -73,9 +65,6 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         var snapshot = (await activity.LoadActivityAsync(null)).Value!;
         Assert.Contains(snapshot.Running, r => r.Pid == pid);
         Assert.Equal(0, await AuditCountAsync(DatabaseAuditActions.BackendTerminated, pid));
-        await using var super = await TestPostgres.OpenSuperuserAsync(app.Database.Name);
-        await super.ExecuteAsync($"SELECT pg_terminate_backend({pid})");
-        Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(10))); // before the connection is disposed
     }
 
     [Fact]
@@ -84,11 +73,8 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         var (connection, pid, sleeping) = await SleeperAsync("web-terminate");
         await using var _ = connection;
         await using var scope = app.Factory.Services.CreateAsyncScope();
-        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
+        var activity = await ActivityAsync(scope, pid);
         var dba = User(AppRoles.Dba, "dba-test@test.local");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!(await activity.LoadActivityAsync(null)).Value!.Running.Any(r => r.Pid == pid && r.Query.Contains("pg_sleep")) && DateTime.UtcNow < deadline)
-            await Task.Delay(100);
 
         var result = await activity.TerminateAsync(MonitoringTarget.ConsoleTargetName, pid, dba);
 
@@ -117,10 +103,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         var (connection, pid, sleeping) = await SleeperAsync("web-cancel");
         await using var _ = connection;
         await using var scope = app.Factory.Services.CreateAsyncScope();
-        var activity = scope.ServiceProvider.GetRequiredService<DatabaseActivity>();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!(await activity.LoadActivityAsync(null)).Value!.Running.Any(r => r.Pid == pid && r.Query.Contains("pg_sleep")) && DateTime.UtcNow < deadline)
-            await Task.Delay(100);
+        var activity = await ActivityAsync(scope, pid);
 
         var result = await activity.CancelAsync(null, pid, User(AppRoles.Dba, "dba-cancel@test.local"));
 
@@ -158,7 +141,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         var html = await client.GetStringAsync("/database/tables");
 
         Assert.Contains("audit_events", html);
-        Assert.Contains("partition of public.audit_events", html);
+        Assert.Contains("partition of audit_events", html);
     }
 
     [Fact]
