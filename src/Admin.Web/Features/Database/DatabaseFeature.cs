@@ -7,7 +7,10 @@ public static class DatabaseFeature
 {
     public static IServiceCollection AddDatabaseFeature(this IServiceCollection services)
     {
-        services.AddScoped<DatabaseOverview>();
+        services.AddSingleton<DatabaseOverview>();
+        services.AddSingleton<HealthChecks>();
+        services.AddSingleton<IndexStats>();
+        services.AddSingleton<PreDeployChecks>();
         services.AddSingleton(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
