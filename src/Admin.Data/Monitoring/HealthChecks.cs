@@ -23,6 +23,9 @@ public sealed class HealthChecks
     public const long UnusedIndexMinBytes = 1L << 20;
     public static readonly TimeSpan LongQuery = TimeSpan.FromMinutes(5);
 
+    /// <summary>Never-analyzed tables count only above this many rows: autovacuum leaves tiny tables alone by design.</summary>
+    public const long NeverAnalyzedMinRows = 1000;
+
     private const string FiguresSql = """
         SELECT (SELECT 100.0 * sum(blks_hit) / nullif(sum(blks_hit) + sum(blks_read), 0)
                   FROM pg_stat_database WHERE datname = current_database())::float8 AS cache_hit,
@@ -50,10 +53,11 @@ public sealed class HealthChecks
          WHERE NOT i.indisvalid
         UNION ALL
         SELECT 'unused', format('%I.%I', s.schemaname, s.indexrelname),
-               format('%s on %s, 0 scans', pg_size_pretty(pg_relation_size(s.indexrelid)), s.relid::regclass)
-          FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid
+               format('%s on %s, 0 scans', pg_size_pretty(ic.relpages::bigint * current_setting('block_size')::int), s.relid::regclass)
+          FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid JOIN pg_class ic ON ic.oid = s.indexrelid
          WHERE s.idx_scan = 0 AND NOT i.indisunique AND i.indisvalid
-           AND pg_relation_size(s.indexrelid) > @unused_min
+           -- relpages, not pg_relation_size(): that would wait behind an ACCESS EXCLUSIVE lock on the table
+           AND ic.relpages::bigint * current_setting('block_size')::int > @unused_min
         UNION ALL
         SELECT 'duplicate', format('%s', b.indexrelid::regclass), format('same as %s on %s', a.indexrelid::regclass, a.indrelid::regclass)
           FROM pg_index a JOIN pg_index b
@@ -70,7 +74,7 @@ public sealed class HealthChecks
                       coalesce(greatest(last_analyze, last_autoanalyze)::text, 'never'))
           FROM pg_stat_user_tables
          WHERE (n_dead_tup > 1000 AND n_dead_tup > 0.2 * (n_live_tup + n_dead_tup))
-            OR (last_analyze IS NULL AND last_autoanalyze IS NULL AND n_live_tup > 0)
+            OR (last_analyze IS NULL AND last_autoanalyze IS NULL AND n_live_tup > @analyze_min_rows)
         UNION ALL
         SELECT 'sequence', format('%I.%I', schemaname, sequencename),
                format('%s %% used (%s of %s)', round(100.0 * (last_value - min_value) / nullif(max_value - min_value, 0), 1), last_value, max_value)
@@ -90,7 +94,7 @@ public sealed class HealthChecks
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { new NpgsqlBatchCommand(FiguresSql), new NpgsqlBatchCommand(ItemsSql) { Parameters = { new("unused_min", UnusedIndexMinBytes) } } },
+            BatchCommands = { new NpgsqlBatchCommand(FiguresSql), new NpgsqlBatchCommand(ItemsSql) { Parameters = { new("unused_min", UnusedIndexMinBytes), new("analyze_min_rows", NeverAnalyzedMinRows) } } },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
@@ -159,7 +163,7 @@ public sealed class HealthChecks
                 "A duplicate index doubles the write and memory cost and never helps a read.",
                 "DROP INDEX CONCURRENTLY <the duplicate>;", dup),
             new("vacuum-analyze", "Tables needing vacuum or analyze", vacuum.Count > 0 ? CheckStatus.Warn : CheckStatus.Pass,
-                $"{vacuum.Count}", "WARN: dead tuples > 20 % and > 1000, or never analyzed with rows",
+                $"{vacuum.Count}", "WARN: dead tuples > 20 % and > 1000, or never analyzed with > 1000 rows",
                 "Dead rows bloat tables and indexes; tables without statistics get bad query plans.",
                 "VACUUM (ANALYZE) <table>; and tune autovacuum_vacuum_scale_factor for busy tables.", vacuum),
             new("sequences", "Sequences near exhaustion", seq.Count > 0 ? CheckStatus.Fail : CheckStatus.Pass,

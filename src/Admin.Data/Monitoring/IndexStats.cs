@@ -28,7 +28,7 @@ public sealed class IndexStats
 
     private const string Sql = """
         SELECT s.schemaname, s.relname, s.indexrelname, s.idx_scan, s.idx_tup_read, s.idx_tup_fetch,
-               pg_relation_size(s.indexrelid),
+               ic.relpages::bigint * current_setting('block_size')::int, -- no lock, unlike pg_relation_size()
                (100.0 * io.idx_blks_hit / nullif(io.idx_blks_hit + io.idx_blks_read, 0))::float8,
                pg_get_indexdef(s.indexrelid), i.indisunique, i.indisprimary, i.indisvalid,
                (SELECT format('%I', o.relname)
@@ -45,6 +45,7 @@ public sealed class IndexStats
           FROM pg_stat_user_indexes s
           JOIN pg_index i ON i.indexrelid = s.indexrelid
           JOIN pg_statio_user_indexes io ON io.indexrelid = s.indexrelid
+          JOIN pg_class ic ON ic.oid = s.indexrelid
          ORDER BY s.schemaname, s.relname, s.indexrelname;
         SELECT schemaname, relname, n_live_tup, coalesce(seq_scan, 0), coalesce(idx_scan, 0)
           FROM pg_stat_user_tables ORDER BY schemaname, relname;
