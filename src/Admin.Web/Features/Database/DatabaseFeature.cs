@@ -7,11 +7,13 @@ public static class DatabaseFeature
 {
     public static IServiceCollection AddDatabaseFeature(this IServiceCollection services)
     {
-        services.AddScoped<DatabaseOverview>();
+        services.AddSingleton<DatabaseOverview>();
+        services.AddSingleton<HealthChecks>();
+        services.AddSingleton<IndexStats>();
+        services.AddSingleton<PreDeployChecks>();
 
         // Activity and Tables panels (cancel/terminate for Dba only).
         services.AddScoped<DatabaseActivity>();
-
         services.AddSingleton(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
