@@ -59,7 +59,7 @@ public sealed class TestDatabase : IAsyncDisposable
             await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" OWNER {TestPostgres.OwnerRole}");
         }
         await using (var inDb = await TestPostgres.OpenSuperuserAsync(db.Name))
-            await inDb.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            await inDb.ExecuteAsync(TestPostgres.StatementsExtensionSql);
         return db;
     }
 
@@ -116,7 +116,7 @@ public sealed class TestDatabase : IAsyncDisposable
                     await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                     await super.ExecuteAsync($"CREATE DATABASE \"{name}\" OWNER {TestPostgres.OwnerRole}");
                     await using (var inTemplate = await TestPostgres.OpenSuperuserAsync(name))
-                        await inTemplate.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+                        await inTemplate.ExecuteAsync(TestPostgres.StatementsExtensionSql);
                     var migrator = new DatabaseMigrator(TestPostgres.ConnectionString(name, TestPostgres.OwnerRole, b => b.Pooling = false),
                         NullLogger<DatabaseMigrator>.Instance);
                     await migrator.MigrateAsync();

@@ -50,6 +50,12 @@ public static class TestPostgres
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>What ./admin runs in each database: pg_stat_statements, and its per-database reset for the app role.</summary>
+    public const string StatementsExtensionSql = """
+        CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+        GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO admin_app;
+        """;
+
     /// <summary>The two roles the product expects (./admin creates them too; tests do not rely on that).</summary>
     public static async Task EnsureRolesAsync(NpgsqlConnection superuser) =>
         await superuser.ExecuteAsync($"""

@@ -12,6 +12,8 @@ public static class DatabaseAuditActions
 {
     public const string QueryCancelled = "database.query_cancelled";
     public const string BackendTerminated = "database.backend_terminated";
+    public const string StatisticsReset = "database.statistics_reset";
+    public const string ExplainAnalyzed = "database.explain_analyzed";
 }
 
 /// <summary>What a panel load found: the data, or why the target could not be read.</summary>

@@ -22,6 +22,13 @@ public static class DatabaseFeature
                 .ToDictionary(c => c.Key, c => c.Value!);
             return new MonitoringTargets(configuration.GetConnectionString(DatabaseExtensions.AppConnectionName)!, configured);
         });
+
+        // Slow queries and the statistics history (one sampling instance at a time).
+        services.AddScoped<DatabaseQueries>();
+        services.AddSingleton(sp => new StatisticsHistory(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        services.AddOptions<SamplerOptions>().BindConfiguration(SamplerOptions.Section);
+        services.AddSingleton<SamplerState>();
+        services.AddHostedService<StatisticsSamplerService>();
         return services;
     }
 }

@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using Admin.Data;
+using Admin.Data.Audit;
+using Admin.Data.Monitoring;
+using Admin.Web.Features.Account;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Admin.Web.Features.Database;
+
+/// <summary>The outcome of an action on the slow-queries panel, in words for the user.</summary>
+public sealed record QueryActionResult(bool Succeeded, string Message);
+
+/// <summary>
+/// The slow-queries panel's service: top statements of a target, their sampled history, EXPLAIN, and the reset of the
+/// statistics. EXPLAIN ANALYZE and reset run something on the server, so they are for role Dba only (checked here,
+/// not only in the UI) and audited; plain EXPLAIN only plans.
+/// </summary>
+public sealed class DatabaseQueries(
+    MonitoringTargets targets, StatisticsHistory history, IDbContextFactory<AdminDbContext> adminDb, TimeProvider time,
+    ILogger<DatabaseQueries> logger)
+{
+    public static bool MayRun(ClaimsPrincipal user) => user.IsInRole(AppRoles.Dba);
+
+    public async Task<TargetRead<StatementReport>> LoadAsync(string? target, StatementSort sort, int top, string? search, CancellationToken ct = default, long? queryId = null)
+    {
+        var t = targets.Get(target);
+        try
+        {
+            return new TargetRead<StatementReport>(await SlowQueries.LoadAsync(t.DataSource, sort, top, search, queryId, ct), null);
+        }
+        catch (StatementsUnavailableException e)
+        {
+            return new TargetRead<StatementReport>(null, e.Message);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning(e, "Monitoring target {Target} could not be read", t.Name);
+            return new TargetRead<StatementReport>(null, DatabaseOverview.Unreachable(t.Name, e));
+        }
+    }
+
+    public Task<IReadOnlyList<StatementPoint>> HistoryAsync(string? target, long queryId, HistoryRange range, CancellationToken ct = default) =>
+        history.StatementAsync(targets.Get(target).Name, queryId, range, time.GetUtcNow(), ct);
+
+    public Task<string?> SampledTextAsync(string? target, long queryId, CancellationToken ct = default) =>
+        history.StatementTextAsync(targets.Get(target).Name, queryId, ct);
+
+    public Task<SamplerRun?> LastSampleAsync(string? target, CancellationToken ct = default) =>
+        history.LastRunAsync(targets.Get(target).Name, ct);
+
+    /// <summary>The plan, or the reason it was refused (the exception's message is written for the user).</summary>
+    public async Task<(ExplainResult? Plan, string? Problem)> ExplainAsync(string? target, string sql, bool analyze, ClaimsPrincipal user, CancellationToken ct = default)
+    {
+        if (analyze && !MayRun(user))
+            return (null, $"EXPLAIN ANALYZE runs the statement: only users in role {AppRoles.Label(AppRoles.Dba)} may use it.");
+        var t = targets.Get(target);
+        try
+        {
+            var plan = await QueryExplainer.ExplainAsync(t.DataSource, sql, analyze, ct);
+            if (analyze) await AuditAsync(DatabaseAuditActions.ExplainAnalyzed, t.Name, user, new { target = t.Name, statement = sql, executionMs = plan.ExecutionMs }, ct);
+            return (plan, null);
+        }
+        catch (ExplainRefusedException e)
+        {
+            return (null, e.Message);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return (null, DatabaseOverview.Unreachable(t.Name, e));
+        }
+    }
+
+    public async Task<QueryActionResult> ResetAsync(string? target, ClaimsPrincipal user, CancellationToken ct = default)
+    {
+        if (!MayRun(user))
+            return new QueryActionResult(false, $"Only users in role {AppRoles.Label(AppRoles.Dba)} may reset query statistics.");
+        var t = targets.Get(target);
+        try
+        {
+            await SlowQueries.ResetAsync(t.DataSource, ct);
+        }
+        catch (StatementsUnavailableException e)
+        {
+            return new QueryActionResult(false, e.Message);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return new QueryActionResult(false, DatabaseOverview.Unreachable(t.Name, e));
+        }
+        await AuditAsync(DatabaseAuditActions.StatisticsReset, t.Name, user, new { target = t.Name, statistics = "pg_stat_statements" }, ct);
+        return new QueryActionResult(true, $"Query statistics of {t.Name} were reset. The sampled history is kept.");
+    }
+
+    private async Task AuditAsync(string action, string target, ClaimsPrincipal user, object data, CancellationToken ct)
+    {
+        await using var db = await adminDb.CreateDbContextAsync(ct);
+        await AuditWriter.WriteAsync(db, new AuditEntry(action, "pg_stat_statements", target,
+            NewData: data,
+            ActorId: Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null,
+            ActorEmail: user.FindFirstValue(ClaimTypes.Email) ?? user.Identity?.Name,
+            ActorRoles: user.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList()), ct);
+    }
+}

@@ -1,0 +1,106 @@
+using Admin.Data.Monitoring;
+using Admin.TestSupport;
+using Npgsql;
+
+namespace Admin.Data.Tests.Monitoring;
+
+/// <summary>EXPLAIN through the monitoring role: plans, generic plans for $n statements, and what must never run.</summary>
+public sealed class QueryExplainerTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
+{
+    private MonitoringTargets _targets = null!;
+    private NpgsqlDataSource Monitoring => _targets.Default.DataSource;
+
+    public async Task InitializeAsync()
+    {
+        _targets = new MonitoringTargets(fixture.Database.AppConnectionString, new Dictionary<string, string>());
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        await owner.ExecuteAsync("""
+            CREATE TABLE IF NOT EXISTS explain_probe (id int);
+            CREATE OR REPLACE FUNCTION explain_probe_write() RETURNS int LANGUAGE sql AS 'INSERT INTO explain_probe VALUES (1) RETURNING 1';
+            GRANT SELECT, INSERT ON explain_probe TO admin_app;
+            """);
+    }
+
+    public async Task DisposeAsync() => await _targets.DisposeAsync();
+
+    private async Task<long> ProbeRowsAsync()
+    {
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        return await owner.ScalarAsync<long>("SELECT count(*) FROM explain_probe");
+    }
+
+    [Fact]
+    public async Task Explain_returns_the_plan_with_its_estimated_cost_and_does_not_execute()
+    {
+        var plan = await QueryExplainer.ExplainAsync(Monitoring, "SELECT * FROM locales WHERE code = 'en-GB';", analyze: false);
+
+        Assert.False(plan.Analyzed);
+        Assert.False(plan.Generic);
+        Assert.Contains(plan.Lines, l => l.Contains("locales"));
+        Assert.NotNull(plan.TotalCost);
+        Assert.Null(plan.ExecutionMs);
+    }
+
+    [Fact]
+    public async Task A_normalised_statement_with_placeholders_gets_the_generic_plan_and_can_be_explained_again()
+    {
+        for (var i = 0; i < 2; i++) // the prepared statement is dropped after each use
+        {
+            var plan = await QueryExplainer.ExplainAsync(Monitoring, "SELECT * FROM locales WHERE code = $1 AND name <> $2", analyze: false);
+            Assert.True(plan.Generic);
+            Assert.Contains(plan.Lines, l => l.Contains("$1"));
+        }
+    }
+
+    [Fact]
+    public async Task Explain_analyze_runs_a_read_only_statement_and_reports_timings()
+    {
+        var plan = await QueryExplainer.ExplainAsync(Monitoring, "SELECT count(*) FROM locales", analyze: true);
+
+        Assert.True(plan.Analyzed);
+        Assert.NotNull(plan.ExecutionMs);
+        Assert.NotNull(plan.PlanningMs);
+        Assert.Contains(plan.Lines, l => l.Contains("actual time="));
+    }
+
+    [Theory]
+    [InlineData("DELETE FROM explain_probe", "read-only statements only")]
+    [InlineData("WITH gone AS (DELETE FROM explain_probe RETURNING *) SELECT count(*) FROM gone", "read-only statements only")]
+    [InlineData("SELECT * FROM locales WHERE code = $1", "needs real values")]
+    [InlineData("SELECT 1; DROP TABLE explain_probe", "Only one statement")]
+    [InlineData("DROP TABLE explain_probe", "not DROP")]
+    [InlineData("   ", "Paste or pick")]
+    public async Task Statements_that_analyze_must_not_run_are_refused_before_reaching_the_server(string sql, string reason)
+    {
+        var before = await ProbeRowsAsync();
+        var e = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(Monitoring, sql, analyze: true));
+        Assert.Contains(reason, e.Message);
+        Assert.Equal(before, await ProbeRowsAsync()); // the table is still there, with its rows
+    }
+
+    [Fact]
+    public async Task A_select_that_writes_through_a_function_is_stopped_by_the_read_only_transaction()
+    {
+        var before = await ProbeRowsAsync();
+
+        var e = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(Monitoring, "SELECT explain_probe_write()", analyze: true));
+
+        Assert.Contains("would change data", e.Message);
+        Assert.Equal(before, await ProbeRowsAsync());
+    }
+
+    [Fact]
+    public async Task Semicolons_and_placeholders_inside_literals_and_comments_are_not_statements()
+    {
+        var plan = await QueryExplainer.ExplainAsync(Monitoring, "SELECT ';' AS semi, '$1' AS dollar /* ; */ -- ;\n", analyze: true);
+        Assert.True(plan.Analyzed);
+    }
+
+    [Fact]
+    public async Task A_syntax_error_comes_back_as_a_message_with_its_position()
+    {
+        var e = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(Monitoring, "SELECT * FORM locales", analyze: false));
+        Assert.Contains("syntax error", e.Message);
+        Assert.Contains("at character", e.Message);
+    }
+}
