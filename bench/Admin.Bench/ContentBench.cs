@@ -26,17 +26,7 @@ public static class ContentBench
     {
         Console.WriteLine();
         Console.WriteLine("Content (large seed shape: 5 locales × 200 sections, 200,000 versions, 2,000 products, 100 categories)");
-        var db = await TestDatabase.CreateAsync();
-        try
-        {
-            await RunAsync(db);
-        }
-        finally
-        {
-            // ADMIN_BENCH_KEEP=1 leaves the scratch database for EXPLAIN ANALYZE (the next run drops it).
-            if (Environment.GetEnvironmentVariable("ADMIN_BENCH_KEEP") == "1") Console.WriteLine($"  (kept scratch database {db.Name})");
-            else await db.DisposeAsync();
-        }
+        await Scratch.RunAsync(RunAsync);
     }
 
     private static async Task RunAsync(TestDatabase db)

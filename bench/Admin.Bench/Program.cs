@@ -16,6 +16,11 @@ if (args is ["content"])
     await ContentBench.RunAsync();
     return;
 }
+if (args is ["database"])
+{
+    await DatabaseBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();
@@ -118,3 +123,4 @@ var recent = await Timing.PerOperationAsync(20, () => audit.RecentAsync(50));
 Report.Line("newest 50 audit events (500k rows)", $"{recent.Mean:0.0} ms mean, p95 {recent.P95:0.0} ms");
 
 await ContentBench.RunAsync();
+await DatabaseBench.RunAsync();

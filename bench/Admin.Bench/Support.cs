@@ -49,6 +49,24 @@ public static class Report
     }
 }
 
+public static class Scratch
+{
+    /// <summary>Runs a bench on a fresh migrated database, dropped afterwards unless ADMIN_BENCH_KEEP=1 (for EXPLAIN ANALYZE; the next run drops it).</summary>
+    public static async Task RunAsync(Func<TestDatabase, Task> bench)
+    {
+        var db = await TestDatabase.CreateAsync();
+        try
+        {
+            await bench(db);
+        }
+        finally
+        {
+            if (Environment.GetEnvironmentVariable("ADMIN_BENCH_KEEP") == "1") Console.WriteLine($"  (kept scratch database {db.Name})");
+            else await db.DisposeAsync();
+        }
+    }
+}
+
 /// <summary>IDbContextFactory over the scratch database, as the app role without a user.</summary>
 public sealed class SingleContextFactory(TestDatabase db) : IDbContextFactory<AdminDbContext>
 {

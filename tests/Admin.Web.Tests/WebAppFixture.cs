@@ -40,6 +40,16 @@ public class WebAppFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>Asserts that the demo user of the role is sent to the access-denied page instead of the page.</summary>
+    public async Task AssertRefusedAsync(string path, string role)
+    {
+        var demo = DemoLogins.For(role);
+        using var client = await SignedInAsync(demo.Email, demo.Password);
+        var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/Account/AccessDenied", response.Headers.Location!.PathAndQuery);
+    }
+
     public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string email, string password, string? returnUrl = null)
     {
         var path = "/Account/Login" + (returnUrl is null ? "" : "?returnUrl=" + Uri.EscapeDataString(returnUrl));

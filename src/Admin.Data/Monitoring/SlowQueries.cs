@@ -47,38 +47,39 @@ public static class SlowQueries
         _ => "total_ms DESC",
     };
 
+    /// <summary>Statement texts already known by query id (the sampler keeps them), so the panel need not read them all.</summary>
+    public delegate Task<IReadOnlyDictionary<long, string>> KnownTexts(IReadOnlyCollection<long> queryIds, CancellationToken ct);
+
     public static async Task<StatementReport> LoadAsync(
         NpgsqlDataSource dataSource, StatementSort sort = StatementSort.TotalTime, int top = 50, string? search = null,
-        long? queryId = null, CancellationToken ct = default)
+        long? queryId = null, KnownTexts? knownTexts = null, CancellationToken ct = default)
     {
         top = Math.Clamp(top, 1, MaxTop);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await EnsureAvailableAsync(connection, ct);
-        // Summed per queryid: the same statement run by two roles is one line for a DBA. The window totals give each
-        // line its share and the list's footer without a second scan.
+        // Summed per queryid: the same statement run by two roles is one line for a DBA. Reading the statement texts
+        // is most of pg_stat_statements' cost (they live in a file the function reads whole), so the ranking reads
+        // the view without them (showtext = false); a text search has to read them, in the one scan it needs.
+        var source = string.IsNullOrWhiteSpace(search)
+            ? "pg_stat_statements(false)"
+            : @"(SELECT * FROM pg_stat_statements(true) WHERE query ILIKE '%' || @search || '%') AS matching";
         var sql = $"""
             WITH s AS (
-                SELECT queryid, min(query) AS query, string_agg(DISTINCT r.rolname, ', ') AS roles,
+                SELECT queryid, array_agg(DISTINCT userid) AS users,
                        sum(calls)::bigint AS calls, sum(total_exec_time) AS total_ms,
                        sum(total_exec_time) / nullif(sum(calls), 0) AS mean_ms, max(max_exec_time) AS max_ms,
-                       sum(s.rows)::bigint AS rows, sum(shared_blks_hit)::bigint AS blks_hit,
+                       sum(rows)::bigint AS rows, sum(shared_blks_hit)::bigint AS blks_hit,
                        sum(shared_blks_read)::bigint AS blks_read, sum(temp_blks_written)::bigint AS temp_written,
                        sum(blk_read_time + blk_write_time) AS io_ms
-                  FROM pg_stat_statements s
-                  LEFT JOIN pg_roles r ON r.oid = s.userid
-                 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND s.queryid IS NOT NULL
-                 GROUP BY queryid),
-            all_s AS (SELECT count(*)::int AS n, coalesce(sum(total_ms), 0) AS total_ms, coalesce(sum(calls), 0)::bigint AS calls FROM s)
-            SELECT s.queryid, s.query, coalesce(s.roles, ''), s.calls, s.total_ms, coalesce(s.mean_ms, 0), s.max_ms, s.rows,
-                   s.blks_hit, s.blks_read, s.temp_written, s.io_ms,
-                   CASE WHEN a.total_ms > 0 THEN 100 * s.total_ms / a.total_ms ELSE 0 END
-              FROM s, all_s a
-             WHERE (@search IS NULL OR s.query ILIKE '%' || @search || '%') AND (@queryid IS NULL OR s.queryid = @queryid)
-             ORDER BY {OrderBy(sort)}, s.queryid
-             LIMIT @top;
-            SELECT n, total_ms, calls FROM (
-                SELECT count(DISTINCT queryid)::int AS n, coalesce(sum(total_exec_time), 0) AS total_ms, coalesce(sum(calls), 0)::bigint AS calls
-                  FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) t;
+                  FROM {source}
+                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid IS NOT NULL
+                   AND (@queryid IS NULL OR queryid = @queryid)
+                 GROUP BY queryid)
+            SELECT queryid, (SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname) FROM pg_roles r WHERE r.oid = ANY(s.users)),
+                   calls, total_ms, coalesce(mean_ms, 0), max_ms, rows, blks_hit, blks_read, temp_written, io_ms
+              FROM s ORDER BY {OrderBy(sort)}, queryid LIMIT @top;
+            SELECT count(DISTINCT queryid)::int, coalesce(sum(total_exec_time), 0), coalesce(sum(calls), 0)::bigint
+              FROM pg_stat_statements(false) WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database());
             SELECT stats_reset, dealloc, current_setting('track_io_timing') = 'on', current_setting('pg_stat_statements.max')::int
               FROM pg_stat_statements_info;
             """;
@@ -88,24 +89,54 @@ public static class SlowQueries
         command.Parameters.Add(new NpgsqlParameter("queryid", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)queryId ?? DBNull.Value });
         try
         {
-            await using var r = await command.ExecuteReaderAsync(ct);
-            var rows = new List<StatementStat>();
-            while (await r.ReadAsync(ct))
-                rows.Add(new StatementStat(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetDouble(4),
-                    r.GetDouble(5), r.GetDouble(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10),
-                    r.GetDouble(11), r.GetDouble(12)));
-            await r.NextResultAsync(ct);
-            await r.ReadAsync(ct);
-            var (count, totalMs, totalCalls) = (r.GetInt32(0), r.GetDouble(1), r.GetInt64(2));
-            await r.NextResultAsync(ct);
-            await r.ReadAsync(ct);
-            return new StatementReport(rows, count, totalMs, totalCalls,
-                r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1), r.GetBoolean(2), r.GetInt32(3));
+            var ranked = new List<(long Id, string Roles, long Calls, double Total, double Mean, double Max, long Rows, long Hit, long Read, long Temp, double Io)>();
+            double totalMs;
+            StatementReport report;
+            await using (var r = await command.ExecuteReaderAsync(ct))
+            {
+                while (await r.ReadAsync(ct))
+                    ranked.Add((r.GetInt64(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetDouble(4),
+                        r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetDouble(10)));
+                await r.NextResultAsync(ct);
+                await r.ReadAsync(ct);
+                var (count, total, calls) = (r.GetInt32(0), r.GetDouble(1), r.GetInt64(2));
+                totalMs = total;
+                await r.NextResultAsync(ct);
+                await r.ReadAsync(ct);
+                report = new StatementReport([], count, total, calls,
+                    r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1), r.GetBoolean(2), r.GetInt32(3));
+            }
+            var texts = await TextsAsync(connection, ranked.Select(x => x.Id).ToList(), knownTexts, ct);
+            return report with
+            {
+                Statements = ranked.Select(x => new StatementStat(x.Id, texts.GetValueOrDefault(x.Id, "(text no longer available)"), x.Roles,
+                    x.Calls, x.Total, x.Mean, x.Max, x.Rows, x.Hit, x.Read, x.Temp, x.Io, totalMs > 0 ? 100 * x.Total / totalMs : 0)).ToList(),
+            };
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectNotInPrerequisiteState)
         {
             throw new StatementsUnavailableException(NotPreloaded, e);
         }
+    }
+
+    /// <summary>The texts of the ranked statements: the known ones first, one text scan only for the rest.</summary>
+    private static async Task<IReadOnlyDictionary<long, string>> TextsAsync(NpgsqlConnection connection, List<long> ids, KnownTexts? known, CancellationToken ct)
+    {
+        var texts = new Dictionary<long, string>();
+        if (ids.Count == 0) return texts;
+        if (known is not null)
+            foreach (var (id, text) in await known(ids, ct)) texts[id] = text;
+        var missing = ids.Where(id => !texts.ContainsKey(id)).ToArray();
+        if (missing.Length == 0) return texts;
+        await using var command = new NpgsqlCommand("""
+            SELECT DISTINCT ON (queryid) queryid, query FROM pg_stat_statements(true)
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid = ANY(@ids)
+             ORDER BY queryid
+            """, connection);
+        command.Parameters.AddWithValue("ids", missing);
+        await using var r = await command.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) texts[r.GetInt64(0)] = r.IsDBNull(1) ? "" : r.GetString(1);
+        return texts;
     }
 
     /// <summary>Forgets the statistics of the target's current database only (other databases on the server keep theirs).</summary>

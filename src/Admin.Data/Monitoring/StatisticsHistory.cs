@@ -62,6 +62,18 @@ public sealed class StatisticsHistory(NpgsqlDataSource console)
         return await command.ExecuteScalarAsync(ct) as string;
     }
 
+    /// <summary>Sampled texts of the given statements (what the slow-queries list shows without reading them all again).</summary>
+    public async Task<IReadOnlyDictionary<long, string>> StatementTextsAsync(string target, IReadOnlyCollection<long> queryIds, CancellationToken ct = default)
+    {
+        await using var command = console.CreateCommand("SELECT queryid, query FROM monitoring_statements WHERE target = @target AND queryid = ANY(@ids)");
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("ids", queryIds.ToArray());
+        await using var r = await command.ExecuteReaderAsync(ct);
+        var texts = new Dictionary<long, string>();
+        while (await r.ReadAsync(ct)) texts[r.GetInt64(0)] = r.GetString(1);
+        return texts;
+    }
+
     public async Task<IReadOnlyList<TablePoint>> TableAsync(string target, string schema, string table, HistoryRange range, DateTimeOffset now, CancellationToken ct = default)
     {
         await using var command = console.CreateCommand("""

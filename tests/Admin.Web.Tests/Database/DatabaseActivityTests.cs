@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Claims;
 using Admin.Data.Monitoring;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
@@ -12,10 +11,6 @@ namespace Admin.Web.Tests.Database;
 /// <summary>The Activity and Tables panels' service and pages on the real app, against real sessions.</summary>
 public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
-    private static ClaimsPrincipal User(string role, string email) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, Guid.NewGuid().ToString()), new Claim(ClaimTypes.Name, email), new Claim(ClaimTypes.Email, email), new Claim(ClaimTypes.Role, role)],
-        "test"));
-
     /// <summary>A session sleeping in pg_sleep on a connection of its own, and the task running it.</summary>
     private async Task<(TestSession Session, int Pid, Task<Exception?> Sleeping)> SleeperAsync(string application)
     {
@@ -53,7 +48,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         await using var _ = connection;
         await using var scope = app.Factory.Services.CreateAsyncScope();
         var activity = await ActivityAsync(scope, pid);
-        var user = User(role, $"{role}@test.local");
+        var user = TestPrincipals.WithRole(role, $"{role}@test.local");
 
         var cancel = await activity.CancelAsync(null, pid, user);
         var terminate = await activity.TerminateAsync(null, pid, user);
@@ -74,7 +69,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         await using var _ = connection;
         await using var scope = app.Factory.Services.CreateAsyncScope();
         var activity = await ActivityAsync(scope, pid);
-        var dba = User(AppRoles.Dba, "dba-test@test.local");
+        var dba = TestPrincipals.WithRole(AppRoles.Dba, "dba-test@test.local");
 
         var result = await activity.TerminateAsync(MonitoringTarget.ConsoleTargetName, pid, dba);
 
@@ -105,7 +100,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         await using var scope = app.Factory.Services.CreateAsyncScope();
         var activity = await ActivityAsync(scope, pid);
 
-        var result = await activity.CancelAsync(null, pid, User(AppRoles.Dba, "dba-cancel@test.local"));
+        var result = await activity.CancelAsync(null, pid, TestPrincipals.WithRole(AppRoles.Dba, "dba-cancel@test.local"));
 
         Assert.True(result.Succeeded, result.Message);
         Assert.IsType<PostgresException>(await sleeping.WaitAsync(TimeSpan.FromSeconds(5)));

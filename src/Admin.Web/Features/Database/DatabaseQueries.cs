@@ -27,7 +27,8 @@ public sealed class DatabaseQueries(
         var t = targets.Get(target);
         try
         {
-            return new TargetRead<StatementReport>(await SlowQueries.LoadAsync(t.DataSource, sort, top, search, queryId, ct), null);
+            return new TargetRead<StatementReport>(await SlowQueries.LoadAsync(t.DataSource, sort, top, search, queryId,
+                (ids, c) => history.StatementTextsAsync(t.Name, ids, c), ct), null);
         }
         catch (StatementsUnavailableException e)
         {

@@ -21,12 +21,17 @@ public sealed class SamplerOptions
 
     /// <summary>History older than this is deleted (checked every hour).</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How this instance signs its runs (default host:pid; set a pod or service name in production).</summary>
+    public string? InstanceName { get; set; }
 }
 
 /// <summary>What this instance's sampler is doing, for the panels' footer.</summary>
-public sealed class SamplerState
+public sealed class SamplerState(IOptions<SamplerOptions> options)
 {
-    public string Instance { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+    public string Instance { get; } = string.IsNullOrWhiteSpace(options.Value.InstanceName)
+        ? $"{Environment.MachineName}:{Environment.ProcessId}"
+        : options.Value.InstanceName;
     public bool IsLeader { get; internal set; }
 }
 

@@ -1,0 +1,59 @@
+using Admin.TestSupport;
+
+namespace Admin.E2E;
+
+/// <summary>A DBA finds a slow pg_sleep statement, opens it, explains it; the other statistics tabs show data too.</summary>
+public sealed class SlowQueriesTests(AppFixture app) : BrowserTest(app)
+{
+    [Fact]
+    public Task A_dba_finds_a_slow_query_opens_its_history_and_explains_it() => RunAsync(async page =>
+    {
+        await using (var session = await TestSession.OpenAsync(App.Database.Name, "e2e-slow"))
+            await session.ExecuteAsync("SELECT pg_sleep(0.4), 'e2e' AS e2e_slow_probe");
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+
+        await page.GotoAsync("/database/queries");
+        await page.WaitForInteractiveShellAsync();
+        await Expect(page.Locator("[data-testid=query-summary]")).ToContainTextAsync("statements tracked");
+        await page.Locator("[data-testid=query-sort]").ClickAsync();
+        await page.Locator(".rz-dropdown-item", new() { HasText = "Mean time" }).ClickAsync();
+        await page.WaitForURLAsync("**/database/queries?sort=mean");
+        var first = page.Locator("[data-testid=query-link]").First;
+        await Expect(first).ToContainTextAsync("e2e_slow_probe");
+        await page.SaveReviewScreenshotAsync("database-slow-queries");
+
+        await first.ClickAsync();
+        await page.WaitForURLAsync("**/database/queries/*");
+        await Expect(page.Locator("[data-testid=query-text]")).ToContainTextAsync("pg_sleep($1)");
+        await Expect(page.Locator("[data-testid=query-figures]")).ToContainTextAsync("1 call");
+        await Expect(page.Locator("[data-testid=query-history]")).ToBeVisibleAsync();
+        await page.Locator("[data-testid=explain-run]").ClickAsync();
+        await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("generic plan");
+        await Expect(page.Locator("[data-testid=explain-plan]")).ToContainTextAsync("Result");
+
+        // ANALYZE of the pasted statement with a value, after the confirmation.
+        await page.Locator("textarea[data-testid=explain-sql]").FillAsync("SELECT pg_sleep(0.05)");
+        await page.Locator("[data-testid=explain-analyze]").ClickAsync();
+        await page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Run EXPLAIN ANALYZE" }).ClickAsync();
+        await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("execution");
+        await page.SaveReviewScreenshotAsync("database-explain");
+
+        await page.Locator(".db-tabs a", new() { HasText = "Tables" }).ClickAsync();
+        await page.WaitForURLAsync("**/database/tables");
+        await Expect(page.Locator("[data-testid=tables-grid]")).ToContainTextAsync("audit_events");
+        await page.Locator("[data-testid=table-link]").First.ClickAsync();
+        await Expect(page.Locator("[data-testid=table-growth]")).ToBeVisibleAsync();
+    });
+
+    [Fact]
+    public Task An_editor_is_refused_the_slow_queries_panel() => RunAsync(async page =>
+    {
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Editor));
+
+        await page.GotoAsync("/database/queries");
+
+        await Expect(page.Locator("h1")).ToHaveTextAsync("You do not have access to this page");
+        await page.WaitForInteractiveShellAsync();
+        await Expect(page.Locator("[data-testid=query-grid]")).ToHaveCountAsync(0);
+    });
+}

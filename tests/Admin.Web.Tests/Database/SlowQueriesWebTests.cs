@@ -1,0 +1,106 @@
+using System.Net;
+using Admin.Data.Monitoring;
+using Admin.TestSupport;
+using Admin.Web.Features.Account;
+using Admin.Web.Features.Database;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Admin.Web.Tests.Database;
+
+/// <summary>The slow-queries panel on the real app: pages by role, reset and EXPLAIN ANALYZE for DBAs only, audited.</summary>
+public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+{
+    private async Task<long> AuditCountAsync(string action, string actor)
+    {
+        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
+        command.Parameters.AddWithValue("a", action);
+        command.Parameters.AddWithValue("e", actor);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task SleepAsync()
+    {
+        await using var session = await TestSession.OpenAsync(app.Database.Name, "slow-web-test");
+        await session.ExecuteAsync("SELECT pg_sleep(0.3) AS web_sleep_probe");
+    }
+
+    [Fact]
+    public async Task A_slow_pg_sleep_query_is_on_the_page_a_dba_opens_and_its_detail_page_shows_text_and_explain()
+    {
+        await SleepAsync();
+        var dba = DemoLogins.For(AppRoles.Dba);
+        using var client = await app.SignedInAsync(dba.Email, dba.Password);
+
+        var list = WebUtility.HtmlDecode(await client.GetStringAsync("/database/queries?sort=mean&q=web_sleep_probe"));
+        Assert.Contains("data-testid=\"query-grid\"", list);
+        Assert.Contains("pg_sleep($1) AS web_sleep_probe", list);
+        Assert.Contains("data-testid=\"query-reset\"", list); // a DBA may reset
+
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var queries = scope.ServiceProvider.GetRequiredService<DatabaseQueries>();
+        var stat = (await queries.LoadAsync(null, StatementSort.MeanTime, 5, "web_sleep_probe")).Value!.Statements.Single();
+        var detail = WebUtility.HtmlDecode(await client.GetStringAsync($"/database/queries/{stat.QueryId}"));
+        Assert.Contains("data-testid=\"query-text\"", detail);
+        Assert.Contains("web_sleep_probe", detail);
+        Assert.Contains("data-testid=\"explain-panel\"", detail);
+        Assert.Contains("data-testid=\"explain-analyze\"", detail);
+    }
+
+    [Theory]
+    [InlineData("/database/queries")]
+    [InlineData("/database/queries/1")]
+    [InlineData("/database/explain")]
+    public async Task The_pages_are_refused_to_an_editor_and_a_release_manager(string path)
+    {
+        await app.AssertRefusedAsync(path, AppRoles.Editor);
+        await app.AssertRefusedAsync(path, AppRoles.ReleaseManager);
+    }
+
+    [Fact]
+    public async Task An_admin_sees_the_panel_without_the_reset_button_and_the_service_refuses_reset_and_analyze()
+    {
+        var admin = DemoLogins.For(AppRoles.Admin);
+        using var client = await app.SignedInAsync(admin.Email, admin.Password);
+        var html = await client.GetStringAsync("/database/queries");
+        Assert.Contains("data-testid=\"query-grid\"", html);
+        Assert.DoesNotContain("data-testid=\"query-reset\"", html);
+
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var queries = scope.ServiceProvider.GetRequiredService<DatabaseQueries>();
+        var user = TestPrincipals.WithRole(AppRoles.Admin, "admin-refused@test.local");
+        await SleepAsync();
+
+        var reset = await queries.ResetAsync(null, user);
+        var (plan, problem) = await queries.ExplainAsync(null, "SELECT 1", analyze: true, user);
+        var (plainPlan, _) = await queries.ExplainAsync(null, "SELECT 1", analyze: false, user);
+
+        Assert.False(reset.Succeeded);
+        Assert.Contains("DBA", reset.Message);
+        Assert.Null(plan);
+        Assert.Contains("DBA", problem);
+        Assert.NotNull(plainPlan); // plain EXPLAIN only plans: every Database user may
+        Assert.Single((await queries.LoadAsync(null, StatementSort.MeanTime, 5, "web_sleep_probe")).Value!.Statements);
+        Assert.Equal(0, await AuditCountAsync(DatabaseAuditActions.StatisticsReset, "admin-refused@test.local"));
+    }
+
+    [Fact]
+    public async Task A_dba_resets_statistics_and_runs_explain_analyze_and_both_are_audited()
+    {
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var queries = scope.ServiceProvider.GetRequiredService<DatabaseQueries>();
+        var dba = TestPrincipals.WithRole(AppRoles.Dba, "dba-reset@test.local");
+
+        var (plan, problem) = await queries.ExplainAsync(null, "SELECT count(*) FROM audit_events", analyze: true, dba);
+        await SleepAsync();
+        var reset = await queries.ResetAsync(null, dba);
+
+        Assert.Null(problem);
+        Assert.True(plan!.Analyzed);
+        Assert.True(reset.Succeeded, reset.Message);
+        Assert.Empty((await queries.LoadAsync(null, StatementSort.MeanTime, 5, "web_sleep_probe")).Value!.Statements);
+        Assert.Equal(1, await AuditCountAsync(DatabaseAuditActions.StatisticsReset, "dba-reset@test.local"));
+        Assert.Equal(1, await AuditCountAsync(DatabaseAuditActions.ExplainAnalyzed, "dba-reset@test.local"));
+    }
+}
