@@ -16,3 +16,6 @@ public sealed class CatalogNotify : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000004_MonitoringSamples")]
 public sealed class MonitoringSamples : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000007_AuditChain")]
+public sealed class AuditChain : SqlMigration;

@@ -1,3 +1,4 @@
+using Admin.Web.Features.Audit;
 using Admin.Data;
 using Admin.Data.Migrations;
 using Admin.Data.Session;
@@ -28,7 +29,7 @@ public static class DatabaseExtensions
         return services;
     }
 
-    /// <summary>Handles `migrate` and `seed [--scale small|large]`; returns true when a command ran and the process should exit.</summary>
+    /// <summary>Handles `migrate`, `seed [--scale small|large]` and `audit verify`; returns true when a command ran and the process should exit.</summary>
     public static async Task<bool> RunCommandAsync(this WebApplication app, string[] args)
     {
         var command = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
@@ -44,8 +45,11 @@ public static class DatabaseExtensions
                 await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
                 await DemoSeeder.SeedAsync(app.Services, scale, app.Environment);
                 return true;
+            case "audit" when args.Contains("verify"):
+                Environment.ExitCode = await AuditVerifyCommand.RunAsync(app.Services) ? 0 : 1;
+                return true;
             default:
-                throw new ArgumentException($"Unknown command '{command}'. Commands: migrate, seed [--scale small|large].");
+                throw new ArgumentException($"Unknown command '{command}'. Commands: migrate, seed [--scale small|large], audit verify.");
         }
     }
 

@@ -33,6 +33,8 @@ public sealed class AppRoleSecurityTests(DatabaseFixture fixture) : IClassFixtur
     [InlineData("DROP TABLE audit_events")]
     [InlineData("CREATE TABLE public.sneaky (id int)")]
     [InlineData("SET ROLE admin_owner")]
+    [InlineData("UPDATE audit_chain_head SET seq = 0")]
+    [InlineData("DELETE FROM audit_archives")]
     public async Task App_role_is_refused(string sql)
     {
         await using var app = await Db.OpenAsync(TestPostgres.AppRole);
