@@ -19,3 +19,6 @@ public sealed class MonitoringSamples : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000007_AuditChain")]
 public sealed class AuditChain : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000008_Denials")]
+public sealed class Denials : SqlMigration;
