@@ -5,7 +5,7 @@ namespace Admin.Data.Releases;
 /// <summary>
 /// The large release data set for benchmarks and `./admin seed --scale large`: 100,000 entities (60% translations in
 /// six locales, 10% each flags, settings, pages, articles) with about 1,000,000 versions over 2,000 releases: 1,990
-/// deployed ones, an approved release with 10,000 changes, an approved one with 100 changes, and a few open ones that
+/// deployed ones, a release in review with 10,000 changes, one with 100 changes, and a few open ones that
 /// overlap them (parallel work). Generated in SQL (generate_series), triggers off for the bulk insert (so no million
 /// audit rows), as the schema owner. Idempotent: skipped when the bulk releases exist.
 /// </summary>
@@ -79,8 +79,8 @@ public static class ReleaseLargeSeed
                 SELECT n, d, s, (SELECT max(deploy_seq) FROM releases), 'editor@admin.local', '00000000-0000-0000-0000-00000000e001',
                        CASE WHEN s = 'APPROVED' THEN 'release@admin.local' END, CASE WHEN s = 'APPROVED' THEN '00000000-0000-0000-0000-00000000b001'::uuid END,
                        CASE WHEN s <> 'DRAFT' THEN now() END, CASE WHEN s = 'APPROVED' THEN now() END
-                FROM (VALUES ('{{BigReleaseName}}', 'Every 10th entity changed', 'APPROVED'),
-                             ('{{SmallReleaseName}}', '100 entities changed', 'APPROVED'),
+                FROM (VALUES ('{{BigReleaseName}}', 'Every 10th entity changed', 'IN_REVIEW'),
+                             ('{{SmallReleaseName}}', '100 entities changed', 'IN_REVIEW'),
                              ('Large: open draft A', 'Overlaps the big release', 'DRAFT'),
                              ('Large: open draft B', 'Overlaps the big release', 'DRAFT'),
                              ('Large: in review', 'Overlaps the big release', 'IN_REVIEW'),
@@ -130,7 +130,9 @@ public static class ReleaseLargeSeed
             ALTER TABLE entity_versions ENABLE TRIGGER USER;
             """, ct);
         await transaction.CommitAsync(ct);
-        await ReleaseSeeder.ExecAsync(owner, "ANALYZE releases; ANALYZE entity_versions;", ct);
+        // Sets hint bits and the visibility map once, so the first readers get index-only scans instead of doing it.
+        await ReleaseSeeder.ExecAsync(owner, "VACUUM (ANALYZE) entity_versions", ct);
+        await ReleaseSeeder.ExecAsync(owner, "VACUUM (ANALYZE) releases", ct);
         return DeployedReleases + 8;
     }
 }

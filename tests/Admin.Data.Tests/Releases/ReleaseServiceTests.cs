@@ -213,6 +213,31 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_deploy_after_the_live_state_changed_since_approval_checks_again_and_is_refused()
+    {
+        var key = Key();
+        var first = await EditorService.CreateAsync("Approved early " + key, "");
+        var entity = await EditorService.SaveEntityAsync(first, Translation(key, "first"));
+        var second = await EditorService.CreateAsync("Deployed meanwhile " + key, "");
+        await EditorService.SaveEntityAsync(second, Translation(key, "second", id: entity));
+        await EditorService.SubmitAsync(first);
+        await ManagerService.ApproveAsync(first); // clean at approval: the other release is not deployed yet
+        await EditorService.SubmitAsync(second);
+        await ManagerService.ApproveAsync(second);
+        await ManagerService.DeployAsync(second);
+
+        var refused = await Assert.ThrowsAsync<ReleaseException>(() => ManagerService.DeployAsync(first));
+        Assert.Contains("blocking conflict", refused.Message);
+        Assert.Equal("second", await LiveValueAsync(key));
+
+        // The stored check result cannot be forged from plain SQL.
+        await using var sql = await Db.OpenAsync(TestPostgres.AppRole);
+        await sql.SetSessionAsync(Manager);
+        var pg = await Assert.ThrowsAsync<PostgresException>(() => sql.ExecuteAsync($"UPDATE releases SET checked_blocking = 0, checked_epoch = 999999 WHERE id = {first}"));
+        Assert.Equal("releases_check_fixed", pg.ConstraintName);
+    }
+
+    [Fact]
     public async Task Collisions_with_live_and_with_open_releases_and_missing_fields_are_explained()
     {
         var key = Key();

@@ -35,6 +35,14 @@ CREATE TABLE releases (
     closed_by_email       text,
     closed_at             timestamptz,
     close_reason          text,
+    -- A rollback also takes a number from release_deploy_seq: together with deploy_seq it tells whether the live
+    -- state changed since a moment (release_live_epoch()).
+    rolled_back_seq       bigint,
+    -- The blocking-conflict count computed at approval and the live epoch it was computed on. An approved release
+    -- cannot change, so while the epoch is the same at deploy time the count still holds and the deploy skips the
+    -- re-check (constant time whatever the release's size); otherwise it checks again.
+    checked_epoch         bigint,
+    checked_blocking      int,
     CONSTRAINT releases_name_required CHECK (length(btrim(name)) BETWEEN 1 AND 200),
     CONSTRAINT releases_description_length CHECK (length(description) <= 4000),
     CONSTRAINT releases_status_valid CHECK (status IN ('DRAFT', 'IN_REVIEW', 'APPROVED', 'DEPLOYED', 'ABANDONED', 'ROLLED_BACK')),
@@ -45,10 +53,26 @@ CREATE TABLE releases (
 -- Unique: the live state's ordering key. Serves "highest deployed", max(deploy_seq) and deploy_seq > base lookups.
 CREATE UNIQUE INDEX idx_releases_deploy_seq ON releases (deploy_seq) WHERE deploy_seq IS NOT NULL;
 CREATE INDEX releases_open_idx ON releases (id) WHERE status IN ('DRAFT', 'IN_REVIEW', 'APPROVED');
+CREATE INDEX releases_rolled_back_seq_idx ON releases (rolled_back_seq) WHERE rolled_back_seq IS NOT NULL;
+
+-- Grows with every deploy and every rollback (both take a number from release_deploy_seq).
+CREATE FUNCTION release_live_epoch() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT greatest((SELECT max(deploy_seq) FROM releases), (SELECT max(rolled_back_seq) FROM releases), 0)
+$$;
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Entity versions
 -- ---------------------------------------------------------------------------------------------------------
+-- The name under which an entity's uniqueness rule applies (NULL: none). Used by the collision checks.
+CREATE FUNCTION entity_natural_key(p_type text, p_brand text, p_jurisdiction text, p_locale text, p_slug text, p_key text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN p_type IN ('page', 'article') THEN 'slug ' || coalesce(p_brand, '*') || '/' || coalesce(p_jurisdiction, '*') || '/' || coalesce(p_locale, '*') || '/' || p_slug
+        WHEN p_type = 'translation' THEN 'translation ' || p_locale || '/' || p_key
+        WHEN p_type = 'feature_flag' THEN 'flag ' || p_key
+    END
+$$;
+
 CREATE TABLE entity_versions (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     entity_id        uuid NOT NULL,
@@ -63,6 +87,8 @@ CREATE TABLE entity_versions (
     payload          jsonb NOT NULL DEFAULT '{}',
     parent_entity_id uuid,
     is_deleted       boolean NOT NULL DEFAULT false,
+    -- Stored so the collision checks compare one indexed column (index-only lookups) instead of an expression.
+    natural_key      text GENERATED ALWAYS AS (entity_natural_key(entity_type, brand, jurisdiction, locale_id, slug, entity_key)) STORED,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     updated_by       uuid,
@@ -96,15 +122,6 @@ CREATE INDEX idx_entity_versions_translation_payload_gin ON entity_versions USIN
 CREATE INDEX entity_versions_slug_idx ON entity_versions (slug) WHERE slug IS NOT NULL;
 CREATE INDEX entity_versions_deleted_idx ON entity_versions (entity_id) WHERE is_deleted;
 
--- The name under which an entity's uniqueness rule applies (NULL: none). Used by the collision checks.
-CREATE FUNCTION entity_natural_key(p_type text, p_brand text, p_jurisdiction text, p_locale text, p_slug text, p_key text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN p_type IN ('page', 'article') THEN 'slug ' || coalesce(p_brand, '*') || '/' || coalesce(p_jurisdiction, '*') || '/' || coalesce(p_locale, '*') || '/' || p_slug
-        WHEN p_type = 'translation' THEN 'translation ' || p_locale || '/' || p_key
-        WHEN p_type = 'feature_flag' THEN 'flag ' || p_key
-    END
-$$;
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Release context: "live as if release R were deployed" for this session (or transaction).
@@ -153,7 +170,7 @@ WHERE entity_type = 'translation';
 CREATE FUNCTION get_entities_for_release(p_release bigint)
 RETURNS TABLE (entity_id uuid, entity_type text, entity_key text, locale_id text, brand text, jurisdiction text, slug text,
                entity_name text, payload jsonb, parent_entity_id uuid, version_id bigint, release_id bigint, deploy_seq bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET jit = off AS $$
     WITH target AS (SELECT id, deploy_seq FROM releases WHERE id = p_release)
     SELECT h.entity_id, h.entity_type, h.entity_key, h.locale_id, h.brand, h.jurisdiction, h.slug, h.entity_name, h.payload,
            h.parent_entity_id, h.version_id, h.release_id, h.deploy_seq
@@ -210,7 +227,7 @@ CREATE FUNCTION calculate_release_diff(p_release bigint, p_from bigint DEFAULT N
 RETURNS TABLE (entity_id uuid, entity_type text, entity_key text, locale_id text, entity_name text, change text,
                changed_paths text[], old_slug text, new_slug text, old_payload jsonb, new_payload jsonb,
                old_release_id bigint, new_release_id bigint)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     target releases;
 BEGIN
@@ -273,26 +290,43 @@ END $$;
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Conflicts: each explained in plain words. 'blocking' ones stop a deploy (unless overridden with a reason).
+-- These functions run with jit = off: their plans are cheap index work, and JIT compilation (which generic plpgsql
+-- plans with large row estimates trigger) cost about 400 ms per call on the large data set.
 -- ---------------------------------------------------------------------------------------------------------
-CREATE FUNCTION check_release_conflicts(p_release bigint)
+CREATE FUNCTION check_release_conflicts(p_release bigint, p_blocking_only boolean DEFAULT false)
 RETURNS TABLE (kind text, severity text, entity_id uuid, entity_type text, entity_name text, other_release_id bigint,
                other_release_name text, other_entity_id uuid, message text)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     target releases;
 BEGIN
     SELECT * INTO target FROM releases WHERE id = p_release;
     IF NOT FOUND OR target.status NOT IN ('DRAFT', 'IN_REVIEW', 'APPROVED') THEN RETURN; END IF;
 
-    -- The same entity changed in another open release: whichever deploys second overwrites the first.
-    RETURN QUERY
-    SELECT 'parallel_work', 'warning', ev.entity_id, ev.entity_type, ev.entity_name, o.id, o.name, NULL::uuid,
-           format('%s "%s" is also changed in release #%s "%s" (%s). Whichever release deploys second replaces the other''s version; agree on one.',
-                  initcap(replace(ev.entity_type, '_', ' ')), ev.entity_name, o.id, o.name, lower(replace(o.status, '_', ' ')))
-    FROM entity_versions ev
-    JOIN entity_versions ov ON ov.entity_id = ev.entity_id AND ov.release_id <> ev.release_id
-    JOIN releases o ON o.id = ov.release_id AND o.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED')
-    WHERE ev.release_id = p_release;
+    IF NOT p_blocking_only THEN
+        -- The same entity changed in another open release: whichever deploys second overwrites the first.
+        -- Driven from the other open releases' rows (few), each probing this release by (entity_id, release_id).
+        RETURN QUERY
+        SELECT 'parallel_work', 'warning', ev.entity_id, ev.entity_type, ev.entity_name, o.id, o.name, NULL::uuid,
+               format('%s "%s" is also changed in release #%s "%s" (%s). Whichever release deploys second replaces the other''s version; agree on one.',
+                      initcap(replace(ev.entity_type, '_', ' ')), ev.entity_name, o.id, o.name, lower(replace(o.status, '_', ' ')))
+        FROM releases o
+        JOIN entity_versions ov ON ov.release_id = o.id
+        JOIN entity_versions ev ON ev.entity_id = ov.entity_id AND ev.release_id = p_release
+        WHERE o.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED') AND o.id <> p_release;
+
+        -- The same slug or key as a different entity in another open release.
+        RETURN QUERY
+        SELECT 'collision_open', 'warning', ev.entity_id, ev.entity_type, ev.entity_name, o.id, o.name, ov.entity_id,
+               format('%s "%s" uses %s, and release #%s "%s" adds a different %s with the same one. The second to deploy will be blocked.',
+                      initcap(replace(ev.entity_type, '_', ' ')), ev.entity_name,
+                      CASE WHEN ev.entity_type IN ('page', 'article') THEN 'slug "' || ev.slug || '"' ELSE 'key "' || ev.entity_key || '"' END,
+                      o.id, o.name, replace(ov.entity_type, '_', ' '))
+        FROM releases o
+        JOIN entity_versions ov ON ov.release_id = o.id AND NOT ov.is_deleted AND ov.natural_key IS NOT NULL
+        JOIN entity_versions ev ON ev.natural_key = ov.natural_key AND ev.release_id = p_release AND NOT ev.is_deleted AND ev.entity_id <> ov.entity_id
+        WHERE o.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED') AND o.id <> p_release;
+    END IF;
 
     -- An entity changed by a release deployed after this one's base: deploying would undo that newer change.
     RETURN QUERY
@@ -311,20 +345,20 @@ BEGIN
     WHERE ev.release_id = p_release;
 
     -- The same slug or key as a different entity that is live (and that this release does not change).
+    -- MATERIALIZED and OFFSET 0: this release's rows first, then one index-only lookup each, whatever the generic
+    -- plan's estimates say; duplicates (several versions of one candidate) are removed from the few results.
     RETURN QUERY
-    SELECT 'collision_live', 'blocking', ev.entity_id, ev.entity_type, ev.entity_name, live.release_id, lr.name, live.entity_id,
+    WITH own AS MATERIALIZED (SELECT * FROM entity_versions WHERE release_id = p_release AND NOT is_deleted AND natural_key IS NOT NULL)
+    SELECT DISTINCT 'collision_live', 'blocking', ev.entity_id, ev.entity_type, ev.entity_name, live.release_id, lr.name, live.entity_id,
            format('%s "%s" uses %s, which live %s "%s" already has. Change the slug or key, or delete the live one in this release.',
                   initcap(replace(ev.entity_type, '_', ' ')), ev.entity_name,
                   CASE WHEN ev.entity_type IN ('page', 'article') THEN 'slug "' || ev.slug || '"' ELSE 'key "' || ev.entity_key || '"' END,
                   replace(live.entity_type, '_', ' '), live.entity_name)
-    FROM entity_versions ev
+    FROM own ev
     CROSS JOIN LATERAL (
-        SELECT DISTINCT c.entity_id
-        FROM entity_versions c
-        WHERE c.entity_id <> ev.entity_id
-          AND entity_natural_key(c.entity_type, c.brand, c.jurisdiction, c.locale_id, c.slug, c.entity_key)
-              = entity_natural_key(ev.entity_type, ev.brand, ev.jurisdiction, ev.locale_id, ev.slug, ev.entity_key)
-          AND NOT c.is_deleted
+        SELECT c.entity_id FROM entity_versions c
+        WHERE c.natural_key = ev.natural_key AND c.entity_id <> ev.entity_id AND NOT c.is_deleted
+        OFFSET 0
     ) cand
     CROSS JOIN LATERAL (
         SELECT lv.*
@@ -335,55 +369,34 @@ BEGIN
         LIMIT 1
     ) live
     JOIN releases lr ON lr.id = live.release_id
-    WHERE ev.release_id = p_release AND NOT ev.is_deleted
-      AND entity_natural_key(ev.entity_type, ev.brand, ev.jurisdiction, ev.locale_id, ev.slug, ev.entity_key) IS NOT NULL
-      AND NOT live.is_deleted
-      AND entity_natural_key(live.entity_type, live.brand, live.jurisdiction, live.locale_id, live.slug, live.entity_key)
-          = entity_natural_key(ev.entity_type, ev.brand, ev.jurisdiction, ev.locale_id, ev.slug, ev.entity_key)
-      AND NOT EXISTS (SELECT 1 FROM entity_versions mine WHERE mine.entity_id = cand.entity_id AND mine.release_id = p_release);
-
-    -- The same slug or key as a different entity in another open release.
-    RETURN QUERY
-    SELECT 'collision_open', 'warning', ev.entity_id, ev.entity_type, ev.entity_name, o.id, o.name, ov.entity_id,
-           format('%s "%s" uses %s, and release #%s "%s" adds a different %s with the same one. The second to deploy will be blocked.',
-                  initcap(replace(ev.entity_type, '_', ' ')), ev.entity_name,
-                  CASE WHEN ev.entity_type IN ('page', 'article') THEN 'slug "' || ev.slug || '"' ELSE 'key "' || ev.entity_key || '"' END,
-                  o.id, o.name, replace(ov.entity_type, '_', ' '))
-    FROM entity_versions ev
-    JOIN entity_versions ov
-      ON entity_natural_key(ov.entity_type, ov.brand, ov.jurisdiction, ov.locale_id, ov.slug, ov.entity_key)
-         = entity_natural_key(ev.entity_type, ev.brand, ev.jurisdiction, ev.locale_id, ev.slug, ev.entity_key)
-     AND ov.entity_id <> ev.entity_id AND ov.release_id <> ev.release_id AND NOT ov.is_deleted
-    JOIN releases o ON o.id = ov.release_id AND o.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED')
-    WHERE ev.release_id = p_release AND NOT ev.is_deleted;
+    WHERE NOT live.is_deleted AND live.natural_key = ev.natural_key
+      AND NOT EXISTS (SELECT 1 FROM entity_versions changed WHERE changed.entity_id = cand.entity_id AND changed.release_id = p_release);
 
     -- Fields the type needs that are missing or empty.
     RETURN QUERY
-    SELECT 'missing_required', 'blocking', ev.entity_id, ev.entity_type, ev.entity_name, NULL::bigint, NULL::text, NULL::uuid,
-           format('%s "%s" has no %s.', initcap(replace(ev.entity_type, '_', ' ')), ev.entity_name, m.field)
-    FROM entity_versions ev
-    CROSS JOIN LATERAL (
-        SELECT f.field FROM (VALUES
-            ('title', ev.entity_type IN ('page', 'article') AND coalesce(btrim(ev.payload ->> 'title'), '') = ''),
-            ('body', ev.entity_type = 'article' AND coalesce(btrim(ev.payload ->> 'body'), '') = ''),
-            ('value', ev.entity_type = 'translation' AND coalesce(btrim(ev.payload ->> 'value'), '') = ''),
-            ('enabled (true or false)', ev.entity_type = 'feature_flag' AND jsonb_typeof(ev.payload -> 'enabled') IS DISTINCT FROM 'boolean'),
-            ('value', ev.entity_type = 'setting' AND NOT ev.payload ? 'value')
-        ) AS f(field, missing)
-        WHERE f.missing
+    SELECT 'missing_required', 'blocking', m.entity_id, m.entity_type, m.entity_name, NULL::bigint, NULL::text, NULL::uuid,
+           format('%s "%s" has no %s.', initcap(replace(m.entity_type, '_', ' ')), m.entity_name, array_to_string(m.fields, ' and no '))
+    FROM (
+        SELECT ev.entity_id, ev.entity_type, ev.entity_name, array_remove(ARRAY[
+                   CASE WHEN ev.entity_type IN ('page', 'article') AND coalesce(btrim(ev.payload ->> 'title'), '') = '' THEN 'title' END,
+                   CASE WHEN ev.entity_type = 'article' AND coalesce(btrim(ev.payload ->> 'body'), '') = '' THEN 'body' END,
+                   CASE WHEN ev.entity_type = 'translation' AND coalesce(btrim(ev.payload ->> 'value'), '') = '' THEN 'value' END,
+                   CASE WHEN ev.entity_type = 'feature_flag' AND jsonb_typeof(ev.payload -> 'enabled') IS DISTINCT FROM 'boolean' THEN 'enabled (true or false)' END,
+                   CASE WHEN ev.entity_type = 'setting' AND NOT ev.payload ? 'value' THEN 'value' END], NULL) AS fields
+        FROM entity_versions ev
+        WHERE ev.release_id = p_release AND NOT ev.is_deleted
     ) m
-    WHERE ev.release_id = p_release AND NOT ev.is_deleted;
+    WHERE cardinality(m.fields) > 0;
 END $$;
 
-CREATE INDEX entity_versions_natural_key_idx ON entity_versions
-    (entity_natural_key(entity_type, brand, jurisdiction, locale_id, slug, entity_key)) WHERE NOT is_deleted;
+CREATE INDEX entity_versions_natural_key_idx ON entity_versions (natural_key, entity_id) WHERE NOT is_deleted AND natural_key IS NOT NULL;
 
 -- What rolling back R would change: its entities whose live version is R's, with what they go back to
 -- (restored_payload NULL and restored_release_id NULL: the entity disappears).
 CREATE FUNCTION release_rollback_preview(p_release bigint)
 RETURNS TABLE (entity_id uuid, entity_type text, entity_name text, change text, current_payload jsonb, restored_payload jsonb,
                restored_release_id bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET jit = off AS $$
     SELECT ev.entity_id, ev.entity_type, coalesce(prev.entity_name, ev.entity_name),
            CASE WHEN ev.is_deleted THEN 'restored' WHEN prev.id IS NULL OR prev.is_deleted THEN 'removed' ELSE 'reverted' END,
            CASE WHEN ev.is_deleted THEN NULL ELSE ev.payload END,
@@ -422,6 +435,7 @@ BEGIN
     NEW.author_email := coalesce(NEW.author_email, app_user_email());
     NEW.base_deploy_seq := coalesce((SELECT max(deploy_seq) FROM releases), 0);
     NEW.name := btrim(NEW.name);
+    NEW.rolled_back_seq := NULL; NEW.checked_epoch := NULL; NEW.checked_blocking := NULL;
     RETURN NEW;
 END $$;
 
@@ -434,6 +448,12 @@ BEGIN
     NEW.updated_at := now();
     IF NEW.author_id IS DISTINCT FROM OLD.author_id OR NEW.author_email IS DISTINCT FROM OLD.author_email OR NEW.created_at <> OLD.created_at THEN
         RAISE EXCEPTION 'The author of a release cannot be changed.' USING ERRCODE = 'check_violation', CONSTRAINT = 'releases_author_fixed';
+    END IF;
+
+    -- Kept by this trigger only (a forged check result would let a deploy skip its conflict check).
+    IF (NEW.checked_epoch, NEW.checked_blocking, NEW.rolled_back_seq) IS DISTINCT FROM (OLD.checked_epoch, OLD.checked_blocking, OLD.rolled_back_seq) THEN
+        RAISE EXCEPTION 'checked_epoch, checked_blocking and rolled_back_seq are kept by the database.'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'releases_check_fixed';
     END IF;
 
     IF NEW.status = OLD.status THEN
@@ -472,6 +492,7 @@ BEGIN
             RAISE EXCEPTION 'Only the author, a ReleaseManager or an Admin can send a release back to draft.' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'releases_role';
         END IF;
         NEW.approver_id := NULL; NEW.approver_email := NULL; NEW.approved_at := NULL; NEW.submitted_at := NULL;
+        NEW.checked_epoch := NULL; NEW.checked_blocking := NULL;
     ELSIF NOT releases_may_manage() THEN
         RAISE EXCEPTION 'Only a ReleaseManager or an Admin can mark a release %.', lower(replace(NEW.status, '_', ' '))
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'releases_role';
@@ -486,10 +507,17 @@ BEGIN
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'releases_four_eyes';
         END IF;
         NEW.approved_at := now();
+        -- The epoch first: a deploy committing during the check makes the recorded epoch stale, never wrong.
+        NEW.checked_epoch := release_live_epoch();
+        SELECT count(*) INTO NEW.checked_blocking FROM check_release_conflicts(OLD.id, true) c WHERE c.severity = 'blocking';
     ELSIF NEW.status = 'DEPLOYED' THEN
         -- Deploys queue here: checks see every earlier deploy, and deploy_seq follows commit order.
         PERFORM pg_advisory_xact_lock(hashtext('releases:deploy'));
-        SELECT count(*) INTO blocking FROM check_release_conflicts(OLD.id) c WHERE c.severity = 'blocking';
+        IF OLD.checked_epoch IS NOT NULL AND OLD.checked_epoch = release_live_epoch() THEN
+            blocking := OLD.checked_blocking;
+        ELSE
+            SELECT count(*) INTO blocking FROM check_release_conflicts(OLD.id, true) c WHERE c.severity = 'blocking';
+        END IF;
         IF blocking > 0 AND coalesce(btrim(NEW.override_reason), '') = '' THEN
             RAISE EXCEPTION 'Release #% has % blocking conflict(s); resolve them or deploy with an override reason.', OLD.id, blocking
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'releases_blocking_conflicts';
@@ -505,6 +533,7 @@ BEGIN
             RAISE EXCEPTION 'A rollback needs a reason.' USING ERRCODE = 'check_violation', CONSTRAINT = 'releases_rollback_reason';
         END IF;
         NEW.deploy_seq := NULL;
+        NEW.rolled_back_seq := nextval('release_deploy_seq');
     END IF;
 
     IF NEW.status IN ('ABANDONED', 'ROLLED_BACK') THEN
