@@ -273,15 +273,18 @@ BEGIN
                CASE WHEN ev.is_deleted THEN NULL ELSE ev.payload END AS new_payload,
                live.release_id AS old_release_id, ev.release_id AS new_release_id
         FROM entity_versions ev
+        -- Which release holds the live version: index-only over (entity_id, release_id), no row is read; then only
+        -- the winning version is fetched (reading all ~10 versions of each entity cost three times as much).
         LEFT JOIN LATERAL (
-            SELECT lv.id, lv.slug, lv.entity_name, lv.parent_entity_id, lv.brand, lv.jurisdiction, lv.payload, lv.is_deleted, lv.release_id
-            FROM entity_versions lv
-            JOIN releases lr ON lr.id = lv.release_id
-            WHERE lv.entity_id = ev.entity_id AND lr.status = 'DEPLOYED' AND lr.id <> target.id
+            SELECT x.release_id
+            FROM entity_versions x
+            JOIN releases lr ON lr.id = x.release_id
+            WHERE x.entity_id = ev.entity_id AND lr.status = 'DEPLOYED' AND lr.id <> target.id
               AND (target.deploy_seq IS NULL OR lr.deploy_seq < target.deploy_seq)
             ORDER BY lr.deploy_seq DESC
             LIMIT 1
-        ) live ON true
+        ) holder ON true
+        LEFT JOIN entity_versions live ON live.entity_id = ev.entity_id AND live.release_id = holder.release_id
         WHERE ev.release_id = p_release
     ) d
     WHERE d.change IS NOT NULL AND (d.change <> 'modified' OR cardinality(d.paths) > 0)
