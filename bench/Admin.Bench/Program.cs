@@ -21,6 +21,11 @@ if (args is ["database"])
     await DatabaseBench.RunAsync();
     return;
 }
+if (args is ["releases"])
+{
+    await ReleaseBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();

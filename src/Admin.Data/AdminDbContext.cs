@@ -2,6 +2,7 @@ using Admin.Data.Audit;
 using Admin.Data.Content;
 using Admin.Data.Infrastructure;
 using Admin.Data.Reference;
+using Admin.Data.Releases;
 using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Data;
@@ -20,6 +21,8 @@ public class AdminDbContext(DbContextOptions<AdminDbContext> options) : DbContex
     public DbSet<Category> Categories => Set<Category>();
     public DbSet<SectionProduct> SectionProducts => Set<SectionProduct>();
     public DbSet<SectionCategory> SectionCategories => Set<SectionCategory>();
+    public DbSet<Release> Releases => Set<Release>();
+    public DbSet<EntityVersion> EntityVersions => Set<EntityVersion>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -17,6 +17,9 @@ public sealed class CatalogNotify : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261122000004_MonitoringSamples")]
 public sealed class MonitoringSamples : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261122000005_Releases")]
+public sealed class Releases : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261122000007_AuditChain")]
 public sealed class AuditChain : SqlMigration;
 

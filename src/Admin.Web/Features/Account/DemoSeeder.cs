@@ -74,6 +74,8 @@ public static class DemoSeeder
             {
                 var content = await ContentSeeder.SeedAsync(connection, scale == SeedScale.Large ? ContentSeedShape.Large : ContentSeedShape.Small);
                 logger.LogInformation("Seeded demo content: {Content}", content);
+                var releases = await Admin.Data.Releases.ReleaseSeeder.SeedAsync(connection, scale == SeedScale.Large ? Admin.Data.Releases.ReleaseSeedShape.Large : Admin.Data.Releases.ReleaseSeedShape.Small);
+                logger.LogInformation("Seeded demo releases: {Releases} added", releases);
             }
         }
     }

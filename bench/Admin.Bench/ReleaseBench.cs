@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Admin.Data.Reference;
+using Admin.Data.Releases;
+using Admin.TestSupport;
+using Npgsql;
+
+namespace Admin.Bench;
+
+/// <summary>
+/// Release figures (issue 4) on a scratch database holding the large release data set: 100,000 entities, about
+/// 1,000,000 versions, 2,000 releases, one approved release with 10,000 changes and one with 100. Each figure is
+/// printed with its goal and PASS or MISS. Deploys and rollbacks are measured inside transactions that are rolled
+/// back, so every sample starts from the same state.
+/// </summary>
+public static class ReleaseBench
+{
+    private static readonly string[] Locales = ["en-GB", "en-US", "de-DE", "fr-FR", "es-ES", "nl-NL"];
+
+    public static async Task RunAsync()
+    {
+        Console.WriteLine();
+        Console.WriteLine("Releases (large data: 100,000 entities, ~1,000,000 versions, 2,000 releases, one release with 10,000 changes)");
+        var db = await TestDatabase.CreateAsync();
+        try
+        {
+            await RunAsync(db);
+        }
+        finally
+        {
+            if (Environment.GetEnvironmentVariable("ADMIN_BENCH_KEEP") == "1") Console.WriteLine($"  (kept scratch database {db.Name})");
+            else await db.DisposeAsync();
+        }
+    }
+
+    private static async Task RunAsync(TestDatabase db)
+    {
+        var clock = Stopwatch.StartNew();
+        await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
+        {
+            await ReferenceData.SeedAsync(owner);
+            await ReleaseSeeder.SeedAsync(owner, ReleaseSeedShape.Large);
+        }
+        await using var connection = await db.OpenAsync(TestPostgres.AppRole);
+        var versions = await connection.ScalarAsync<long>("SELECT count(*) FROM entity_versions");
+        var releases = await connection.ScalarAsync<long>("SELECT count(*) FROM releases");
+        Report.Goal("seed (./admin seed --scale large, releases part)", $"{clock.Elapsed.TotalSeconds:0.0} s: {versions:N0} versions, {releases:N0} releases",
+            "< 120 s", clock.Elapsed < TimeSpan.FromSeconds(120));
+        var big = await connection.ScalarAsync<long>($"SELECT id FROM releases WHERE name = '{ReleaseLargeSeed.BigReleaseName}'");
+        var small = await connection.ScalarAsync<long>($"SELECT id FROM releases WHERE name = '{ReleaseLargeSeed.SmallReleaseName}'");
+
+        // v_entities lookup by type + key + locale, against the NOT EXISTS anti-join the view replaced.
+        var random = new Random(4);
+        (string Key, string Locale) Pick()
+        {
+            var e = random.Next(0, ReleaseLargeSeed.Entities / 10) * 10 + random.Next(0, 6); // e % 10 < 6: a translation
+            return ($"bulk.translation.{e}", Locales[e % 6]);
+        }
+        await using var view = Prepared(connection, "SELECT entity_id, payload FROM v_entities WHERE entity_type = 'translation' AND entity_key = $1 AND locale_id = $2");
+        await using var antiJoin = Prepared(connection, """
+            SELECT ev.entity_id, ev.payload
+            FROM entity_versions ev JOIN releases r ON r.id = ev.release_id AND r.status = 'DEPLOYED'
+            WHERE ev.entity_type = 'translation' AND ev.entity_key = $1 AND ev.locale_id = $2 AND NOT ev.is_deleted
+              AND NOT EXISTS (SELECT 1 FROM entity_versions later JOIN releases lr ON lr.id = later.release_id AND lr.status = 'DEPLOYED'
+                              WHERE later.entity_id = ev.entity_id AND lr.deploy_seq > r.deploy_seq)
+            """);
+        var viewLookup = await Timing.PerOperationAsync(1000, () => LookupAsync(view, Pick()));
+        var antiLookup = await Timing.PerOperationAsync(1000, () => LookupAsync(antiJoin, Pick()));
+        Report.Goal("v_entities lookup by type+key+locale", $"p95 {viewLookup.P95:0.00} ms (p50 {viewLookup.P50:0.00})", "< 2 ms", viewLookup.P95 < 2);
+        Report.Line("  same lookup, NOT EXISTS anti-join", $"p95 {antiLookup.P95:0.00} ms (p50 {antiLookup.P50:0.00}); view/anti-join p95 ratio {viewLookup.P95 / antiLookup.P95:0.00}");
+        var viewAll = await Timing.PerOperationAsync(3, () => connection.ScalarAsync<long>("SELECT count(*) FROM v_entities"));
+        var antiAll = await Timing.PerOperationAsync(3, () => connection.ScalarAsync<long>("""
+            SELECT count(*) FROM entity_versions ev JOIN releases r ON r.id = ev.release_id AND r.status = 'DEPLOYED'
+            WHERE NOT ev.is_deleted AND NOT EXISTS (SELECT 1 FROM entity_versions later JOIN releases lr ON lr.id = later.release_id AND lr.status = 'DEPLOYED'
+                                                    WHERE later.entity_id = ev.entity_id AND lr.deploy_seq > r.deploy_seq)
+            """));
+        Report.Line("whole live state (count of v_entities)", $"{viewAll.P50:0} ms; anti-join {antiAll.P50:0} ms (ratio {viewAll.P50 / antiAll.P50:0.00})");
+
+        var diff = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})"));
+        var diffRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})");
+        Report.Goal($"diff of the 10,000-change release against live ({diffRows:N0} rows)", $"p50 {diff.P50:0} ms (max {diff.Max:0})", "< 200 ms", diff.P50 < 200);
+
+        var conflicts = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})"));
+        var conflictRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})");
+        Report.Goal($"conflict check of the 10,000-change release ({conflictRows:N0})", $"p50 {conflicts.P50:0} ms (max {conflicts.Max:0})", "< 100 ms", conflicts.P50 < 100);
+
+        // The seed leaves both releases in review; each sample approves (unmeasured, or measured for the approval
+        // figure) and then deploys or rolls back, in a transaction rolled back afterwards.
+        await connection.SetSessionAsync(ReleaseFixtures.OtherManager);
+        var approveBig = await TransitionAsync(connection, big, Step.Approve);
+        var deploySmall = await TransitionAsync(connection, small, Step.Deploy);
+        var deployBig = await TransitionAsync(connection, big, Step.Deploy);
+        var recheckBig = await TransitionAsync(connection, big, Step.DeployAfterLiveChange);
+        var rollbackSmall = await TransitionAsync(connection, small, Step.Rollback);
+        var rollbackBig = await TransitionAsync(connection, big, Step.Rollback);
+        Report.Line("approve, 10,000 changes (runs the blocking check)", $"p50 {approveBig.P50:0.0} ms");
+        Report.Goal("deploy, 100 changes", $"p50 {deploySmall.P50:0.00} ms", "< 50 ms", deploySmall.P50 < 50);
+        Report.Goal("deploy, 10,000 changes", $"p50 {deployBig.P50:0.00} ms; ratio {deployBig.P50 / deploySmall.P50:0.00}", "<= 1.5x",
+            deployBig.P50 < 50 && deployBig.P50 / deploySmall.P50 <= 1.5);
+        Report.Line("  deploy, 10,000 changes, live changed since approval", $"p50 {recheckBig.P50:0.0} ms (blocking re-check)");
+        Report.Goal("rollback, 100 changes", $"p50 {rollbackSmall.P50:0.00} ms", "< 50 ms", rollbackSmall.P50 < 50);
+        Report.Goal("rollback, 10,000 changes", $"p50 {rollbackBig.P50:0.00} ms; ratio {rollbackBig.P50 / rollbackSmall.P50:0.00}", "<= 1.5x",
+            rollbackBig.P50 < 50 && rollbackBig.P50 / rollbackSmall.P50 <= 1.5);
+    }
+
+    private static NpgsqlCommand Prepared(NpgsqlConnection connection, string sql)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter<string>());
+        command.Parameters.Add(new NpgsqlParameter<string>());
+        command.Prepare();
+        return command;
+    }
+
+    private static async Task LookupAsync(NpgsqlCommand command, (string Key, string Locale) pick)
+    {
+        command.Parameters[0].Value = pick.Key;
+        command.Parameters[1].Value = pick.Locale;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) { }
+    }
+
+    private enum Step { Approve, Deploy, DeployAfterLiveChange, Rollback }
+
+    /// <summary>Times one step on a release in review; each sample runs in a transaction that is rolled back.</summary>
+    private static async Task<Stats> TransitionAsync(NpgsqlConnection connection, long release, Step step)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < 25; i++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            var approve = $"UPDATE releases SET status = 'APPROVED' WHERE id = {release}";
+            var deploy = $"UPDATE releases SET status = 'DEPLOYED' WHERE id = {release}";
+            if (step != Step.Approve) await connection.ExecuteAsync(approve);
+            if (step == Step.DeployAfterLiveChange) // a rollback of the newest bulk release changes the live state
+                await connection.ExecuteAsync("UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'bench' WHERE id = (SELECT id FROM releases WHERE deploy_seq = (SELECT max(deploy_seq) FROM releases))");
+            if (step == Step.Rollback) await connection.ExecuteAsync(deploy);
+            var clock = Stopwatch.StartNew();
+            await connection.ExecuteAsync(step switch
+            {
+                Step.Approve => approve,
+                Step.Rollback => $"UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'bench' WHERE id = {release}",
+                _ => deploy,
+            });
+            samples.Add(clock.Elapsed.TotalMilliseconds);
+            await transaction.RollbackAsync();
+        }
+        return Report.Stats(samples.Skip(5).ToList());
+    }
+}

@@ -1,0 +1,368 @@
+using System.Data;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Admin.Data.Infrastructure;
+using Admin.Data.Session;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Admin.Data.Releases;
+
+/// <summary>
+/// Releases for release managers and the editors who prepare them. The rules (status transitions, four eyes,
+/// draft-only edits, deploy_seq, audit) are enforced by the schema's triggers, so plain SQL obeys them too; this
+/// service checks roles first to refuse early with a clear reason, and words the database's refusals for people.
+/// </summary>
+public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session)
+{
+    public const int MaxPageSize = 100;
+    private static readonly string[] EditorRoles = ["Admin", "ReleaseManager", "Editor"];
+    private static readonly string[] ManagerRoles = ["Admin", "ReleaseManager"];
+
+    public bool CanEdit => session.Current.Roles.Any(EditorRoles.Contains);
+    public bool CanManage => session.Current.Roles.Any(ManagerRoles.Contains);
+    public Guid? CurrentUserId => session.Current.UserId;
+
+    // ---------------------------------------------------------------------------------------------- reading
+
+    /// <summary>Newest first, keyset-paged on the id. Conflict counts only for open releases (closed ones have none).</summary>
+    public async Task<ReleaseListPage> ListAsync(string? status = null, long? before = null, int pageSize = 50, CancellationToken ct = default)
+    {
+        pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Database.SqlQuery<ReleaseListItem>($"""
+            SELECT r.id AS "Id", r.name AS "Name", r.status AS "Status", r.deploy_seq AS "DeploySeq",
+                   (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id) AS "Changes",
+                   r.author_email AS "AuthorEmail", r.created_at AS "CreatedAt", r.updated_at AS "UpdatedAt",
+                   coalesce(c.blocking, 0) AS "Blocking", coalesce(c.warnings, 0) AS "Warnings"
+            FROM releases r
+            LEFT JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE severity = 'blocking')::int AS blocking, count(*) FILTER (WHERE severity = 'warning')::int AS warnings
+                FROM check_release_conflicts(r.id)
+                WHERE r.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED')
+            ) c ON true
+            WHERE ({status}::text IS NULL OR r.status = {status}) AND r.id < {before ?? long.MaxValue}
+            ORDER BY r.id DESC
+            LIMIT {pageSize + 1}
+            """).ToListAsync(ct);
+        var more = rows.Count > pageSize;
+        var items = rows.Take(pageSize).ToList();
+        return new ReleaseListPage(items, more ? items[^1].Id : null);
+    }
+
+    public async Task<ReleaseDetail?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var release = await db.Releases.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (release is null) return null;
+        var changes = await db.EntityVersions.CountAsync(v => v.ReleaseId == id, ct);
+        return new ReleaseDetail(release, changes, await ConflictsAsync(db, id, ct));
+    }
+
+    /// <summary>Open releases, for pickers (newest first).</summary>
+    public async Task<IReadOnlyList<Release>> OpenReleasesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Releases.AsNoTracking().Where(r => ReleaseStatuses.Open.Contains(r.Status))
+            .OrderByDescending(r => r.Id).Take(MaxPageSize).ToListAsync(ct);
+    }
+
+    /// <summary>Recent releases of any status, for the live browser's "state after" picker.</summary>
+    public async Task<IReadOnlyList<Release>> RecentReleasesAsync(int count = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Releases.AsNoTracking().OrderByDescending(r => r.Id).Take(Math.Clamp(count, 1, MaxPageSize)).ToListAsync(ct);
+    }
+
+    public async Task<EntityVersion?> GetVersionAsync(long releaseId, Guid entityId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.EntityVersions.AsNoTracking().SingleOrDefaultAsync(v => v.ReleaseId == releaseId && v.EntityId == entityId, ct);
+    }
+
+    /// <summary>The release's changes against what it applies on (live), or against the state as of release <paramref name="from"/>.</summary>
+    public async Task<IReadOnlyList<ReleaseChange>> DiffAsync(long releaseId, long? from = null, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Database.SqlQuery<ReleaseChange>($"""
+            SELECT entity_id AS "EntityId", entity_type AS "EntityType", entity_key AS "EntityKey", locale_id AS "LocaleId",
+                   entity_name AS "EntityName", change AS "Change", changed_paths AS "ChangedPaths", old_slug AS "OldSlug",
+                   new_slug AS "NewSlug", old_payload::text AS "OldPayload", new_payload::text AS "NewPayload",
+                   old_release_id AS "OldReleaseId", new_release_id AS "NewReleaseId"
+            FROM calculate_release_diff({releaseId}, {from})
+            """).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<ReleaseConflict>> ConflictsAsync(long releaseId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ConflictsAsync(db, releaseId, ct);
+    }
+
+    private static async Task<IReadOnlyList<ReleaseConflict>> ConflictsAsync(AdminDbContext db, long releaseId, CancellationToken ct) =>
+        await db.Database.SqlQuery<ReleaseConflict>($"""
+            SELECT kind AS "Kind", severity AS "Severity", entity_id AS "EntityId", entity_type AS "EntityType", entity_name AS "EntityName",
+                   other_release_id AS "OtherReleaseId", other_release_name AS "OtherReleaseName", other_entity_id AS "OtherEntityId", message AS "Message"
+            FROM check_release_conflicts({releaseId})
+            ORDER BY severity, entity_type, entity_name, other_release_id
+            """).ToListAsync(ct);
+
+    public async Task<IReadOnlyList<RollbackPreviewItem>> RollbackPreviewAsync(long releaseId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Database.SqlQuery<RollbackPreviewItem>($"""
+            SELECT entity_id AS "EntityId", entity_type AS "EntityType", entity_name AS "EntityName", change AS "Change",
+                   current_payload::text AS "CurrentPayload", restored_payload::text AS "RestoredPayload", restored_release_id AS "RestoredReleaseId"
+            FROM release_rollback_preview({releaseId})
+            """).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// The live state, or the state as if <see cref="LiveQuery.AsOfRelease"/> were deployed (the session's release
+    /// context, set for this transaction only). Ordered like v_entities (type, key, locale, id) so a page streams.
+    /// </summary>
+    public async Task<LivePage> LiveAsync(LiveQuery query, CancellationToken ct = default)
+    {
+        var pageSize = Math.Clamp(query.PageSize, 1, MaxPageSize);
+        var key = Prefix(query.Key);
+        var slug = Prefix(query.Slug);
+        var type = Blank(query.Type);
+        var locale = Blank(query.Locale);
+        var cursor = query.After is { } after ? await CursorAsync(after, query.AsOfRelease, ct) : null;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT set_active_release({query.AsOfRelease}, true)", ct);
+        // NULL keys and locales sort last; '~' sorts after every character keys and locales may contain.
+        var rows = await db.Database.SqlQuery<LiveEntity>($"""
+            SELECT entity_id AS "EntityId", entity_type AS "EntityType", entity_key AS "EntityKey", locale_id AS "LocaleId",
+                   brand AS "Brand", jurisdiction AS "Jurisdiction", slug AS "Slug", entity_name AS "EntityName", payload::text AS "Payload",
+                   parent_entity_id AS "ParentEntityId", release_id AS "ReleaseId", release_name AS "ReleaseName", deploy_seq AS "DeploySeq"
+            FROM v_entities
+            WHERE ({type}::text IS NULL OR entity_type = {type})
+              AND ({key}::text IS NULL OR entity_key LIKE {key})
+              AND ({locale}::text IS NULL OR locale_id = {locale})
+              AND ({slug}::text IS NULL OR slug LIKE {slug})
+              AND ({cursor == null} OR (entity_type, coalesce(entity_key, '~'), coalesce(locale_id, '~'), entity_id)
+                   > ({cursor?.Type ?? ""}, {cursor?.Key ?? ""}, {cursor?.Locale ?? ""}, {cursor?.Id ?? Guid.Empty}))
+            ORDER BY entity_type, entity_key, locale_id, entity_id
+            LIMIT {pageSize + 1}
+            """).ToListAsync(ct);
+        await transaction.CommitAsync(ct);
+        var more = rows.Count > pageSize;
+        var items = rows.Take(pageSize).ToList();
+        return new LivePage(items, more ? items[^1].EntityId : null);
+    }
+
+    private sealed record Cursor(string Type, string Key, string Locale, Guid Id);
+
+    private async Task<Cursor?> CursorAsync(Guid entityId, long? asOf, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var v = await db.EntityVersions.AsNoTracking().Where(x => x.EntityId == entityId)
+            .Select(x => new { x.EntityType, x.EntityKey, x.LocaleId }).FirstOrDefaultAsync(ct);
+        return v is null ? null : new Cursor(v.EntityType, v.EntityKey ?? "~", v.LocaleId ?? "~", entityId);
+    }
+
+    // ---------------------------------------------------------------------------------------------- writing
+
+    public Task<long> CreateAsync(string name, string? description, CancellationToken ct = default)
+    {
+        RequireEditor();
+        return InTransactionAsync(async db =>
+        {
+            var release = new Release { Name = name?.Trim() ?? "", Description = description?.Trim() ?? "" };
+            db.Releases.Add(release);
+            await db.SaveChangesAsync(ct);
+            return release.Id;
+        }, ct);
+    }
+
+    public Task UpdateAsync(long id, string name, string? description, CancellationToken ct = default)
+    {
+        RequireEditor();
+        return InTransactionAsync(async db =>
+        {
+            var release = await LockAsync(db, id, ct);
+            release.Name = name?.Trim() ?? "";
+            release.Description = description?.Trim() ?? "";
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }, ct);
+    }
+
+    /// <summary>Adds or replaces this release's version of an entity (a new entity when the draft has no id).</summary>
+    public Task<Guid> SaveEntityAsync(long releaseId, EntityDraft draft, CancellationToken ct = default)
+    {
+        RequireEditor();
+        var entityId = draft.EntityId ?? Guid.NewGuid();
+        var payload = draft.Payload.ToJsonString();
+        return InTransactionAsync(async db =>
+        {
+            await RequireDraftAsync(db, releaseId, ct);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, brand, jurisdiction, locale_id, slug, entity_key, payload, parent_entity_id)
+                VALUES ({entityId}, {draft.Type}, {releaseId}, {Blank(draft.Brand)}, {Blank(draft.Jurisdiction)}, {Blank(draft.Locale)},
+                        {Blank(draft.Slug)}, {Blank(draft.Key)}, {payload}::jsonb, {draft.ParentEntityId})
+                ON CONFLICT ON CONSTRAINT idx_entity_versions_entity_release DO UPDATE
+                SET entity_type = EXCLUDED.entity_type, brand = EXCLUDED.brand, jurisdiction = EXCLUDED.jurisdiction, locale_id = EXCLUDED.locale_id,
+                    slug = EXCLUDED.slug, entity_key = EXCLUDED.entity_key, payload = EXCLUDED.payload,
+                    parent_entity_id = EXCLUDED.parent_entity_id, is_deleted = false
+                """, ct);
+            return entityId;
+        }, ct);
+    }
+
+    /// <summary>Takes this release's change to an entity out of the release (the entity stays as it is live).</summary>
+    public Task RemoveChangeAsync(long releaseId, Guid entityId, CancellationToken ct = default)
+    {
+        RequireEditor();
+        return InTransactionAsync(async db =>
+        {
+            await RequireDraftAsync(db, releaseId, ct);
+            var removed = await db.Database.ExecuteSqlInterpolatedAsync(
+                $"DELETE FROM entity_versions WHERE release_id = {releaseId} AND entity_id = {entityId}", ct);
+            if (removed == 0) throw new ReleaseException("This release has no change to that entity (someone may have removed it already).");
+            return 0;
+        }, ct);
+    }
+
+    /// <summary>Deletes a live entity in this release (a soft-delete version). An entity only this release adds is simply removed.</summary>
+    public Task DeleteEntityAsync(long releaseId, Guid entityId, CancellationToken ct = default)
+    {
+        RequireEditor();
+        return InTransactionAsync(async db =>
+        {
+            await RequireDraftAsync(db, releaseId, ct);
+            var written = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, brand, jurisdiction, locale_id, slug, entity_key, payload, parent_entity_id, is_deleted)
+                SELECT entity_id, entity_type, {releaseId}, brand, jurisdiction, locale_id, slug, entity_key, payload, parent_entity_id, true
+                FROM v_entities WHERE entity_id = {entityId}
+                ON CONFLICT ON CONSTRAINT idx_entity_versions_entity_release DO UPDATE SET is_deleted = true
+                """, ct);
+            if (written == 0)
+            {
+                var removed = await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"DELETE FROM entity_versions WHERE release_id = {releaseId} AND entity_id = {entityId}", ct);
+                if (removed == 0) throw new ReleaseException("That entity is not live and not in this release.");
+            }
+            return 0;
+        }, ct);
+    }
+
+    public Task SubmitAsync(long id, CancellationToken ct = default)
+    {
+        RequireEditor();
+        return TransitionAsync(id, ReleaseStatuses.InReview, [ReleaseStatuses.Draft], r => { }, ct);
+    }
+
+    /// <summary>Back to draft from review or approval (the approval is dropped).</summary>
+    public Task ReopenAsync(long id, CancellationToken ct = default) =>
+        TransitionAsync(id, ReleaseStatuses.Draft, [ReleaseStatuses.InReview, ReleaseStatuses.Approved], r =>
+        {
+            if (!CanManage && r.AuthorId != session.Current.UserId)
+                throw new ReleaseException("Only the author, a ReleaseManager or an Admin can send a release back to draft.");
+        }, ct);
+
+    public Task ApproveAsync(long id, CancellationToken ct = default)
+    {
+        RequireManager("approve");
+        return TransitionAsync(id, ReleaseStatuses.Approved, [ReleaseStatuses.InReview], r =>
+        {
+            if (r.AuthorId is { } author && author == session.Current.UserId)
+                throw new ReleaseException($"Four eyes: you wrote release #{r.Id}, so someone else must approve it.");
+        }, ct);
+    }
+
+    /// <summary>Deploys an approved release. Blocking conflicts refuse it unless an override reason is given (audited).</summary>
+    public Task DeployAsync(long id, string? overrideReason = null, CancellationToken ct = default)
+    {
+        RequireManager("deploy");
+        return TransitionAsync(id, ReleaseStatuses.Deployed, [ReleaseStatuses.Approved], r => r.OverrideReason = Blank(overrideReason), ct);
+    }
+
+    /// <summary>Rolls back a deployed release: only its status and deploy_seq change, whatever its size.</summary>
+    public Task RollbackAsync(long id, string reason, CancellationToken ct = default)
+    {
+        RequireManager("roll back");
+        if (string.IsNullOrWhiteSpace(reason)) throw new ReleaseException("A rollback needs a reason.", "reason");
+        return TransitionAsync(id, ReleaseStatuses.RolledBack, [ReleaseStatuses.Deployed], r => r.CloseReason = reason.Trim(), ct);
+    }
+
+    public Task AbandonAsync(long id, string? reason = null, CancellationToken ct = default)
+    {
+        RequireManager("abandon");
+        return TransitionAsync(id, ReleaseStatuses.Abandoned, ReleaseStatuses.Open, r => r.CloseReason = Blank(reason), ct);
+    }
+
+    /// <summary>Moves the release's base to the current live deploy_seq: its author has checked the newer live changes.</summary>
+    public Task RebaseAsync(long id, CancellationToken ct = default)
+    {
+        RequireEditor();
+        return InTransactionAsync(async db =>
+        {
+            var release = await LockAsync(db, id, ct);
+            if (release.Status is not (ReleaseStatuses.Draft or ReleaseStatuses.InReview))
+                throw new ReleaseException($"Release #{id} is {ReleaseStatuses.Label(release.Status).ToLowerInvariant()}: only a draft or a release in review can be rebased.");
+            release.BaseDeploySeq = await db.Releases.MaxAsync(r => r.DeploySeq, ct) ?? 0;
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }, ct);
+    }
+
+    // ---------------------------------------------------------------------------------------------- internals
+
+    private Task TransitionAsync(long id, string to, IReadOnlyList<string> from, Action<Release> check, CancellationToken ct) =>
+        InTransactionAsync(async db =>
+        {
+            var release = await LockAsync(db, id, ct);
+            if (!from.Contains(release.Status))
+                throw new ReleaseException($"Release #{id} is {ReleaseStatuses.Label(release.Status).ToLowerInvariant()}; it cannot become {ReleaseStatuses.Label(to).ToLowerInvariant()}.");
+            check(release);
+            release.Status = to;
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }, ct);
+
+    private static async Task<Release> LockAsync(AdminDbContext db, long id, CancellationToken ct) =>
+        await db.Releases.FromSql($"SELECT * FROM releases WHERE id = {id} FOR UPDATE").SingleOrDefaultAsync(ct)
+        ?? throw new ReleaseException($"Release #{id} does not exist.");
+
+    private static async Task RequireDraftAsync(AdminDbContext db, long id, CancellationToken ct)
+    {
+        var status = await db.Releases.Where(r => r.Id == id).Select(r => r.Status).SingleOrDefaultAsync(ct)
+            ?? throw new ReleaseException($"Release #{id} does not exist.");
+        if (status != ReleaseStatuses.Draft)
+            throw new ReleaseException($"Release #{id} is {ReleaseStatuses.Label(status).ToLowerInvariant()}: only a draft release takes changes. Send it back to draft first.");
+    }
+
+    private void RequireEditor()
+    {
+        if (!CanEdit) throw new ReleaseException("Preparing releases needs the Editor, ReleaseManager or Admin role.");
+    }
+
+    private void RequireManager(string action)
+    {
+        if (!CanManage) throw new ReleaseException($"Only a ReleaseManager or an Admin can {action} a release.");
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static string? Prefix(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null : value.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+
+    private Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct) =>
+        TransactionRunner.RunAsync(dbFactory, work, ReleaseErrors.Translate, ct);
+
+    public static JsonObject ParsePayload(string? json, string field = "payload")
+    {
+        try
+        {
+            return JsonNode.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json) as JsonObject
+                ?? throw new ReleaseException("The payload must be a JSON object ({ … }).", field);
+        }
+        catch (JsonException e)
+        {
+            throw new ReleaseException($"The payload is not valid JSON: {e.Message}", field);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+
+namespace Admin.E2E;
+
+/// <summary>
+/// A release from draft to rollback in a real browser: an editor prepares it (a translation and a flag), sees the diff,
+/// a second release causes a conflict that is resolved, the release manager approves (four eyes), deploys and rolls back.
+/// </summary>
+public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(app)
+{
+    [Fact]
+    public Task An_editor_prepares_a_release_a_conflict_is_resolved_and_the_release_manager_approves_deploys_and_rolls_back() => RunAsync(async page =>
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var key = $"e2e.greeting.{suffix}";
+        var flag = $"e2e-flag-{suffix}";
+
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Editor));
+        var releaseId = await CreateReleaseAsync(page, $"E2E release {suffix}");
+
+        await AddTranslationAsync(page, key, "Hello from E2E");
+        await page.ClickAsync("[data-testid=add-change]");
+        var dialog = page.Locator("[data-testid=entity-dialog]");
+        await dialog.Locator("[data-testid=entity-type]").ClickAsync();
+        await page.Locator(".rz-dropdown-item", new() { HasText = "Feature flag" }).ClickAsync();
+        await dialog.Locator("[data-testid=entity-key] input, input[data-testid=entity-key]").First.FillAsync(flag);
+        await dialog.Locator("[data-testid=flag-enabled]").ClickAsync();
+        await dialog.Locator("[data-testid=entity-save]").ClickAsync();
+
+        // The diff: both entities added, values side by side against live (nothing there yet).
+        var translation = page.Locator($"[data-testid=change][data-key='{key}']");
+        await Expect(translation).ToHaveAttributeAsync("data-change", "added");
+        await Expect(translation.Locator("[data-testid=payload-diff]")).ToContainTextAsync("Hello from E2E");
+        await Expect(page.Locator($"[data-testid=change][data-key='{flag}']")).ToHaveAttributeAsync("data-change", "added");
+        await Expect(page.Locator("[data-testid=no-conflicts]")).ToBeVisibleAsync();
+        await page.SaveReviewScreenshotAsync("release-draft-diff");
+
+        // An admin starts another release with a translation under the same key: both see the conflict, live.
+        var admin = await NewPageAsync();
+        await LoginAsync(admin, DemoUserWithRole(AppRoles.Admin));
+        await CreateReleaseAsync(admin, $"E2E other {suffix}");
+        await AddTranslationAsync(admin, key, "Competing text");
+        await Expect(admin.Locator("[data-testid=conflict][data-kind=collision_open]")).ToBeVisibleAsync();
+        var conflict = page.Locator("[data-testid=conflict][data-kind=collision_open]");
+        await Expect(conflict).ToContainTextAsync(key);
+        await Expect(conflict.Locator("[data-testid=conflict-release-link]")).ToBeVisibleAsync();
+        await page.SaveReviewScreenshotAsync("release-conflict");
+
+        // Resolved: the admin takes the competing change out of their release.
+        await admin.ClickAsync($"[data-testid=change][data-key='{key}'] [data-testid=remove-change]");
+        await ConfirmAsync(admin, "Take out");
+        await Expect(page.Locator("[data-testid=no-conflicts]")).ToBeVisibleAsync();
+
+        await page.ClickAsync("[data-testid=submit]");
+        await ConfirmAsync(page, "Submit");
+        await Expect(page.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "IN_REVIEW");
+        // The editor cannot approve.
+        await Expect(page.Locator("[data-testid=approve]")).ToBeDisabledAsync();
+
+        var manager = await NewPageAsync();
+        await LoginAsync(manager, DemoUserWithRole(AppRoles.ReleaseManager));
+        await manager.GotoAsync($"/releases/{releaseId}");
+        await manager.WaitForInteractiveShellAsync();
+        await manager.ClickAsync("[data-testid=approve]");
+        await ConfirmAsync(manager, "Approve");
+        await Expect(manager.Locator("[data-testid=approver]")).ToHaveTextAsync("release@admin.local");
+
+        await manager.ClickAsync("[data-testid=deploy]");
+        await manager.ClickAsync("[data-testid=reason-confirm]");
+        await Expect(manager.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "DEPLOYED");
+        await Expect(manager.Locator("[data-testid=deploy-seq]")).ToBeVisibleAsync();
+        // The editor's page follows live.
+        await Expect(page.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "DEPLOYED");
+
+        await manager.GotoAsync($"/releases/live?type=translation");
+        await manager.WaitForInteractiveShellAsync();
+        await manager.Locator("[data-testid=live-key]").FillAsync(key);
+        await manager.ClickAsync("[data-testid=live-search]");
+        await Expect(manager.Locator("[data-testid=live-grid]")).ToContainTextAsync("Hello from E2E");
+
+        // Roll back: the preview names what changes back, a reason is required.
+        await manager.GotoAsync($"/releases/{releaseId}");
+        await manager.WaitForInteractiveShellAsync();
+        await manager.ClickAsync("[data-testid=rollback]");
+        await Expect(manager.Locator("[data-testid=rollback-preview]")).ToContainTextAsync(key);
+        await manager.ClickAsync("[data-testid=reason-confirm]");
+        await Expect(manager.Locator("[data-testid=reason-error]")).ToBeVisibleAsync();
+        await manager.Locator("[data-testid=reason] textarea, textarea[data-testid=reason]").First.FillAsync("Wrong greeting");
+        await manager.SaveReviewScreenshotAsync("release-rollback-dialog");
+        await manager.ClickAsync("[data-testid=reason-confirm]");
+        await Expect(manager.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "ROLLED_BACK");
+
+        await manager.GotoAsync($"/releases/live?type=translation");
+        await manager.WaitForInteractiveShellAsync();
+        await manager.Locator("[data-testid=live-key]").FillAsync(key);
+        await manager.ClickAsync("[data-testid=live-search]");
+        await Expect(manager.Locator("[data-testid=live-grid]")).Not.ToContainTextAsync("Hello from E2E");
+    });
+
+    private static async Task<long> CreateReleaseAsync(IPage page, string name)
+    {
+        await page.GotoAsync("/releases");
+        await page.WaitForInteractiveShellAsync();
+        await page.ClickAsync("[data-testid=new-release]");
+        await page.Locator("[data-testid=release-name]").FillAsync(name);
+        await page.ClickAsync("[data-testid=new-release-create]");
+        await Expect(page).ToHaveURLAsync(ReleaseUrl());
+        await page.WaitForInteractiveShellAsync();
+        return long.Parse(ReleaseUrl().Match(page.Url).Groups[1].Value);
+    }
+
+    private static async Task AddTranslationAsync(IPage page, string key, string value)
+    {
+        await page.ClickAsync("[data-testid=add-change]");
+        var dialog = page.Locator("[data-testid=entity-dialog]");
+        await dialog.Locator("[data-testid=entity-key]").FillAsync(key);
+        await dialog.Locator("[data-testid='value-en-GB']").FillAsync(value);
+        await dialog.Locator("[data-testid=entity-save]").ClickAsync();
+        await Expect(page.Locator($"[data-testid=change][data-key='{key}']")).ToBeVisibleAsync();
+    }
+
+    /// <summary>The button of the open confirmation dialog (the page behind may have a button of the same name).</summary>
+    private static Task ConfirmAsync(IPage page, string button) =>
+        page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+
+    [GeneratedRegex("/releases/([0-9]+)$")]
+    private static partial Regex ReleaseUrl();
+}
