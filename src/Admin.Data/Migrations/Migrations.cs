@@ -13,3 +13,6 @@ public sealed class Content : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000003_CatalogNotify")]
 public sealed class CatalogNotify : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000006_Deployments")]
+public sealed class Deployments : SqlMigration;
