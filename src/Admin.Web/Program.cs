@@ -3,6 +3,7 @@ using Admin.Web.Features.Account;
 using Admin.Web.Features.Audit;
 using Admin.Web.Features.Content;
 using Admin.Web.Features.Database;
+using Admin.Web.Features.Deployments;
 using Admin.Web.Infrastructure;
 using Admin.Web.Live;
 
@@ -14,6 +15,7 @@ builder.Services.AddAccountFeature();
 builder.Services.AddAuditFeature();
 builder.Services.AddDatabaseFeature();
 builder.Services.AddContentFeature();
+builder.Services.AddDeploymentsFeature();
 builder.Services.AddLiveFeature(builder.Configuration);
 builder.Services.AddShell();
 
@@ -27,6 +29,7 @@ app.UseOperations();
 app.UseShell();
 app.MapAccountFeature();
 app.MapContentFeature();
+app.MapDeploymentsFeature();
 app.MapLiveFeature();
 app.MapShell();
 
