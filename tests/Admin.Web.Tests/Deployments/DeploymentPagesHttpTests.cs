@@ -61,6 +61,18 @@ public sealed class DeploymentPagesHttpTests(WebAppFixture app) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_metrics_page_shows_the_four_keys_with_levels_and_both_charts()
+    {
+        await CreateAsync("staging");
+        var html = await PageAsync("/deployments/metrics");
+
+        foreach (var kpi in new[] { "frequency", "lead-time", "change-failure", "restore", "success", "duration" })
+            Assert.Contains($"data-kpi=\"{kpi}\"", html);
+        Assert.Contains("data-testid=\"per-day-chart\"", html);
+        Assert.Contains("data-testid=\"outcome-chart\"", html);
+    }
+
+    [Fact]
     public async Task A_deployment_that_does_not_exist_gets_a_friendly_message()
     {
         Assert.Contains("There is no deployment #999999", await PageAsync("/deployments/999999"));
@@ -72,7 +84,7 @@ public sealed class DeploymentPagesHttpTests(WebAppFixture app) : IClassFixture<
     public async Task Other_roles_are_refused_the_list_detail_and_metrics(string role)
     {
         var d = await CreateAsync("staging");
-        foreach (var path in new[] { "/deployments", $"/deployments/{d["id"]}" })
+        foreach (var path in new[] { "/deployments", $"/deployments/{d["id"]}", "/deployments/metrics", "/deployments/tokens" })
         {
             var response = await GetAsync(path, role);
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);

@@ -13,6 +13,7 @@ public static class DeploymentsFeature
     {
         services.AddScoped<DeploymentService>();
         services.AddScoped<ApiTokenService>();
+        services.AddScoped<DeploymentMetrics>();
         services.AddSingleton<DeploymentIngestion>();
 
         // A scheme of its own for CI/CD tokens; only the API's policy names it, so pages keep the Identity cookie.
