@@ -321,6 +321,42 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- ---------------------------------------------------------------------------------------------------------
+-- Export: fixes (or, for a repeated Idempotency-Key, finds) the snapshot bound and writes the audit row, in one
+-- round trip. The export then reads only deployments and history rows up to the bound, so it is repeatable.
+-- ---------------------------------------------------------------------------------------------------------
+CREATE FUNCTION deploy_export_begin(p_owner text, p_key text, p_request_hash bytea, p_filter jsonb,
+    OUT max_deployment_id bigint, OUT max_history_id bigint, OUT mismatch boolean, OUT replayed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    e deployment_exports;
+BEGIN
+    mismatch := false;
+    replayed := false;
+    IF p_key IS NOT NULL THEN
+        INSERT INTO deployment_exports (owner, key, request_hash, max_deployment_id, max_history_id)
+        VALUES (p_owner, p_key, p_request_hash, coalesce((SELECT max(id) FROM deployments), 0),
+                coalesce((SELECT max(id) FROM deployment_status_history), 0))
+        ON CONFLICT DO NOTHING
+        RETURNING * INTO e;
+        IF e.owner IS NULL THEN
+            SELECT * INTO e FROM deployment_exports x WHERE x.owner = p_owner AND x.key = p_key;
+            replayed := true;
+            IF e.request_hash <> p_request_hash THEN
+                mismatch := true;
+                RETURN;
+            END IF;
+        END IF;
+        max_deployment_id := e.max_deployment_id;
+        max_history_id := e.max_history_id;
+    ELSE
+        max_deployment_id := coalesce((SELECT max(id) FROM deployments), 0);
+        max_history_id := coalesce((SELECT max(id) FROM deployment_status_history), 0);
+    END IF;
+    PERFORM audit_write('deployment.exported', 'deployments', NULL, NULL,
+        p_filter || jsonb_build_object('maxDeploymentId', max_deployment_id, 'maxHistoryId', max_history_id, 'replayed', replayed));
+END $$;
+
 GRANT SELECT ON deploy_environments TO admin_app;
 GRANT SELECT, INSERT, UPDATE ON deployments, api_tokens TO admin_app;
 GRANT SELECT, INSERT ON deployment_status_history TO admin_app;

@@ -14,12 +14,14 @@ public static class DeploymentsFeature
         services.AddScoped<DeploymentService>();
         services.AddScoped<ApiTokenService>();
         services.AddScoped<DeploymentMetrics>();
+        services.AddScoped<DeploymentExporter>();
         services.AddSingleton<DeploymentIngestion>();
 
         // A scheme of its own for CI/CD tokens; only the API's policy names it, so pages keep the Identity cookie.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, DeployTokenHandler>(DeployTokenHandler.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPolicy(DeployTokenHandler.Policy,
+        var policies = services.AddAuthorizationBuilder().AddPolicy(DeployTokenHandler.Policy,
             p => p.AddAuthenticationSchemes(DeployTokenHandler.SchemeName).RequireAuthenticatedUser());
+        ExportEndpoint.AddPolicy(policies);
 
         services.AddOpenApi(o =>
         {
@@ -52,7 +54,7 @@ public static class DeploymentsFeature
             o.SwaggerEndpoint("/openapi/v1.json", "Deployments API v1");
             o.DocumentTitle = "Deployments API · Admin";
         });
-        app.MapDeploymentApi();
+        app.MapDeploymentApi().MapExport();
         return app;
     }
 }
