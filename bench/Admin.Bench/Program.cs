@@ -16,6 +16,11 @@ if (args is ["content"])
     await ContentBench.RunAsync();
     return;
 }
+if (args is ["deployments"])
+{
+    await DeploymentBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();

@@ -39,7 +39,7 @@ public enum TransitionSource { Api, Console }
 
 /// <summary>
 /// Queued → AwaitingApproval (protected environments) → Approved → InProgress → Succeeded | Failed | Cancelled;
-/// Succeeded → RolledBack. The database applies the same rules (deploy_transition_error); a test holds the two to
+/// Succeeded → RolledBack; InProgress → InProgress adds a progress note. The database applies the same rules (deploy_transition_error); a test holds the two to
 /// the same table, so this copy exists for the UI (which buttons to show) and for reasons without a round trip.
 /// </summary>
 public static class DeploymentStateMachine
@@ -48,6 +48,8 @@ public static class DeploymentStateMachine
     public static string? Refusal(string from, string to, bool requiresApproval, TransitionSource via)
     {
         if (!DeploymentStatuses.All.Contains(to)) return $"unknown status {to}";
+        // A repeated in_progress is a progress note (a step of a long deployment): it only adds to the history.
+        if (from == DeploymentStatuses.InProgress && to == DeploymentStatuses.InProgress) return null;
         if (from == to) return $"the deployment is already {from}";
         if (DeploymentStatuses.IsFinal(from)) return $"the deployment is {from}, which is final";
         return to switch

@@ -16,6 +16,7 @@ public sealed class DeploymentStateMachineTests(DatabaseFixture fixture) : IClas
         (AwaitingApproval, Cancelled, null, null),
         (Approved, InProgress, null, null),
         (Approved, Cancelled, null, null),
+        (InProgress, InProgress, null, null),
         (InProgress, Succeeded, null, null),
         (InProgress, Failed, null, null),
         (InProgress, Cancelled, null, null),

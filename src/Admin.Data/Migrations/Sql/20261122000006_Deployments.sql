@@ -97,6 +97,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
         WHEN p_to NOT IN ('queued', 'awaiting_approval', 'approved', 'in_progress', 'succeeded', 'failed', 'cancelled', 'rolled_back')
             THEN format('unknown status %s', p_to)
+        -- A repeated in_progress is a progress note (a step of a long deployment): it only adds to the history.
+        WHEN p_from = 'in_progress' AND p_to = 'in_progress' THEN NULL
         WHEN p_from = p_to THEN format('the deployment is already %s', p_from)
         WHEN p_from IN ('failed', 'cancelled', 'rolled_back') THEN format('the deployment is %s, which is final', p_from)
         WHEN p_to IN ('queued', 'awaiting_approval') THEN format('%s is set by the console when a deployment is created', p_to)
@@ -149,13 +151,16 @@ END $$;
 -- ---------------------------------------------------------------------------------------------------------
 CREATE FUNCTION api_token_authenticate(p_hash bytea)
 RETURNS TABLE (id uuid, name text, created_by uuid, created_by_email text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE api_tokens t SET last_used_at = now()
-    WHERE t.token_hash = p_hash AND t.revoked_at IS NULL AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
-    RETURN QUERY SELECT t.id, t.name, t.created_by, t.created_by_email FROM api_tokens t
-                 WHERE t.token_hash = p_hash AND t.revoked_at IS NULL;
-END $$;
+LANGUAGE sql AS $$
+    WITH t AS (
+        SELECT t.id, t.name, t.created_by, t.created_by_email, t.last_used_at FROM api_tokens t
+        WHERE t.token_hash = p_hash AND t.revoked_at IS NULL
+    ), used AS (
+        UPDATE api_tokens u SET last_used_at = now() FROM t
+        WHERE u.id = t.id AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+    )
+    SELECT t.id, t.name, t.created_by, t.created_by_email FROM t
+$$;
 
 -- Claims an idempotency key or finds it used: NULL when the caller should do the work, else the stored response
 -- (or a 422 when the key was used for another request).
@@ -257,6 +262,10 @@ DECLARE
     reason text;
     result jsonb;
 BEGIN
+    -- NOTIFY serialises committing transactions (a database-wide lock held through the commit's WAL flush), which
+    -- caps durable commits at one flush each. A status post commits asynchronously instead: the flush follows within
+    -- wal_writer_delay, and a crash inside that window loses the post, which the CI system then repeats (same key).
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT c.http_status, c.body INTO http_status, body FROM api_idempotency_claim(p_token_id, p_idempotency_key, p_request_hash) c;
     replayed := http_status IS NOT NULL;
     IF replayed THEN RETURN; END IF;

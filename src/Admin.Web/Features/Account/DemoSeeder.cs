@@ -75,6 +75,8 @@ public static class DemoSeeder
                 var content = await ContentSeeder.SeedAsync(connection, scale == SeedScale.Large ? ContentSeedShape.Large : ContentSeedShape.Small);
                 logger.LogInformation("Seeded demo content: {Content}", content);
             }
+            var deployments = await Admin.Data.Deployments.DeploymentSeeder.SeedAsync(connection, scale == SeedScale.Large ? Admin.Data.Deployments.DeploymentSeedShape.Large : Admin.Data.Deployments.DeploymentSeedShape.Small);
+            logger.LogInformation("Seeded demo deployments: {Deployments}", deployments);
         }
     }
 

@@ -15,7 +15,9 @@ public static class DeploymentsFeature
         services.AddScoped<ApiTokenService>();
         services.AddScoped<DeploymentMetrics>();
         services.AddScoped<DeploymentExporter>();
-        services.AddSingleton<DeploymentIngestion>();
+        services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) => DeploymentIngestion.CreateDataSource(
+            sp.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!));
+        services.AddSingleton(sp => new DeploymentIngestion(sp.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(nameof(DeploymentIngestion))));
 
         // A scheme of its own for CI/CD tokens; only the API's policy names it, so pages keep the Identity cookie.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, DeployTokenHandler>(DeployTokenHandler.SchemeName, null);
