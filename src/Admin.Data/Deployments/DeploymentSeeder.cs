@@ -38,7 +38,7 @@ public static class DeploymentSeeder
                         ELSE x.created_at + make_interval(mins => CASE WHEN x.environment = 'production' THEN 5 + (g * 13) % 55 ELSE 1 END) END AS started_at,
                    2 + g % 6 AS notes, r
             FROM generate_series(1, @n) AS g
-            CROSS JOIN LATERAL (SELECT random() AS r) rnd
+            CROSS JOIN LATERAL (SELECT random() + 0 * g AS r) rnd -- refers to g, so it is drawn per row, not once
             CROSS JOIN LATERAL (
                 SELECT now() - ((@n - g)::float8 / @n) * make_interval(days => @days) - make_interval(secs => (g * 7919) % 1800) AS created_at,
                        CASE WHEN g % 10 < 4 THEN 'development' WHEN g % 10 < 7 THEN 'staging' ELSE 'production' END AS environment,
