@@ -56,7 +56,7 @@ public sealed class DeploymentMetrics(IDbContextFactory<AdminDbContext> dbFactor
                   AND ({service}::text IS NULL OR service = {service})
             ), events AS (
                 -- Failures and successes in time order; for each failure the earliest later success of the same pipeline.
-                SELECT kind, at, min(at) FILTER (WHERE kind = 'ok') OVER (PARTITION BY service, environment ORDER BY at DESC
+                SELECT kind, at, min(at) FILTER (WHERE kind = 'ok') OVER (PARTITION BY service COLLATE "C", environment COLLATE "C" ORDER BY at DESC
                                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS restored_at
                 FROM (SELECT service, environment, 'fail' AS kind, finished_at AS at FROM d WHERE status = 'failed'
                       UNION ALL SELECT service, environment, 'fail', rolled_back_at FROM d WHERE status = 'rolled_back'
@@ -71,10 +71,11 @@ public sealed class DeploymentMetrics(IDbContextFactory<AdminDbContext> dbFactor
                    count(*) FILTER (WHERE status IN ('queued', 'awaiting_approval', 'approved', 'in_progress')) AS "Open",
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - commit_at))
                        FILTER (WHERE status IN ('succeeded', 'rolled_back') AND commit_at IS NOT NULL) AS "LeadTimeP50",
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
-                       FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back') AND started_at IS NOT NULL) AS "DurationP50",
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
-                       FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back') AND started_at IS NOT NULL) AS "DurationP95",
+                   -- Both percentiles from one sort: PostgreSQL computes identical aggregate calls once.
+                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
+                       FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back') AND started_at IS NOT NULL))[1] AS "DurationP50",
+                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
+                       FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back') AND started_at IS NOT NULL))[2] AS "DurationP95",
                    (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM restored_at - at))
                       FROM events WHERE kind = 'fail' AND restored_at IS NOT NULL) AS "RestoreP50",
                    (SELECT count(*) FROM events WHERE kind = 'fail' AND restored_at IS NOT NULL) AS "Restores"
