@@ -70,6 +70,8 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await page.WaitForURLAsync($"**/deployments/{id}");
         await Expect(page.Locator("[data-testid=content-release]")).ToHaveTextAsync("content release #7");
         await Expect(page.Locator("[data-testid=checks] .dep-check")).ToHaveCountAsync(5);
+        await page.SaveReviewScreenshotAsync("deployments-approval");
+        await requester.SaveReviewScreenshotAsync("deployments-approval-requester");
         await page.Locator("[data-testid=approval-comment] textarea, textarea[data-testid=approval-comment]").First.FillAsync("checks green, go");
         await page.Locator("[data-testid=approve]").ClickAsync();
         var overall = await page.Locator("[data-testid=checks-overall]").TextContentAsync();

@@ -166,6 +166,30 @@ public sealed class DeploymentIngestionTests(DatabaseFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Creation_and_every_transition_are_announced_on_the_deployments_topic_after_commit()
+    {
+        await using var listener = await fixture.Database.OpenAsync(TestPostgres.AppRole);
+        var received = new List<JsonNode>();
+        listener.Notification += (_, e) => { lock (received) received.Add(JsonNode.Parse(e.Payload)!); };
+        await listener.ExecuteAsync("LISTEN admin_live");
+
+        var d = await CreateAsync("production");
+        var id = d["id"]!.GetValue<long>().ToString();
+        await PostAsync(d, DeploymentStatuses.Cancelled);
+
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(100));
+            lock (received) if (received.Count(n => n["id"]?.GetValue<string>() == id) >= 2) break;
+        }
+        lock (received)
+            Assert.Equal(["awaiting_approval", "cancelled"], received
+                .Where(n => n["topic"]!.GetValue<string>() == "deployments" && n["id"]?.GetValue<string>() == id)
+                .Select(n => n["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_requestedBy_email_in_the_body_becomes_the_requester()
     {
         var result = await Api.CreateAsync(_caller, DeploymentFixtures.NewDeployment("production", requestedBy: "Release@Test.Local"), null, Hash1);
