@@ -40,6 +40,13 @@ public static class DeploymentFixtures
         return (created.Secret, caller);
     }
 
+    /// <summary>A data source of the ingestion API's kind over the test database and a token's caller to post with.</summary>
+    public static async Task<(NpgsqlDataSource Source, ApiCaller Caller)> OpenIngestionAsync(this TestDatabase db)
+    {
+        var source = DeploymentIngestion.CreateDataSource(db.AppConnectionString);
+        return (source, (await db.CreateTokenAsync(source)).Caller);
+    }
+
     public static NewDeployment NewDeployment(string environment = "staging", string? externalId = null, string service = "shop-api",
         string? requestedBy = null, DateTimeOffset? commitAt = null, long? releaseId = null) =>
         new(externalId ?? "run-" + Guid.NewGuid().ToString("N")[..12], service, environment, "1.4.2", "a1b2c3d4e5f6a7b8c9d0",

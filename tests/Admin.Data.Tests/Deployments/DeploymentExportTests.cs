@@ -16,8 +16,7 @@ public sealed class DeploymentExportTests(DatabaseFixture fixture) : IClassFixtu
 
     public async Task InitializeAsync()
     {
-        _source = NpgsqlDataSource.Create(fixture.Database.AppConnectionString);
-        _caller = (await fixture.Database.CreateTokenAsync(_source)).Caller;
+        (_source, _caller) = await fixture.Database.OpenIngestionAsync();
         var api = new DeploymentIngestion(_source);
         for (var i = 0; i < 25; i++)
         {

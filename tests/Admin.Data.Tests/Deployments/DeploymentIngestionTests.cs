@@ -15,8 +15,7 @@ public sealed class DeploymentIngestionTests(DatabaseFixture fixture) : IClassFi
 
     public async Task InitializeAsync()
     {
-        _source = NpgsqlDataSource.Create(fixture.Database.AppConnectionString);
-        _caller = (await fixture.Database.CreateTokenAsync(_source)).Caller;
+        (_source, _caller) = await fixture.Database.OpenIngestionAsync();
     }
 
     public async Task DisposeAsync() => await _source.DisposeAsync();
