@@ -159,3 +159,27 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         else Assert.Contains("data-testid=\"tokens-grid\"", await response.Content.ReadAsStringAsync());
     }
 }
+
+/// <summary>Old idempotency keys and export bounds are forgotten; recent ones stay.</summary>
+public sealed class IdempotencyRetentionTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+{
+    [Fact]
+    public async Task Keys_older_than_a_day_and_export_bounds_older_than_a_week_are_deleted()
+    {
+        var (source, caller) = await app.Database.OpenIngestionAsync();
+        await using (source)
+        {
+            var ingestion = new Admin.Data.Deployments.DeploymentIngestion(source);
+            await ingestion.CreateAsync(caller, DeploymentFixtures.NewDeployment(), "old-key", [1]);
+            await ingestion.CreateAsync(caller, DeploymentFixtures.NewDeployment(), "new-key", [2]);
+            await using var owner = await app.Database.OpenAsync(TestPostgres.OwnerRole);
+            await owner.ExecuteAsync($"UPDATE api_idempotency_keys SET created_at = now() - interval '25 hours' WHERE token_id = '{caller.TokenId}' AND key = 'old-key'");
+            await owner.ExecuteAsync("INSERT INTO deployment_exports VALUES ('user:x', 'e-old', '\\x01', 1, 1, now() - interval '8 days'), ('user:x', 'e-new', '\\x01', 1, 1, now())");
+
+            Assert.True(await Admin.Web.Features.Deployments.IdempotencyRetention.ForgetAsync(source) >= 2);
+
+            Assert.Equal("new-key", await owner.ScalarAsync<string>($"SELECT string_agg(key, ',') FROM api_idempotency_keys WHERE token_id = '{caller.TokenId}'"));
+            Assert.Equal("e-new", await owner.ScalarAsync<string>("SELECT string_agg(key, ',') FROM deployment_exports WHERE owner = 'user:x'"));
+        }
+    }
+}

@@ -15,6 +15,7 @@ public static class DeploymentsFeature
         services.AddScoped<ApiTokenService>();
         services.AddScoped<DeploymentMetrics>();
         services.AddScoped<DeploymentExporter>();
+        services.AddHostedService<IdempotencyRetention>();
         services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) => DeploymentIngestion.CreateDataSource(
             sp.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!));
         services.AddSingleton(sp => new DeploymentIngestion(sp.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(nameof(DeploymentIngestion))));
