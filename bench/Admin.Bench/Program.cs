@@ -26,6 +26,11 @@ if (args is ["releases"])
     await ReleaseBench.RunAsync();
     return;
 }
+if (args is ["deployments"])
+{
+    await DeploymentBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();

@@ -4,6 +4,7 @@ using Admin.Web.Features.Audit;
 using Admin.Web.Features.Content;
 using Admin.Web.Features.Database;
 using Admin.Web.Features.Releases;
+using Admin.Web.Features.Deployments;
 using Admin.Web.Infrastructure;
 using Admin.Web.Live;
 
@@ -16,6 +17,7 @@ builder.Services.AddAuditFeature();
 builder.Services.AddDatabaseFeature();
 builder.Services.AddContentFeature();
 builder.Services.AddReleasesFeature();
+builder.Services.AddDeploymentsFeature();
 builder.Services.AddLiveFeature(builder.Configuration);
 builder.Services.AddShell();
 
@@ -29,6 +31,7 @@ app.UseOperations();
 app.UseShell();
 app.MapAccountFeature();
 app.MapContentFeature();
+app.MapDeploymentsFeature();
 app.MapLiveFeature();
 app.MapShell();
 

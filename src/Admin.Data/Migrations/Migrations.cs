@@ -20,6 +20,9 @@ public sealed class MonitoringSamples : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261122000005_Releases")]
 public sealed class Releases : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261122000006_Deployments")]
+public sealed class Deployments : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261122000007_AuditChain")]
 public sealed class AuditChain : SqlMigration;
 

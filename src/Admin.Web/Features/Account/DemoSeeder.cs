@@ -77,6 +77,8 @@ public static class DemoSeeder
                 var releases = await Admin.Data.Releases.ReleaseSeeder.SeedAsync(connection, scale == SeedScale.Large ? Admin.Data.Releases.ReleaseSeedShape.Large : Admin.Data.Releases.ReleaseSeedShape.Small);
                 logger.LogInformation("Seeded demo releases: {Releases} added", releases);
             }
+            var deployments = await Admin.Data.Deployments.DeploymentSeeder.SeedAsync(connection, scale == SeedScale.Large ? Admin.Data.Deployments.DeploymentSeedShape.Large : Admin.Data.Deployments.DeploymentSeedShape.Small);
+            logger.LogInformation("Seeded demo deployments: {Deployments}", deployments);
         }
     }
 

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Admin.Data.Deployments;
+using Admin.Data.Infrastructure;
+using Admin.TestSupport;
+using Microsoft.EntityFrameworkCore;
+
+namespace Admin.Bench;
+
+/// <summary>
+/// Deployments figures (issue 5) on a scratch database with the large seed: 50,000 deployments, about 400,000 history
+/// rows. Dashboard time and query count against the seed document's per-deployment history loading (N+1, done here
+/// only for the comparison), CSV export of 10,000 deployments (time, peak managed-memory growth), and status posts per
+/// second through the real API (tokens, Idempotency-Key on every post) with several concurrent clients.
+/// </summary>
+public static class DeploymentBench
+{
+    private const int Concurrency = 16;
+    private static readonly TimeSpan PostDuration = TimeSpan.FromSeconds(8);
+
+    public static async Task RunAsync()
+    {
+        Console.WriteLine();
+        Console.WriteLine("Deployments (large seed shape: 50,000 deployments over 180 days, ~400,000 history rows)");
+        var db = await TestDatabase.CreateAsync();
+        try
+        {
+            await RunAsync(db);
+        }
+        finally
+        {
+            if (Environment.GetEnvironmentVariable("ADMIN_BENCH_KEEP") == "1") Console.WriteLine($"  (kept scratch database {db.Name})");
+            else await db.DisposeAsync();
+        }
+    }
+
+    private static async Task RunAsync(TestDatabase db)
+    {
+        var clock = Stopwatch.StartNew();
+        DeploymentSeedResult seeded;
+        await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
+            seeded = await DeploymentSeeder.SeedAsync(owner, DeploymentSeedShape.Large);
+        Report.Goal("seed (./admin seed --scale large, deployments part)", $"{clock.Elapsed.TotalSeconds:0.0} s: {seeded.Deployments:N0} + {seeded.History:N0} rows",
+            "< 60 s", clock.Elapsed < TimeSpan.FromSeconds(60));
+
+        await DashboardAsync(db);
+        Environment.CurrentDirectory = AppContext.BaseDirectory; // where WebApplicationFactory finds Admin.Web's content root
+        await using var app = new AdminAppFactory(db, demoSeed: false, new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Admin"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+        });
+        var address = app.StartKestrel();
+        var token = (await db.TokenService(DeploymentFixtures.Admin).CreateAsync("bench")).Secret;
+        await ExportAsync(db, address);
+        await StatusPostsAsync(address, token);
+    }
+
+    private static async Task DashboardAsync(TestDatabase db)
+    {
+        var counter = new CommandCounter();
+        var metrics = new DeploymentMetrics(db.CountingFactory(DeploymentFixtures.ReleaseManager, counter));
+        var to = DateTimeOffset.UtcNow.Date.AddDays(1);
+        foreach (var days in new[] { 30, 180 })
+        {
+            var from = to.AddDays(-days);
+            var m = await metrics.LoadAsync(from, to, null, null);
+            counter.Reset();
+            var load = await Timing.PerOperationAsync(20, () => metrics.LoadAsync(from, to, null, null));
+            var queries = counter.Count / 40.0; // 20 warm-up + 20 timed
+            Report.Goal($"dashboard, {days} days ({m.Summary.Total:N0} deployments)", $"p95 {load.P95:0.0} ms (p50 {load.P50:0.0}), {queries:0} queries",
+                "< 150 ms, ≤ 3", load.P95 < 150 && queries <= 3);
+            if (days == 30)
+            {
+                counter.Reset();
+                var naive = Stopwatch.StartNew();
+                var computed = await NaiveMetricsAsync(db.CountingFactory(DeploymentFixtures.ReleaseManager, counter), from, to);
+                naive.Stop();
+                Report.Line($"  seed's N+1 variant, same {days} days", $"{naive.Elapsed.TotalMilliseconds:0} ms, {counter.Count:N0} queries " +
+                    $"({naive.Elapsed.TotalMilliseconds / load.P50:0}× slower; same success count: {computed == m.Summary.Succeeded})");
+            }
+        }
+    }
+
+    /// <summary>The seed document's pattern: list the deployments, then load each one's history in its own query.</summary>
+    private static async Task<long> NaiveMetricsAsync(IDbContextFactory<Admin.Data.AdminDbContext> factory, DateTimeOffset from, DateTimeOffset to)
+    {
+        await using var db = await factory.CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        var ids = await db.Database.SqlQuery<long>($"SELECT id AS \"Value\" FROM deployments WHERE created_at >= {from} AND created_at < {to}").ToListAsync();
+        long succeeded = 0;
+        var leadTimes = new List<double>();
+        foreach (var id in ids)
+        {
+            var history = await db.Database.SqlQuery<StatusEntry>($"""
+                SELECT id AS "Id", status AS "Status", message AS "Message", actor AS "Actor", occurred_at AS "OccurredAt"
+                FROM deployment_status_history WHERE deployment_id = {id} ORDER BY id
+                """).ToListAsync();
+            if (history[^1].Status == DeploymentStatuses.Succeeded)
+            {
+                succeeded++;
+                leadTimes.Add((history[^1].OccurredAt - history[0].OccurredAt).TotalSeconds);
+            }
+        }
+        return succeeded;
+    }
+
+    private static async Task ExportAsync(TestDatabase db, Uri address)
+    {
+        await using var owner = await db.OpenAsync(TestPostgres.OwnerRole);
+        var from = await owner.ScalarAsync<DateTime>("SELECT created_at FROM deployments ORDER BY created_at DESC OFFSET 9999 LIMIT 1");
+        var demo = DeploymentFixtures.ReleaseManager;
+        var exporter = new DeploymentExporter(db.Factory(demo));
+
+        for (var run = 0; run < 2; run++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            var baseline = GC.GetTotalMemory(true);
+            long peak = baseline;
+            using var sampling = new CancellationTokenSource();
+            var sampler = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    peak = Math.Max(peak, GC.GetTotalMemory(false));
+                    try { await Task.Delay(5, sampling.Token); } catch (OperationCanceledException) { }
+                }
+            });
+            var clock = Stopwatch.StartNew();
+            await using var export = (await exporter.BeginAsync("user:bench", null, new DeploymentFilter(From: from), ExportFormat.Csv))!;
+            var counting = new CountingStream();
+            var rows = await DeploymentExporter.WriteAsync(counting, ExportFormat.Csv, export.Rows);
+            clock.Stop();
+            sampling.Cancel();
+            await sampler;
+            var growth = (peak - baseline) / 1024.0 / 1024.0;
+            if (run == 1)
+                Report.Goal($"CSV export of {rows:N0} deployments with histories", $"{clock.Elapsed.TotalMilliseconds:0} ms, {counting.Length / 1024.0 / 1024.0:0.0} MB, peak +{growth:0.0} MB heap",
+                    "< 2 s, < 50 MB", clock.Elapsed < TimeSpan.FromSeconds(2) && growth < 50);
+        }
+
+        // The same export over HTTP, as the UI's download gets it.
+        using var client = new HttpClient { BaseAddress = address };
+        var token = (await db.TokenService(DeploymentFixtures.Admin).CreateAsync("bench-export")).Secret;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var http = Stopwatch.StartNew();
+        using var response = await client.PostAsync("/api/deployments/export",
+            new StringContent($"{{\"format\":\"csv\",\"from\":\"{from:O}\"}}", Encoding.UTF8, "application/json"), default);
+        var bytes = (await response.Content.ReadAsByteArrayAsync()).Length;
+        Report.Line("  the same over HTTP (POST /api/deployments/export)", $"{http.ElapsedMilliseconds} ms, {(int)response.StatusCode}, {bytes / 1024.0 / 1024.0:0.0} MB");
+    }
+
+    private static async Task StatusPostsAsync(Uri address, string token)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseCookies = false };
+        using var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        // One running deployment per worker; each post adds a progress note (in_progress → in_progress) to its history.
+        var runs = new string[Concurrency];
+        for (var i = 0; i < Concurrency; i++)
+        {
+            runs[i] = $"bench-{Guid.NewGuid():N}";
+            using var created = await client.PostAsync("/api/deployments", Json(
+                $"{{\"externalId\":\"{runs[i]}\",\"service\":\"bench\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}}"));
+            using var started = await client.PostAsync($"/api/deployments/{runs[i]}/status", Json("{\"status\":\"in_progress\"}"));
+            if (created.StatusCode != HttpStatusCode.Created || started.StatusCode != HttpStatusCode.OK)
+                throw new InvalidOperationException($"bench set-up failed: {created.StatusCode} {started.StatusCode}");
+        }
+
+        long ok = 0, failed = 0, replayOk = 0;
+        var deadline = Stopwatch.GetTimestamp() + (long)(PostDuration.TotalSeconds * Stopwatch.Frequency);
+        var clock = Stopwatch.StartNew();
+        var samples = await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(w => Task.Run(async () =>
+        {
+            var latencies = new List<double>(50_000);
+            for (var n = 0; Stopwatch.GetTimestamp() < deadline; n++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/deployments/{runs[w]}/status")
+                {
+                    Content = Json($"{{\"status\":\"in_progress\",\"message\":\"step {n}\"}}"),
+                };
+                request.Headers.Add("Idempotency-Key", $"{runs[w]}-{n}");
+                using var response = await client.SendAsync(request);
+                await response.Content.ReadAsByteArrayAsync();
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
+            }
+            return latencies;
+        })));
+        clock.Stop();
+        var all = samples.SelectMany(s => s).ToList();
+        var stats = Report.Stats(all);
+        var rate = ok / clock.Elapsed.TotalSeconds;
+        Report.Goal($"status posts, {Concurrency} clients, token + Idempotency-Key", $"{rate:N0}/s, p50 {stats.P50:0.0} ms, p95 {stats.P95:0.0} ms, {failed} failed",
+            "≥ 1,000/s", rate >= 1000 && failed == 0);
+
+        // Replays: the same key and body again answer from PostgreSQL without a second transition.
+        for (var n = 0; n < 200; n++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/deployments/{runs[0]}/status")
+            {
+                Content = Json($"{{\"status\":\"in_progress\",\"message\":\"step {n}\"}}"),
+            };
+            request.Headers.Add("Idempotency-Key", $"{runs[0]}-{n}");
+            using var response = await client.SendAsync(request);
+            if (response.Headers.Contains("Idempotency-Replayed")) replayOk++;
+        }
+        Report.Line("  replays of 200 earlier posts (same key and body)", $"{replayOk} answered as replays");
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>A sink that only counts what is written (the export's output, without keeping it).</summary>
+    private sealed class CountingStream : Stream
+    {
+        private long _length;
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _length;
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            _length += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace Admin.Data.Deployments;
+
+public enum ExportFormat { Csv, Json }
+
+/// <summary>The snapshot an export reads: deployments and history rows up to these ids.</summary>
+public sealed record ExportBound(long MaxDeploymentId, long MaxHistoryId, bool Replayed);
+
+/// <summary>One exported deployment; its status and times are as of the bound, taken from its history (JSON array).</summary>
+public sealed record ExportRow(
+    long Id, string ExternalId, string Service, string Environment, string Version, string CommitSha, DateTimeOffset? CommitAt,
+    long? ReleaseId, string RequestedBy, string Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt, DateTimeOffset? RolledBackAt, string History);
+
+/// <summary>An open export: the bound, how many deployments it will write, and the rows (streamed once). Dispose it after.</summary>
+public sealed class ExportRun(ExportBound bound, long count, IAsyncEnumerable<ExportRow> rows, AdminDbContext db) : IAsyncDisposable
+{
+    public ExportBound Bound { get; } = bound;
+    public long Count { get; } = count;
+    public IAsyncEnumerable<ExportRow> Rows { get; } = rows;
+
+    public ValueTask DisposeAsync() => db.DisposeAsync();
+}
+
+/// <summary>
+/// Exports the filtered deployments with their histories in three queries whatever the count: the bound (which also
+/// writes the audit row and, with an Idempotency-Key, stores or finds the bound so a repeat returns the same content),
+/// the count (for progress), and one streamed query of rows with their history aggregated per deployment. Rows are
+/// written as they arrive, so memory stays flat however many there are.
+/// </summary>
+public sealed class DeploymentExporter(IDbContextFactory<AdminDbContext> dbFactory)
+{
+    /// <summary>Starts an export. Null when the key was used for another export (the caller answers 422).</summary>
+    public async Task<ExportRun?> BeginAsync(string owner, string? key, DeploymentFilter filter, ExportFormat format, CancellationToken ct = default)
+    {
+        var db = await dbFactory.CreateDbContextAsync(ct);
+        try
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            var description = JsonSerializer.Serialize(new
+            {
+                format = format.ToString().ToLowerInvariant(), filter.Environment, filter.Service, filter.Status, filter.Text, filter.From, filter.To,
+            }, JsonSerializerOptions.Web);
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(description));
+            var begin = (await db.Database.SqlQuery<BeginRow>($"""
+                SELECT max_deployment_id AS "MaxDeploymentId", max_history_id AS "MaxHistoryId", mismatch AS "Mismatch", replayed AS "Replayed"
+                FROM deploy_export_begin({owner}, {key}, {hash}, {description}::jsonb)
+                """).ToListAsync(ct)).Single();
+            if (begin.Mismatch)
+            {
+                await db.DisposeAsync();
+                return null;
+            }
+            var bound = new ExportBound(begin.MaxDeploymentId!.Value, begin.MaxHistoryId!.Value, begin.Replayed);
+            var text = string.IsNullOrWhiteSpace(filter.Text) ? null : "%" + DeploymentService.EscapeLike(filter.Text.Trim()) + "%";
+            var count = (await db.Database.SqlQuery<long>($"""
+                SELECT count(*) AS "Value"
+                FROM deployments d
+                WHERE d.id <= {bound.MaxDeploymentId}
+                  AND ({filter.From}::timestamptz IS NULL OR d.created_at >= {filter.From})
+                  AND ({filter.To}::timestamptz IS NULL OR d.created_at < {filter.To})
+                  AND ({filter.Environment}::text IS NULL OR d.environment = {filter.Environment})
+                  AND ({filter.Service}::text IS NULL OR d.service = {filter.Service})
+                  AND ({text}::text IS NULL OR d.external_id ILIKE {text} OR d.version ILIKE {text} OR d.commit_sha ILIKE {text} OR d.requested_by_email ILIKE {text})
+                  AND ({filter.Status}::text IS NULL OR {filter.Status} = (
+                        SELECT h.status FROM deployment_status_history h
+                        WHERE h.deployment_id = d.id AND h.id <= {bound.MaxHistoryId} ORDER BY h.id DESC LIMIT 1))
+                """).ToListAsync(ct)).Single();
+            var rows = db.Database.SqlQuery<ExportRow>($"""
+                SELECT d.id AS "Id", d.external_id AS "ExternalId", d.service AS "Service", d.environment AS "Environment",
+                       d.version AS "Version", d.commit_sha AS "CommitSha", d.commit_at AS "CommitAt", d.release_id AS "ReleaseId",
+                       d.requested_by_email AS "RequestedBy", h.last_status AS "Status", d.created_at AS "CreatedAt",
+                       h.started_at AS "StartedAt", h.finished_at AS "FinishedAt", h.rolled_back_at AS "RolledBackAt", h.history AS "History"
+                FROM deployments d
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(json_agg(json_build_object('status', x.status, 'message', x.message, 'actor', x.actor,
+                                    'at', to_char(x.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) ORDER BY x.id), '[]')::text AS history,
+                           (array_agg(x.status ORDER BY x.id DESC))[1] AS last_status,
+                           min(x.occurred_at) FILTER (WHERE x.status = 'in_progress') AS started_at,
+                           max(x.occurred_at) FILTER (WHERE x.status IN ('succeeded', 'failed', 'cancelled')) AS finished_at,
+                           max(x.occurred_at) FILTER (WHERE x.status = 'rolled_back') AS rolled_back_at
+                    FROM deployment_status_history x
+                    WHERE x.deployment_id = d.id AND x.id <= {bound.MaxHistoryId}) h
+                WHERE d.id <= {bound.MaxDeploymentId}
+                  AND ({filter.From}::timestamptz IS NULL OR d.created_at >= {filter.From})
+                  AND ({filter.To}::timestamptz IS NULL OR d.created_at < {filter.To})
+                  AND ({filter.Environment}::text IS NULL OR d.environment = {filter.Environment})
+                  AND ({filter.Service}::text IS NULL OR d.service = {filter.Service})
+                  AND ({text}::text IS NULL OR d.external_id ILIKE {text} OR d.version ILIKE {text} OR d.commit_sha ILIKE {text} OR d.requested_by_email ILIKE {text})
+                  AND ({filter.Status}::text IS NULL OR h.last_status = {filter.Status})
+                ORDER BY d.id
+                """).AsAsyncEnumerable();
+            return new ExportRun(bound, count, rows, db);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record BeginRow(long? MaxDeploymentId, long? MaxHistoryId, bool Mismatch, bool Replayed);
+
+    public static string ContentType(ExportFormat format) => format == ExportFormat.Csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+
+    public static string FileName(ExportFormat format, ExportBound bound) =>
+        $"deployments-{bound.MaxDeploymentId}-{bound.MaxHistoryId}.{(format == ExportFormat.Csv ? "csv" : "json")}";
+
+    /// <summary>Writes the rows as they arrive: CSV (one line per deployment, history as a JSON column) or a JSON array, one deployment per line.</summary>
+    public static async Task<long> WriteAsync(Stream output, ExportFormat format, IAsyncEnumerable<ExportRow> rows, CancellationToken ct = default)
+    {
+        await using var writer = new StreamWriter(output, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
+        long written = 0;
+        if (format == ExportFormat.Csv)
+            await writer.WriteAsync("id,external_id,service,environment,version,commit_sha,commit_at,release_id,requested_by,status,created_at,started_at,finished_at,rolled_back_at,history\n");
+        else
+            await writer.WriteAsync("[");
+        await foreach (var r in rows.WithCancellation(ct))
+        {
+            if (format == ExportFormat.Csv) await writer.WriteAsync(CsvLine(r));
+            else await writer.WriteAsync((written == 0 ? "\n" : ",\n") + JsonLine(r));
+            // Hand each chunk to the client as it fills, so a large export starts at once and shows progress.
+            if (++written % 500 == 0) await writer.FlushAsync(ct);
+        }
+        if (format == ExportFormat.Json) await writer.WriteAsync("\n]\n");
+        await writer.FlushAsync(ct);
+        return written;
+    }
+
+    private static string CsvLine(ExportRow r)
+    {
+        var fields = new[]
+        {
+            r.Id.ToString(CultureInfo.InvariantCulture), r.ExternalId, r.Service, r.Environment, r.Version, r.CommitSha, Time(r.CommitAt),
+            r.ReleaseId?.ToString(CultureInfo.InvariantCulture) ?? "", r.RequestedBy, r.Status, Time(r.CreatedAt), Time(r.StartedAt),
+            Time(r.FinishedAt), Time(r.RolledBackAt), r.History,
+        };
+        return string.Join(',', fields.Select(Csv)) + "\n";
+    }
+
+    // Quotes when needed; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.
+    private static string Csv(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+    }
+
+    private static string JsonLine(ExportRow r)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", r.Id);
+            json.WriteString("externalId", r.ExternalId);
+            json.WriteString("service", r.Service);
+            json.WriteString("environment", r.Environment);
+            json.WriteString("version", r.Version);
+            json.WriteString("commitSha", r.CommitSha);
+            WriteTime(json, "commitAt", r.CommitAt);
+            if (r.ReleaseId is { } release) json.WriteNumber("releaseId", release); else json.WriteNull("releaseId");
+            json.WriteString("requestedBy", r.RequestedBy);
+            json.WriteString("status", r.Status);
+            WriteTime(json, "createdAt", r.CreatedAt);
+            WriteTime(json, "startedAt", r.StartedAt);
+            WriteTime(json, "finishedAt", r.FinishedAt);
+            WriteTime(json, "rolledBackAt", r.RolledBackAt);
+            json.WritePropertyName("history");
+            json.WriteRawValue(r.History);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? at)
+    {
+        if (at is null) json.WriteNull(name); else json.WriteString(name, Time(at));
+    }
+
+    private static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture) ?? "";
+}

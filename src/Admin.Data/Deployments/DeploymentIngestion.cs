@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Admin.Data.Deployments;
+
+/// <summary>The CI/CD system behind a request: the API token it presented and the console user who created it.</summary>
+public sealed record ApiCaller(Guid TokenId, string TokenName, Guid CreatedBy, string CreatedByEmail)
+{
+    public string Actor => "api:" + TokenName;
+}
+
+/// <summary>An HTTP answer decided in the database: status, JSON body (problem details when 4xx), replayed or not.</summary>
+public sealed record ApiResult(int Status, string Body, bool Replayed);
+
+public sealed record NewDeployment(
+    string ExternalId, string Service, string Environment, string Version, string CommitSha, DateTimeOffset? CommitAt,
+    long? ReleaseId, string? RequestedBy, string? Message);
+
+/// <summary>
+/// The ingestion API's database side. Each call is one round trip to one function (deploy_api_create,
+/// deploy_api_status) that checks the Idempotency-Key, applies the state machine, writes the history, announces the
+/// change and stores the response for replays, all in one transaction. No EF Core and no session-context statements
+/// on this path: it has to sustain over a thousand status posts a second.
+/// </summary>
+public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
+{
+    public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>
+    /// The ingestion path's own pool. Its connections never carry session settings beyond a transaction, so they skip
+    /// the DISCARD ALL the app's pool runs on return (which would also throw away every prepared statement and the
+    /// functions' cached plans), and its two statements are prepared once per connection.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 8;
+        builder.ConnectionStringBuilder.ApplicationName = "admin-deploy-api";
+        return builder.Build();
+    }
+
+    /// <summary>The token's caller, or null when the token is unknown or revoked. Also records its use (once a minute).</summary>
+    public async Task<ApiCaller?> AuthenticateAsync(string token, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id, name, created_by, created_by_email FROM api_token_authenticate($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = HashToken(token), NpgsqlDbType = NpgsqlDbType.Bytea });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ApiCaller(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetString(3))
+            : null;
+    }
+
+    public Task<ApiResult> CreateAsync(ApiCaller caller, NewDeployment d, string? idempotencyKey, byte[] requestHash, CancellationToken ct = default) =>
+        CallAsync("SELECT http_status, body, replayed FROM deploy_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)", ct,
+            P(caller.TokenId, NpgsqlDbType.Uuid), P(caller.CreatedBy, NpgsqlDbType.Uuid), P(caller.CreatedByEmail),
+            P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
+            P(d.ExternalId), P(d.Service), P(d.Environment), P(d.Version), P(d.CommitSha),
+            P(d.CommitAt, NpgsqlDbType.TimestampTz), P(d.ReleaseId, NpgsqlDbType.Bigint), P(d.RequestedBy), P(d.Message));
+
+    /// <param name="reference">The deployment's external id, or the console's numeric id.</param>
+    public Task<ApiResult> PostStatusAsync(ApiCaller caller, string reference, string status, string? message, string? idempotencyKey,
+        byte[] requestHash, CancellationToken ct = default) =>
+        CallAsync("SELECT http_status, body, replayed FROM deploy_api_status($1, $2, $3, $4, $5, $6, $7)", ct,
+            P(caller.TokenId, NpgsqlDbType.Uuid), P(caller.Actor), P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
+            P(reference), P(status), P(message));
+
+    private async Task<ApiResult> CallAsync(string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddRange(parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new ApiResult(reader.GetInt32(0), reader.GetString(1), reader.GetBoolean(2));
+    }
+
+    private static NpgsqlParameter P(object? value, NpgsqlDbType type = NpgsqlDbType.Text) =>
+        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+}

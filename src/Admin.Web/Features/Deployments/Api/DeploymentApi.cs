@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Admin.Data.Deployments;
+using Npgsql;
+
+namespace Admin.Web.Features.Deployments.Api;
+
+/// <summary>
+/// The ingestion API for CI/CD systems: POST /api/deployments and POST /api/deployments/{id}/status, token-authenticated,
+/// with Idempotency-Key. The body is parsed here (400 naming the field); everything else (idempotency, state machine,
+/// history, live event) is one call to a database function, whose answer (status and JSON) is written back as is.
+/// </summary>
+public static class DeploymentApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotency-Replayed";
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public static RouteGroupBuilder MapDeploymentApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/deployments").WithTags("Deployments");
+        group.MapPost("", CreateAsync)
+            .RequireAuthorization(DeployTokenHandler.Policy)
+            .Accepts<CreateDeploymentRequest>("application/json")
+            .Produces<DeploymentResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("CreateDeployment")
+            .WithSummary("Report a new deployment")
+            .WithDescription("Creates a deployment in status queued, or awaiting_approval in an environment that requires approval. " +
+                             "An external id that exists already is a 409. Send Idempotency-Key to make retries safe: the same key and body " +
+                             "replay the first response (with Idempotency-Replayed: true), the same key with another body is a 422.");
+        group.MapPost("/{id}/status", PostStatusAsync)
+            .RequireAuthorization(DeployTokenHandler.Policy)
+            .Accepts<StatusRequest>("application/json")
+            .Produces<DeploymentResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("PostDeploymentStatus")
+            .WithSummary("Report a status change")
+            .WithDescription("{id} is the deployment's external id (or the console's numeric id). Allowed: queued → in_progress " +
+                             "(not in environments that require approval), approved → in_progress, in_progress → succeeded | failed | cancelled, " +
+                             "queued/awaiting_approval/approved → cancelled, succeeded → rolled_back. Anything else is a 409 giving the reason. " +
+                             "Approval itself is given in the console.");
+        return group;
+    }
+
+    private static async Task CreateAsync(HttpContext http, DeploymentIngestion ingestion)
+    {
+        if (await ReadAsync(http) is not { } request) return;
+        var parsed = ApiRequestParser.ParseCreate(request.Body);
+        if (parsed.Value is null)
+        {
+            await ApiProblems.InvalidAsync(http, parsed.Field!, parsed.Error!);
+            return;
+        }
+        await AnswerAsync(http, () => ingestion.CreateAsync(DeployTokenHandler.Caller(http.User), parsed.Value, request.Key, request.Hash, http.RequestAborted));
+    }
+
+    private static async Task PostStatusAsync(HttpContext http, string id, DeploymentIngestion ingestion)
+    {
+        if (id.Length is < 1 or > 200)
+        {
+            await ApiProblems.InvalidAsync(http, "id", "must be 1 to 200 characters (the deployment's external id)");
+            return;
+        }
+        if (await ReadAsync(http) is not { } request) return;
+        var parsed = ApiRequestParser.ParseStatus(request.Body);
+        if (parsed.Value is null)
+        {
+            await ApiProblems.InvalidAsync(http, parsed.Field!, parsed.Error!);
+            return;
+        }
+        await AnswerAsync(http, () => ingestion.PostStatusAsync(DeployTokenHandler.Caller(http.User), id, parsed.Value.Status,
+            parsed.Value.Message, request.Key, request.Hash, http.RequestAborted));
+    }
+
+    private sealed record Request(JsonElement Body, string? Key, byte[] Hash);
+
+    /// <summary>The JSON body, the Idempotency-Key and the request's fingerprint (method, path and body bytes); null after answering 400/413.</summary>
+    private static async Task<Request?> ReadAsync(HttpContext http)
+    {
+        var key = http.Request.Headers[IdempotencyHeader].ToString();
+        if (key.Length > 200 || key.Any(char.IsControl))
+        {
+            await ApiProblems.InvalidAsync(http, IdempotencyHeader, "must be at most 200 printable characters (a UUID is a good choice)");
+            return null;
+        }
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
+            return null;
+        }
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+        if (buffer.Length > MaxBodyBytes)
+        {
+            await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
+            return null;
+        }
+        var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        JsonElement body;
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            body = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            await ApiProblems.InvalidAsync(http, "body", bytes.Length == 0 ? "is empty; send a JSON object" : $"is not valid JSON ({e.Message})");
+            return null;
+        }
+        var fingerprint = Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}\n");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(fingerprint);
+        hash.AppendData(bytes);
+        return new Request(body, key.Length == 0 ? null : key, hash.GetHashAndReset());
+    }
+
+    private static async Task AnswerAsync(HttpContext http, Func<Task<ApiResult>> call)
+    {
+        ApiResult result;
+        try
+        {
+            result = await call();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !http.RequestAborted.IsCancellationRequested)
+        {
+            http.RequestServices.GetRequiredService<ILogger<DeploymentIngestion>>().LogWarning(ex, "Deployment API call failed: database unavailable");
+            http.Response.Headers.RetryAfter = "5";
+            await ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+                "The database could not be reached; retry with the same Idempotency-Key.");
+            return;
+        }
+        http.Response.StatusCode = result.Status;
+        http.Response.ContentType = result.Status >= 400 ? ApiProblems.ProblemType : "application/json; charset=utf-8";
+        if (result.Replayed) http.Response.Headers[ReplayedHeader] = "true";
+        await http.Response.WriteAsync(result.Body, http.RequestAborted);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Admin.TestSupport;
+using Admin.Web.Features.Account;
+
+namespace Admin.Web.Tests.Deployments;
+
+/// <summary>The ingestion API over HTTP: token scheme, 400 naming the field, 409 reasons, idempotency, OpenAPI and Swagger UI.</summary>
+public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+{
+    private async Task<(HttpClient Client, Guid TokenId)> TokenClientAsync()
+    {
+        var created = await app.Database.TokenService(DeploymentFixtures.Admin).CreateAsync("ci-" + Guid.NewGuid().ToString("N")[..6]);
+        var client = app.Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
+        return (client, created.Token.Id);
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static string NewBody(string environment = "staging", string? externalId = null) => new JsonObject
+    {
+        ["externalId"] = externalId ?? "gh-" + Guid.NewGuid().ToString("N")[..10], ["service"] = "shop-api", ["environment"] = environment,
+        ["version"] = "2.0.1", ["commitSha"] = "0123456789abcdef0123", ["commitTime"] = "2026-11-22T08:00:00Z",
+    }.ToJsonString();
+
+    private static async Task<JsonNode> BodyAsync(HttpResponseMessage response) => JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+    [Fact]
+    public async Task Without_a_token_the_api_answers_401_problem_json_and_never_redirects()
+    {
+        using var client = app.Anonymous();
+        var response = await client.PostAsync("/api/deployments", Json(NewBody()));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Fact]
+    public async Task A_signed_in_browser_cookie_is_not_a_token()
+    {
+        var demo = DemoLogins.For(AppRoles.Admin);
+        using var client = await app.SignedInAsync(demo.Email, demo.Password);
+        var response = await client.PostAsync("/api/deployments", Json(NewBody()));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_revoked_token_gets_401_on_its_next_request()
+    {
+        var (client, tokenId) = await TokenClientAsync();
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/deployments", Json(NewBody()))).StatusCode);
+
+        await app.Database.TokenService(DeploymentFixtures.Admin).RevokeAsync(tokenId);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/deployments", Json(NewBody()))).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("{\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "externalId")]
+    [InlineData("{\"externalId\":\"x1\",\"service\":\"bad service!\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "service")]
+    [InlineData("{\"externalId\":\"x2\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"xyz\"}", "commitSha")]
+    [InlineData("{\"externalId\":\"x3\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"commitTime\":\"yesterday\"}", "commitTime")]
+    [InlineData("{\"externalId\":\"x4\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"releaseId\":-3}", "releaseId")]
+    [InlineData("{\"externalId\":\"x5\",\"service\":\"a\",\"environment\":\"mars\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "environment")]
+    [InlineData("{\"externalId\":7}", "externalId")]
+    [InlineData("[1,2]", "body")]
+    [InlineData("{not json", "body")]
+    [InlineData("", "body")]
+    public async Task Malformed_bodies_get_400_problem_json_naming_the_field(string body, string field)
+    {
+        var (client, _) = await TokenClientAsync();
+        var response = await client.PostAsync("/api/deployments", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = await BodyAsync(response);
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        Assert.StartsWith(field, problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_status_post_with_an_unknown_status_is_400_and_an_invalid_transition_409_with_the_reason()
+    {
+        var (client, _) = await TokenClientAsync();
+        var created = await BodyAsync(await client.PostAsync("/api/deployments", Json(NewBody())));
+        var id = created["externalId"]!.GetValue<string>();
+
+        var unknown = await client.PostAsync($"/api/deployments/{id}/status", Json("{\"status\":\"deployed\"}"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("status", (await BodyAsync(unknown))["field"]!.GetValue<string>());
+
+        var invalid = await client.PostAsync($"/api/deployments/{id}/status", Json("{\"status\":\"RolledBack\"}"));
+        Assert.Equal(HttpStatusCode.Conflict, invalid.StatusCode);
+        Assert.Contains("only a succeeded deployment can be rolled back", (await BodyAsync(invalid))["detail"]!.GetValue<string>());
+
+        var started = await client.PostAsync($"/api/deployments/{created["id"]}/status", Json("{\"status\":\"InProgress\",\"message\":\"rolling\"}"));
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        Assert.Equal("in_progress", (await BodyAsync(started))["status"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/api/deployments/no-such-run/status", Json("{\"status\":\"failed\"}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Idempotency_key_replays_the_same_response_and_refuses_another_body_with_422()
+    {
+        var (client, _) = await TokenClientAsync();
+        var body = NewBody();
+        var key = Guid.NewGuid().ToString();
+        HttpRequestMessage Post(string json) => new(HttpMethod.Post, "/api/deployments") { Content = Json(json), Headers = { { "Idempotency-Key", key } } };
+
+        var first = await client.SendAsync(Post(body));
+        var second = await client.SendAsync(Post(body));
+        var other = await client.SendAsync(Post(NewBody()));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotency-Replayed"));
+        Assert.Equal("true", second.Headers.GetValues("Idempotency-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal((HttpStatusCode)422, other.StatusCode);
+        Assert.Equal("Idempotency-Key", (await BodyAsync(other))["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_both_endpoints_with_the_bearer_scheme_and_swagger_ui_is_served_to_signed_in_users()
+    {
+        using var anonymous = app.Anonymous();
+        var document = JsonNode.Parse(await anonymous.GetStringAsync("/openapi/v1.json"))!;
+        Assert.NotNull(document["paths"]!["/api/deployments"]!["post"]);
+        Assert.NotNull(document["paths"]!["/api/deployments/{id}/status"]!["post"]);
+        Assert.Equal("bearer", document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
+        Assert.NotNull(document["components"]!["schemas"]!["CreateDeploymentRequest"]);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await anonymous.GetAsync("/api-docs/index.html")).StatusCode);
+        var demo = DemoLogins.For(AppRoles.ReleaseManager);
+        using var signedIn = await app.SignedInAsync(demo.Email, demo.Password);
+        var ui = await signedIn.GetAsync("/api-docs/index.html");
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Contains("swagger", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData(AppRoles.Admin, HttpStatusCode.OK)]
+    [InlineData(AppRoles.ReleaseManager, HttpStatusCode.Redirect)]
+    [InlineData(AppRoles.Editor, HttpStatusCode.Redirect)]
+    [InlineData(AppRoles.Dba, HttpStatusCode.Redirect)]
+    public async Task Only_admins_open_the_tokens_page(string role, HttpStatusCode expected)
+    {
+        var demo = DemoLogins.For(role);
+        using var client = await app.SignedInAsync(demo.Email, demo.Password);
+        var response = await client.GetAsync("/deployments/tokens");
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.Redirect) Assert.StartsWith("/Account/AccessDenied", response.Headers.Location!.PathAndQuery);
+        else Assert.Contains("data-testid=\"tokens-grid\"", await response.Content.ReadAsStringAsync());
+    }
+}
+
+/// <summary>Old idempotency keys and export bounds are forgotten; recent ones stay.</summary>
+public sealed class IdempotencyRetentionTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+{
+    [Fact]
+    public async Task Keys_older_than_a_day_and_export_bounds_older_than_a_week_are_deleted()
+    {
+        var (source, caller) = await app.Database.OpenIngestionAsync();
+        await using (source)
+        {
+            var ingestion = new Admin.Data.Deployments.DeploymentIngestion(source);
+            await ingestion.CreateAsync(caller, DeploymentFixtures.NewDeployment(), "old-key", [1]);
+            await ingestion.CreateAsync(caller, DeploymentFixtures.NewDeployment(), "new-key", [2]);
+            await using var owner = await app.Database.OpenAsync(TestPostgres.OwnerRole);
+            await owner.ExecuteAsync($"UPDATE api_idempotency_keys SET created_at = now() - interval '25 hours' WHERE token_id = '{caller.TokenId}' AND key = 'old-key'");
+            await owner.ExecuteAsync("INSERT INTO deployment_exports VALUES ('user:x', 'e-old', '\\x01', 1, 1, now() - interval '8 days'), ('user:x', 'e-new', '\\x01', 1, 1, now())");
+
+            Assert.True(await Admin.Web.Features.Deployments.IdempotencyRetention.ForgetAsync(source) >= 2);
+
+            Assert.Equal("new-key", await owner.ScalarAsync<string>($"SELECT string_agg(key, ',') FROM api_idempotency_keys WHERE token_id = '{caller.TokenId}'"));
+            Assert.Equal("e-new", await owner.ScalarAsync<string>("SELECT string_agg(key, ',') FROM deployment_exports WHERE owner = 'user:x'"));
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Admin.TestSupport;
+using Admin.Web.Features.Account;
+
+namespace Admin.Web.Tests.Deployments;
+
+/// <summary>POST /api/deployments/export over HTTP: by token and by cookie, headers, 400/422, wrong role refused.</summary>
+public sealed class DeploymentExportHttpTests(WebAppFixture app) : IClassFixture<WebAppFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private async Task<HttpClient> TokenClientAsync(string service = "export-any")
+    {
+        var created = await app.Database.TokenService(DeploymentFixtures.Admin).CreateAsync("export-ci");
+        var client = app.Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
+        await client.PostAsync("/api/deployments", Json($$"""{"externalId":"exp-{{Guid.NewGuid():N}}","service":"{{service}}","environment":"staging","version":"1","commitSha":"abcdef1"}"""));
+        return client;
+    }
+
+    [Fact]
+    public async Task A_token_exports_csv_with_count_bound_and_attachment_headers_and_a_repeat_by_key_is_identical()
+    {
+        var service = "export-" + Guid.NewGuid().ToString("N")[..8];
+        using var client = await TokenClientAsync(service);
+        HttpRequestMessage Request(string body) => new(HttpMethod.Post, "/api/deployments/export") { Content = Json(body), Headers = { { "Idempotency-Key", "exp-1" } } };
+
+        var first = await client.SendAsync(Request($"{{\"format\":\"csv\",\"service\":\"{service}\"}}"));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("text/csv", first.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("1", first.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal("attachment", first.Content.Headers.ContentDisposition!.DispositionType);
+        var text = await first.Content.ReadAsStringAsync();
+        Assert.Equal(2, text.TrimEnd('\n').Split('\n').Length);
+
+        var again = await client.SendAsync(Request($"{{\"format\":\"csv\",\"service\":\"{service}\"}}"));
+        Assert.Equal(text, await again.Content.ReadAsStringAsync());
+        Assert.Equal("true", again.Headers.GetValues("Idempotency-Replayed").Single());
+
+        var other = await client.SendAsync(Request($"{{\"format\":\"json\",\"service\":\"{service}\"}}"));
+        Assert.Equal((HttpStatusCode)422, other.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("{\"format\":\"xml\"}", "format")]
+    [InlineData("{\"status\":\"done\"}", "status")]
+    [InlineData("{\"from\":\"last week\"}", "from")]
+    [InlineData("{\"from\":\"2026-02-01\",\"to\":\"2026-01-01\"}", "to")]
+    [InlineData("nope", "body")]
+    public async Task Bad_filters_get_400_naming_the_field(string body, string field)
+    {
+        using var client = await TokenClientAsync();
+        var response = await client.PostAsync("/api/deployments/export", Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains($"\"field\":\"{field}\"", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(AppRoles.ReleaseManager, HttpStatusCode.OK)]
+    [InlineData(AppRoles.Admin, HttpStatusCode.OK)]
+    [InlineData(AppRoles.Editor, HttpStatusCode.Forbidden)]
+    [InlineData(AppRoles.Dba, HttpStatusCode.Forbidden)]
+    public async Task Signed_in_release_managers_and_admins_export_and_other_roles_are_refused(string role, HttpStatusCode expected)
+    {
+        var demo = DemoLogins.For(role);
+        using var client = await app.SignedInAsync(demo.Email, demo.Password);
+        var response = await client.PostAsync("/api/deployments/export", Json("{\"format\":\"json\"}"));
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Anonymous_export_is_401_without_a_redirect()
+    {
+        using var client = app.Anonymous();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/deployments/export", Json("{}"))).StatusCode);
+    }
+}
