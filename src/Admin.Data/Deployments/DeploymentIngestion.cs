@@ -53,7 +53,25 @@ public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
             : null;
     }
 
-    public Task<ApiResult> CreateAsync(ApiCaller caller, NewDeployment d, string? idempotencyKey, byte[] requestHash, CancellationToken ct = default) =>
+    public async Task<ApiResult> CreateAsync(ApiCaller caller, NewDeployment d, string? idempotencyKey, byte[] requestHash, CancellationToken ct = default)
+    {
+        try
+        {
+            return await CreateOrReplayAsync(caller, d, idempotencyKey, requestHash, ct);
+        }
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.ForeignKeyViolation, ConstraintName: "deployments_release_fk" })
+        {
+            // Rolled back with the claim of the Idempotency-Key, so a corrected request with the same key is accepted.
+            var problem = new System.Text.Json.Nodes.JsonObject
+            {
+                ["type"] = "about:blank", ["title"] = "Invalid field", ["status"] = 400,
+                ["detail"] = $"releaseId: there is no content release #{d.ReleaseId}", ["field"] = "releaseId",
+            };
+            return new ApiResult(400, problem.ToJsonString(), false);
+        }
+    }
+
+    private Task<ApiResult> CreateOrReplayAsync(ApiCaller caller, NewDeployment d, string? idempotencyKey, byte[] requestHash, CancellationToken ct) =>
         CallAsync("SELECT http_status, body, replayed FROM deploy_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)", ct,
             P(caller.TokenId, NpgsqlDbType.Uuid), P(caller.CreatedBy, NpgsqlDbType.Uuid), P(caller.CreatedByEmail),
             P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),

@@ -28,3 +28,6 @@ public sealed class AuditChain : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000008_Denials")]
 public sealed class Denials : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261122000010_DeploymentReleaseLink")]
+public sealed class DeploymentReleaseLink : SqlMigration;

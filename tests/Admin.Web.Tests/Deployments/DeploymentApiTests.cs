@@ -66,6 +66,7 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
     [InlineData("{\"externalId\":\"x2\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"xyz\"}", "commitSha")]
     [InlineData("{\"externalId\":\"x3\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"commitTime\":\"yesterday\"}", "commitTime")]
     [InlineData("{\"externalId\":\"x4\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"releaseId\":-3}", "releaseId")]
+    [InlineData("{\"externalId\":\"x6\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"releaseId\":999999}", "releaseId")]
     [InlineData("{\"externalId\":\"x5\",\"service\":\"a\",\"environment\":\"mars\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "environment")]
     [InlineData("{\"externalId\":7}", "externalId")]
     [InlineData("[1,2]", "body")]

@@ -48,10 +48,14 @@ public sealed class DeploymentPagesHttpTests(WebAppFixture app) : IClassFixture<
     [Fact]
     public async Task The_detail_page_shows_what_will_be_deployed_the_timeline_and_the_approval_panel_with_the_checks()
     {
-        var d = await CreateAsync("production", releaseId: 42);
+        var release = await app.Database.ApprovedReleaseAsync("Spring copy", ReleaseFixtures.Translation("deploy.banner", "Spring sale"));
+        var d = await CreateAsync("production", releaseId: release);
         var html = await PageAsync($"/deployments/{d["id"]}");
 
-        Assert.Contains("content release #42", html);
+        // The release is summarised beside the checks: its name, what it changes and its conflict state.
+        Assert.Contains($"#{release} Spring copy", html);
+        Assert.Contains("1 added · 0 modified · 0 removed", html);
+        Assert.Contains("no conflicts", html);
         Assert.Contains("data-testid=\"timeline\"", html);
         Assert.Contains("data-status=\"awaiting_approval\"", html);
         Assert.Contains("data-testid=\"approval\"", html);
