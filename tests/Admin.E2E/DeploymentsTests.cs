@@ -49,7 +49,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         var created = await PostAsync(ci, "/api/deployments", new
         {
             externalId, service = "storefront", environment = "production", version = "3.1.0", commitSha = "feedbeef1234",
-            commitTime = DateTimeOffset.UtcNow.AddHours(-3), releaseId = 7, requestedBy = admin.Email,
+            commitTime = DateTimeOffset.UtcNow.AddHours(-3), releaseId = 4, requestedBy = admin.Email,
         });
         Assert.Equal("awaiting_approval", created["status"]!.GetValue<string>());
         var id = created["id"]!.GetValue<long>();
@@ -68,7 +68,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         // The release manager reviews: what will be deployed, the pre-deploy checks, then approves.
         await waiting.Locator("a").ClickAsync();
         await page.WaitForURLAsync($"**/deployments/{id}");
-        await Expect(page.Locator("[data-testid=content-release]")).ToHaveTextAsync("content release #7");
+        await Expect(page.Locator("[data-testid=content-release]")).ToContainTextAsync("#4 New checkout rollout");
         await Expect(page.Locator("[data-testid=checks] .dep-check")).ToHaveCountAsync(5);
         await page.SaveReviewScreenshotAsync("deployments-approval");
         await requester.SaveReviewScreenshotAsync("deployments-approval-requester");
