@@ -76,16 +76,25 @@ public sealed class HealthChecks
          WHERE (n_dead_tup > 1000 AND n_dead_tup > 0.2 * (n_live_tup + n_dead_tup))
             OR (last_analyze IS NULL AND last_autoanalyze IS NULL AND n_live_tup > @analyze_min_rows)
         UNION ALL
-        SELECT 'sequence', format('%I.%I', schemaname, sequencename),
-               format('%s %% used (%s of %s)', round(100.0 * (last_value - min_value) / nullif(max_value - min_value, 0), 1), last_value, max_value)
-          FROM pg_sequences
-         WHERE last_value IS NOT NULL AND increment_by > 0
-           AND (last_value - min_value)::numeric > 0.75 * (max_value - min_value)::numeric
+        SELECT CASE WHEN q.readable THEN 'sequence' ELSE 'sequence-unreadable' END, format('%I.%I', n.nspname, c.relname),
+               CASE WHEN q.readable
+                    THEN format('%s %% used (%s of %s)', round(100.0 * (q.last_value - s.seqmin) / nullif(s.seqmax - s.seqmin, 0), 1), q.last_value, s.seqmax)
+                    ELSE 'not readable by the monitoring role' END
+          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          -- pg_monitor does not cover sequences: one the role may not read is reported, not silently passed.
+          CROSS JOIN LATERAL (SELECT has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable,
+                                     CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(c.oid) END AS last_value) q
+         WHERE NOT pg_is_other_temp_schema(n.oid)
+           AND (NOT q.readable
+                OR q.last_value IS NOT NULL AND s.seqincrement > 0
+                   AND (q.last_value - s.seqmin)::numeric > 0.75 * (s.seqmax - s.seqmin)::numeric)
         UNION ALL
-        SELECT 'matview', format('%I.%I', m.schemaname, m.matviewname), 'no unique index'
-          FROM pg_matviews m
-         WHERE NOT EXISTS (SELECT 1 FROM pg_index i
-                            WHERE i.indrelid = format('%I.%I', m.schemaname, m.matviewname)::regclass
+        -- pg_class by oid, not a name cast to regclass: that needs USAGE on the view's schema, which pg_monitor lacks.
+        SELECT 'matview', format('%I.%I', n.nspname, c.relname), 'no unique index'
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'm'
+           AND NOT EXISTS (SELECT 1 FROM pg_index i
+                            WHERE i.indrelid = c.oid
                               AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL)
         """;
 
@@ -126,6 +135,7 @@ public sealed class HealthChecks
         var resetText = f.StatsReset is { } r ? $"statistics since {r:yyyy-MM-dd HH:mm} UTC" : "statistics never reset";
         var invalid = Of("invalid"); var unused = Of("unused"); var dup = Of("duplicate");
         var vacuum = Of("vacuum").Concat(Of("analyze")).ToList(); var seq = Of("sequence"); var mv = Of("matview");
+        var unreadableSeq = items.Count(i => i.Kind == "sequence-unreadable");
         return
         [
             new("cache-hit", "Cache hit ratio", Below(f.CacheHit, 99, 95), Pct(f.CacheHit), "WARN < 99 %, FAIL < 95 %",
@@ -167,9 +177,12 @@ public sealed class HealthChecks
                 "Dead rows bloat tables and indexes; tables without statistics get bad query plans.",
                 "VACUUM (ANALYZE) <table>; and tune autovacuum_vacuum_scale_factor for busy tables.", vacuum),
             new("sequences", "Sequences near exhaustion", seq.Count > 0 ? CheckStatus.Fail : CheckStatus.Pass,
-                $"{seq.Count}", "FAIL: over 75 % of the sequence's range used",
+                unreadableSeq > 0 ? $"{seq.Count} ({unreadableSeq} not checked)" : $"{seq.Count}",
+                "FAIL: over 75 % of the sequence's range used" + (unreadableSeq > 0 ? $"; {unreadableSeq} sequence(s) the monitoring role may not read are not checked" : ""),
                 "When a sequence runs out, every insert into its table fails.",
-                "ALTER SEQUENCE <name> AS bigint MAXVALUE 9223372036854775807; and ALTER the column to bigint.", seq),
+                "ALTER SEQUENCE <name> AS bigint MAXVALUE 9223372036854775807; and ALTER the column to bigint." +
+                (unreadableSeq > 0 ? "\n-- to check every sequence (pg_monitor does not cover them): GRANT SELECT ON ALL SEQUENCES IN SCHEMA <schema> TO <monitoring role>;" : ""),
+                seq),
             new("wraparound", "Transaction id wraparound", f.XidAge > f.FreezeMaxAge * 2 || wrapPct > 50 ? CheckStatus.Fail : f.XidAge > f.FreezeMaxAge ? CheckStatus.Warn : CheckStatus.Pass,
                 $"{f.XidAge:N0} ({wrapPct:0.0} % of 2^31)", $"WARN > autovacuum_freeze_max_age ({f.FreezeMaxAge:N0}), FAIL > 50 % of 2^31",
                 "At 2^31 transaction ids PostgreSQL stops accepting writes to protect data; autovacuum must freeze old rows first.",
