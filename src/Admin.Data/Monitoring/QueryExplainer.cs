@@ -81,6 +81,9 @@ public static partial class QueryExplainer
         if (!analyze) return statement;
         if (!ReadOnly.Contains(keyword) || keyword == "WITH" && scan.ModifiesData)
             throw new ExplainRefusedException("EXPLAIN ANALYZE runs the statement, so it is offered for read-only statements only (SELECT, VALUES, TABLE, WITH without INSERT/UPDATE/DELETE). Use EXPLAIN without ANALYZE for this one.");
+        // SELECT … INTO creates a table, and PostgreSQL lets EXPLAIN ANALYZE of it through a READ ONLY transaction.
+        if (scan.CreatesTable)
+            throw new ExplainRefusedException("EXPLAIN ANALYZE runs the statement, and SELECT … INTO creates a table: it is not a read-only statement. Use EXPLAIN without ANALYZE, or remove the INTO clause.");
         if (parameters > 0)
             throw new ExplainRefusedException($"EXPLAIN ANALYZE needs real values: replace the placeholders $1…${parameters} with values, or explain without ANALYZE to see the generic plan.");
         return statement;
@@ -122,7 +125,7 @@ public static partial class QueryExplainer
         return s;
     }
 
-    private sealed record ScanResult(string FirstWord, bool HasSemicolon, int MaxParameter, bool ModifiesData);
+    private sealed record ScanResult(string FirstWord, bool HasSemicolon, int MaxParameter, bool ModifiesData, bool CreatesTable);
 
     /// <summary>Reads the statement outside quotes and comments: first keyword, semicolons, $n placeholders, DML words.</summary>
     private static ScanResult Scan(string sql)
@@ -140,7 +143,7 @@ public static partial class QueryExplainer
         var text = code.ToString();
         var first = FirstWordPattern().Match(text);
         var max = ParameterPattern().Matches(text).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
-        return new ScanResult(first.Success ? first.Value : "", text.Contains(';'), max, DataModifying().IsMatch(text));
+        return new ScanResult(first.Success ? first.Value : "", text.Contains(';'), max, DataModifying().IsMatch(text), Into().IsMatch(text));
     }
 
     private static bool At(string s, int i, string token) => string.CompareOrdinal(s, i, token, 0, token.Length) == 0;
@@ -157,4 +160,5 @@ public static partial class QueryExplainer
     [GeneratedRegex(@"[A-Za-z]+")] private static partial Regex FirstWordPattern();
     [GeneratedRegex(@"\$(\d+)")] private static partial Regex ParameterPattern();
     [GeneratedRegex(@"\b(INSERT|UPDATE|DELETE|MERGE)\b", RegexOptions.IgnoreCase)] private static partial Regex DataModifying();
+    [GeneratedRegex(@"\bINTO\b", RegexOptions.IgnoreCase)] private static partial Regex Into();
 }

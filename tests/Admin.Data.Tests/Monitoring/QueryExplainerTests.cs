@@ -17,7 +17,8 @@ public sealed class QueryExplainerTests(DatabaseFixture fixture) : IClassFixture
         await owner.ExecuteAsync("""
             CREATE TABLE IF NOT EXISTS explain_probe (id int);
             CREATE OR REPLACE FUNCTION explain_probe_write() RETURNS int LANGUAGE sql AS 'INSERT INTO explain_probe VALUES (1) RETURNING 1';
-            GRANT SELECT, INSERT ON explain_probe TO admin_app;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON explain_probe TO admin_app; -- the role could: only the checks stop it
+            INSERT INTO explain_probe VALUES (1);
             """);
     }
 
@@ -65,7 +66,16 @@ public sealed class QueryExplainerTests(DatabaseFixture fixture) : IClassFixture
 
     [Theory]
     [InlineData("DELETE FROM explain_probe", "read-only statements only")]
+    [InlineData("INSERT INTO explain_probe VALUES (2)", "read-only statements only")]
+    [InlineData("UPDATE explain_probe SET id = id + 1", "read-only statements only")]
+    [InlineData("MERGE INTO explain_probe t USING (VALUES (1)) v (id) ON t.id = v.id WHEN MATCHED THEN DELETE", "read-only statements only")]
     [InlineData("WITH gone AS (DELETE FROM explain_probe RETURNING *) SELECT count(*) FROM gone", "read-only statements only")]
+    [InlineData("with moved as (update explain_probe set id = id + 1 returning *) select * from moved", "read-only statements only")]
+    [InlineData("WITH /* just a read */ added AS (INSERT INTO explain_probe VALUES (3) RETURNING *) SELECT * FROM added", "read-only statements only")]
+    [InlineData("SELECT * INTO explain_probe_copy FROM explain_probe", "creates a table")]
+    [InlineData("CREATE TABLE explain_probe_copy AS SELECT * FROM explain_probe", "not CREATE")]
+    [InlineData("TRUNCATE explain_probe", "not TRUNCATE")]
+    [InlineData("ALTER TABLE explain_probe ADD COLUMN extra int", "not ALTER")]
     [InlineData("SELECT * FROM locales WHERE code = $1", "needs real values")]
     [InlineData("SELECT 1; DROP TABLE explain_probe", "Only one statement")]
     [InlineData("DROP TABLE explain_probe", "not DROP")]
@@ -76,6 +86,20 @@ public sealed class QueryExplainerTests(DatabaseFixture fixture) : IClassFixture
         var e = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(Monitoring, sql, analyze: true));
         Assert.Contains(reason, e.Message);
         Assert.Equal(before, await ProbeRowsAsync()); // the table is still there, with its rows
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.True(await owner.ScalarAsync<bool>("SELECT to_regclass('explain_probe_copy') IS NULL"), "no table was created");
+    }
+
+    [Fact]
+    public async Task Plain_explain_of_a_data_modifying_statement_shows_its_plan_and_changes_nothing()
+    {
+        var before = await ProbeRowsAsync();
+
+        var plan = await QueryExplainer.ExplainAsync(Monitoring, "DELETE FROM explain_probe", analyze: false);
+
+        Assert.False(plan.Analyzed);
+        Assert.Contains(plan.Lines, l => l.Contains("Delete on public.explain_probe"));
+        Assert.Equal(before, await ProbeRowsAsync());
     }
 
     [Fact]
