@@ -49,8 +49,11 @@ public sealed class TestDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>An empty database with the roles and extension in place but no migration applied.</summary>
-    public static async Task<TestDatabase> CreateEmptyAsync()
+    /// <summary>
+    /// An empty database with the roles in place but no migration applied; with pg_stat_statements unless
+    /// <paramref name="statements"/> is false (a server where the slow-query panels must explain what is missing).
+    /// </summary>
+    public static async Task<TestDatabase> CreateEmptyAsync(bool statements = true)
     {
         var db = new TestDatabase(NewName());
         await using (var super = await TestPostgres.OpenSuperuserAsync())
@@ -58,8 +61,11 @@ public sealed class TestDatabase : IAsyncDisposable
             await TestPostgres.EnsureRolesAsync(super);
             await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" OWNER {TestPostgres.OwnerRole}");
         }
-        await using (var inDb = await TestPostgres.OpenSuperuserAsync(db.Name))
+        if (statements)
+        {
+            await using var inDb = await TestPostgres.OpenSuperuserAsync(db.Name);
             await inDb.ExecuteAsync(TestPostgres.StatementsExtensionSql);
+        }
         return db;
     }
 

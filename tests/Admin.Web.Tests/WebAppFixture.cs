@@ -14,14 +14,14 @@ public class WebAppFixture : IAsyncLifetime
     public TestDatabase Database { get; private set; } = default!;
     public AdminAppFactory Factory { get; private set; } = default!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
         Factory = new AdminAppFactory(Database, settings: Settings);
         _ = Factory.Server; // start now, so migrations and the demo seed are not timed in the first test
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
         await Database.DisposeAsync();

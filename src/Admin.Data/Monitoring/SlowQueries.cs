@@ -156,6 +156,10 @@ public static class SlowQueries
                 "The monitoring role may not reset statistics. As a superuser, in this database: " +
                 "GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO <monitoring role>;", e);
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectNotInPrerequisiteState)
+        {
+            throw new StatementsUnavailableException(NotPreloaded, e);
+        }
     }
 
     private static async Task EnsureAvailableAsync(NpgsqlConnection connection, CancellationToken ct)

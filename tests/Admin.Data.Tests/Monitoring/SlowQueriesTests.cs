@@ -86,22 +86,11 @@ public sealed class SlowQueriesTests(DatabaseFixture fixture) : IClassFixture<Da
     [Fact]
     public async Task A_database_without_the_extension_gets_an_explanation_not_an_error()
     {
-        var name = $"admin_t_nostat_{Environment.ProcessId}_{Random.Shared.Next(100000)}";
-        await using (var super = await TestPostgres.OpenSuperuserAsync())
-            await super.ExecuteAsync($"CREATE DATABASE \"{name}\"");
-        try
-        {
-            await using var targets = new MonitoringTargets(TestPostgres.ConnectionString(name, TestPostgres.AppRole), new Dictionary<string, string>());
+        await using var bare = await TestDatabase.CreateEmptyAsync(statements: false);
+        await using var targets = new MonitoringTargets(bare.AppConnectionString, new Dictionary<string, string>());
 
-            var e = await Assert.ThrowsAsync<StatementsUnavailableException>(() => SlowQueries.LoadAsync(targets.Default.DataSource));
-            Assert.Equal(SlowQueries.MissingExtension, e.Message);
-            Assert.Contains("CREATE EXTENSION pg_stat_statements", e.Message);
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var super = await TestPostgres.OpenSuperuserAsync();
-            await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        }
+        var e = await Assert.ThrowsAsync<StatementsUnavailableException>(() => SlowQueries.LoadAsync(targets.Default.DataSource));
+        Assert.Equal(SlowQueries.MissingExtension, e.Message);
+        Assert.Contains("CREATE EXTENSION pg_stat_statements", e.Message);
     }
 }
