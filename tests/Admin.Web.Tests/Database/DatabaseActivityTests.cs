@@ -28,21 +28,26 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         return activity;
     }
 
-    private async Task<long> AuditCountAsync(string action, int pid)
+    /// <summary>Actor and outcome of each audit row of the action on the process.</summary>
+    private async Task<List<(string Actor, string Outcome)>> AuditRowsAsync(string action, int pid)
     {
         await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM audit_events WHERE action = @a AND record_id = @pid AND (new_data->>'pid')::int = @p", connection);
+            "SELECT actor_email, new_data->>'outcome' FROM audit_events WHERE action = @a AND record_id = @pid AND (new_data->>'pid')::int = @p ORDER BY id",
+            connection);
         command.Parameters.AddWithValue("a", action);
         command.Parameters.AddWithValue("pid", pid.ToString());
         command.Parameters.AddWithValue("p", pid);
-        return (long)(await command.ExecuteScalarAsync())!;
+        var rows = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
     }
 
     [Theory]
     [InlineData(AppRoles.Admin)]
     [InlineData(AppRoles.Editor)]
-    public async Task Cancel_and_terminate_are_refused_to_users_not_in_role_dba_and_nothing_is_signalled(string role)
+    public async Task Cancel_and_terminate_are_refused_to_users_not_in_role_dba_nothing_is_signalled_and_the_attempts_are_audited(string role)
     {
         var (connection, pid, sleeping) = await SleeperAsync($"web-refused-{role}");
         await using var _ = connection;
@@ -59,7 +64,8 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
         Assert.False(sleeping.IsCompleted); // still sleeping
         var snapshot = (await activity.LoadActivityAsync(null)).Value!;
         Assert.Contains(snapshot.Running, r => r.Pid == pid);
-        Assert.Equal(0, await AuditCountAsync(DatabaseAuditActions.BackendTerminated, pid));
+        foreach (var action in new[] { DatabaseAuditActions.QueryCancelled, DatabaseAuditActions.BackendTerminated })
+            Assert.Equal([($"{role}@test.local", "NotPermitted")], await AuditRowsAsync(action, pid));
     }
 
     [Fact]
@@ -104,7 +110,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
 
         Assert.True(result.Succeeded, result.Message);
         Assert.IsType<PostgresException>(await sleeping.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal(1, await AuditCountAsync(DatabaseAuditActions.QueryCancelled, pid));
+        Assert.Equal([("dba-cancel@test.local", "Done")], await AuditRowsAsync(DatabaseAuditActions.QueryCancelled, pid));
     }
 
     [Theory]

@@ -11,13 +11,18 @@ namespace Admin.Web.Tests.Database;
 /// <summary>The slow-queries panel on the real app: pages by role, reset and EXPLAIN ANALYZE for DBAs only, audited.</summary>
 public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
-    private async Task<long> AuditCountAsync(string action, string actor)
+    /// <summary>The outcome of each audit row of the action by the actor.</summary>
+    private async Task<List<string>> AuditOutcomesAsync(string action, string actor)
     {
         await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT new_data->>'outcome' FROM audit_events WHERE action = @a AND actor_email = @e ORDER BY id", connection);
         command.Parameters.AddWithValue("a", action);
         command.Parameters.AddWithValue("e", actor);
-        return (long)(await command.ExecuteScalarAsync())!;
+        var outcomes = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) outcomes.Add(reader.GetString(0));
+        return outcomes;
     }
 
     private async Task SleepAsync()
@@ -82,7 +87,9 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
         Assert.Contains("DBA", problem);
         Assert.NotNull(plainPlan); // plain EXPLAIN only plans: every Database user may
         Assert.Single((await queries.LoadAsync(null, StatementSort.MeanTime, 5, "web_sleep_probe")).Value!.Statements);
-        Assert.Equal(0, await AuditCountAsync(DatabaseAuditActions.StatisticsReset, "admin-refused@test.local"));
+        // Refused, and the attempts are in the audit trail.
+        Assert.Equal(["NotPermitted"], await AuditOutcomesAsync(DatabaseAuditActions.StatisticsReset, "admin-refused@test.local"));
+        Assert.Equal(["NotPermitted"], await AuditOutcomesAsync(DatabaseAuditActions.ExplainAnalyzed, "admin-refused@test.local"));
     }
 
     [Fact]
@@ -100,7 +107,24 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
         Assert.True(plan!.Analyzed);
         Assert.True(reset.Succeeded, reset.Message);
         Assert.Empty((await queries.LoadAsync(null, StatementSort.MeanTime, 5, "web_sleep_probe")).Value!.Statements);
-        Assert.Equal(1, await AuditCountAsync(DatabaseAuditActions.StatisticsReset, "dba-reset@test.local"));
-        Assert.Equal(1, await AuditCountAsync(DatabaseAuditActions.ExplainAnalyzed, "dba-reset@test.local"));
+        Assert.Equal(["Done"], await AuditOutcomesAsync(DatabaseAuditActions.StatisticsReset, "dba-reset@test.local"));
+        Assert.Equal(["Done"], await AuditOutcomesAsync(DatabaseAuditActions.ExplainAnalyzed, "dba-reset@test.local"));
+    }
+
+    [Theory]
+    [InlineData("DELETE FROM audit_events")]
+    [InlineData("WITH gone AS (DELETE FROM section_schedules RETURNING *) SELECT count(*) FROM gone")]
+    [InlineData("SELECT * INTO audit_copy FROM audit_events")]
+    public async Task A_dbas_explain_analyze_of_a_statement_that_writes_is_refused_and_runs_nothing(string sql)
+    {
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var queries = scope.ServiceProvider.GetRequiredService<DatabaseQueries>();
+        var actor = $"dba-analyze-{Guid.NewGuid():N}@test.local";
+
+        var (plan, problem) = await queries.ExplainAsync(null, sql, analyze: true, TestPrincipals.WithRole(AppRoles.Dba, actor));
+
+        Assert.Null(plan);
+        Assert.Contains("EXPLAIN ANALYZE runs the statement", problem);
+        Assert.Empty(await AuditOutcomesAsync(DatabaseAuditActions.ExplainAnalyzed, actor)); // nothing ran, nothing to record
     }
 }

@@ -14,6 +14,18 @@ public static class DatabaseAuditActions
     public const string BackendTerminated = "database.backend_terminated";
     public const string StatisticsReset = "database.statistics_reset";
     public const string ExplainAnalyzed = "database.explain_analyzed";
+
+    /// <summary>Writes one audit row for an action of the Database panels, with the signed-in user as the actor.</summary>
+    public static async Task WriteAsync(IDbContextFactory<AdminDbContext> adminDb, string action, string table, string recordId,
+        ClaimsPrincipal actor, object data, CancellationToken ct)
+    {
+        await using var db = await adminDb.CreateDbContextAsync(ct);
+        await AuditWriter.WriteAsync(db, new AuditEntry(action, table, recordId,
+            NewData: data,
+            ActorId: Guid.TryParse(actor.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null,
+            ActorEmail: actor.FindFirstValue(ClaimTypes.Email) ?? actor.Identity?.Name,
+            ActorRoles: actor.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList()), ct);
+    }
 }
 
 /// <summary>What a panel load found: the data, or why the target could not be read.</summary>
@@ -21,7 +33,8 @@ public sealed record TargetRead<T>(T? Value, string? Problem) where T : class;
 
 /// <summary>
 /// The Activity and Tables panels' service: reads a monitoring target, and cancels or terminates backends for users in
-/// role Dba only (checked here, not only in the UI). Every signal that reaches PostgreSQL is audited with its outcome.
+/// role Dba only (checked here, not only in the UI). Every attempt is audited with its outcome, including one refused
+/// because the user is not a DBA (nothing is signalled then).
 /// </summary>
 public sealed class DatabaseActivity(MonitoringTargets targets, IDbContextFactory<AdminDbContext> adminDb, ILogger<DatabaseActivity> logger)
 {
@@ -45,11 +58,16 @@ public sealed class DatabaseActivity(MonitoringTargets targets, IDbContextFactor
 
     private async Task<SignalResult> SignalAsync(string? targetName, int pid, ClaimsPrincipal actor, bool terminate, CancellationToken ct)
     {
-        if (!MaySignal(actor))
-            return new SignalResult(SignalOutcome.NotPermitted,
-                $"Only users in role {AppRoles.Label(AppRoles.Dba)} may {(terminate ? "terminate sessions" : "cancel queries")}.", null);
         var target = targets.Get(targetName);
         SignalResult result;
+        if (!MaySignal(actor))
+        {
+            // Refused before anything reaches PostgreSQL, and audited: the attempt itself is worth knowing about.
+            result = new SignalResult(SignalOutcome.NotPermitted,
+                $"Only users in role {AppRoles.Label(AppRoles.Dba)} may {(terminate ? "terminate sessions" : "cancel queries")}.", null);
+            await AuditSignalAsync(target, pid, actor, terminate, result, ct);
+            return result;
+        }
         try
         {
             result = terminate
@@ -62,28 +80,25 @@ public sealed class DatabaseActivity(MonitoringTargets targets, IDbContextFactor
             return new SignalResult(SignalOutcome.NotDone, $"The server {target.Name} could not be reached: {e.Message}", null);
         }
         if (result.Outcome is SignalOutcome.Done or SignalOutcome.NotDone or SignalOutcome.NotPermitted)
-        {
-            await using var db = await adminDb.CreateDbContextAsync(ct);
-            await AuditWriter.WriteAsync(db, new AuditEntry(
-                terminate ? DatabaseAuditActions.BackendTerminated : DatabaseAuditActions.QueryCancelled,
-                "pg_stat_activity", pid.ToString(),
-                NewData: new
-                {
-                    pid,
-                    target = target.Name,
-                    user = result.Target?.User,
-                    application = result.Target?.Application,
-                    database = result.Target?.Database,
-                    query = result.Target?.Query,
-                    outcome = result.Outcome.ToString(),
-                    message = result.Message,
-                },
-                ActorId: Guid.TryParse(actor.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null,
-                ActorEmail: actor.FindFirstValue(ClaimTypes.Email) ?? actor.Identity?.Name,
-                ActorRoles: actor.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList()), ct);
-        }
+            await AuditSignalAsync(target, pid, actor, terminate, result, ct);
         return result;
     }
+
+    private Task AuditSignalAsync(MonitoringTarget target, int pid, ClaimsPrincipal actor, bool terminate, SignalResult result, CancellationToken ct) =>
+        DatabaseAuditActions.WriteAsync(adminDb,
+            terminate ? DatabaseAuditActions.BackendTerminated : DatabaseAuditActions.QueryCancelled,
+            "pg_stat_activity", pid.ToString(), actor,
+            new
+            {
+                pid,
+                target = target.Name,
+                user = result.Target?.User,
+                application = result.Target?.Application,
+                database = result.Target?.Database,
+                query = result.Target?.Query,
+                outcome = result.Outcome.ToString(),
+                message = result.Message,
+            }, ct);
 
     private async Task<TargetRead<T>> ReadAsync<T>(string? targetName, Func<NpgsqlDataSource, Task<T>> read) where T : class
     {

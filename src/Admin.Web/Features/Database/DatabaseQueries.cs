@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Admin.Data;
-using Admin.Data.Audit;
 using Admin.Data.Monitoring;
 using Admin.Web.Features.Account;
 using Microsoft.EntityFrameworkCore;
@@ -14,13 +13,16 @@ public sealed record QueryActionResult(bool Succeeded, string Message);
 /// <summary>
 /// The slow-queries panel's service: top statements of a target, their sampled history, EXPLAIN, and the reset of the
 /// statistics. EXPLAIN ANALYZE and reset run something on the server, so they are for role Dba only (checked here,
-/// not only in the UI) and audited; plain EXPLAIN only plans.
+/// not only in the UI) and audited, refused attempts included; plain EXPLAIN only plans.
 /// </summary>
 public sealed class DatabaseQueries(
     MonitoringTargets targets, StatisticsHistory history, IDbContextFactory<AdminDbContext> adminDb, TimeProvider time,
     ILogger<DatabaseQueries> logger)
 {
     public static bool MayRun(ClaimsPrincipal user) => user.IsInRole(AppRoles.Dba);
+
+    // The audit rows' outcome, named like the Activity panel's (SignalOutcome).
+    private const string Done = nameof(SignalOutcome.Done), NotPermitted = nameof(SignalOutcome.NotPermitted);
 
     public async Task<TargetRead<StatementReport>> LoadAsync(string? target, StatementSort sort, int top, string? search, CancellationToken ct = default, long? queryId = null)
     {
@@ -53,13 +55,17 @@ public sealed class DatabaseQueries(
     /// <summary>The plan, or the reason it was refused (the exception's message is written for the user).</summary>
     public async Task<(ExplainResult? Plan, string? Problem)> ExplainAsync(string? target, string sql, bool analyze, ClaimsPrincipal user, CancellationToken ct = default)
     {
-        if (analyze && !MayRun(user))
-            return (null, $"EXPLAIN ANALYZE runs the statement: only users in role {AppRoles.Label(AppRoles.Dba)} may use it.");
         var t = targets.Get(target);
+        if (analyze && !MayRun(user))
+        {
+            var refused = $"EXPLAIN ANALYZE runs the statement: only users in role {AppRoles.Label(AppRoles.Dba)} may use it.";
+            await AuditAsync(DatabaseAuditActions.ExplainAnalyzed, t.Name, user, new { target = t.Name, statement = sql, outcome = NotPermitted, message = refused }, ct);
+            return (null, refused);
+        }
         try
         {
             var plan = await QueryExplainer.ExplainAsync(t.DataSource, sql, analyze, ct);
-            if (analyze) await AuditAsync(DatabaseAuditActions.ExplainAnalyzed, t.Name, user, new { target = t.Name, statement = sql, executionMs = plan.ExecutionMs }, ct);
+            if (analyze) await AuditAsync(DatabaseAuditActions.ExplainAnalyzed, t.Name, user, new { target = t.Name, statement = sql, executionMs = plan.ExecutionMs, outcome = Done }, ct);
             return (plan, null);
         }
         catch (ExplainRefusedException e)
@@ -74,9 +80,13 @@ public sealed class DatabaseQueries(
 
     public async Task<QueryActionResult> ResetAsync(string? target, ClaimsPrincipal user, CancellationToken ct = default)
     {
-        if (!MayRun(user))
-            return new QueryActionResult(false, $"Only users in role {AppRoles.Label(AppRoles.Dba)} may reset query statistics.");
         var t = targets.Get(target);
+        if (!MayRun(user))
+        {
+            var refused = $"Only users in role {AppRoles.Label(AppRoles.Dba)} may reset query statistics.";
+            await AuditAsync(DatabaseAuditActions.StatisticsReset, t.Name, user, new { target = t.Name, statistics = "pg_stat_statements", outcome = NotPermitted, message = refused }, ct);
+            return new QueryActionResult(false, refused);
+        }
         try
         {
             await SlowQueries.ResetAsync(t.DataSource, ct);
@@ -89,17 +99,10 @@ public sealed class DatabaseQueries(
         {
             return new QueryActionResult(false, DatabaseOverview.Unreachable(t.Name, e));
         }
-        await AuditAsync(DatabaseAuditActions.StatisticsReset, t.Name, user, new { target = t.Name, statistics = "pg_stat_statements" }, ct);
+        await AuditAsync(DatabaseAuditActions.StatisticsReset, t.Name, user, new { target = t.Name, statistics = "pg_stat_statements", outcome = Done }, ct);
         return new QueryActionResult(true, $"Query statistics of {t.Name} were reset. The sampled history is kept.");
     }
 
-    private async Task AuditAsync(string action, string target, ClaimsPrincipal user, object data, CancellationToken ct)
-    {
-        await using var db = await adminDb.CreateDbContextAsync(ct);
-        await AuditWriter.WriteAsync(db, new AuditEntry(action, "pg_stat_statements", target,
-            NewData: data,
-            ActorId: Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null,
-            ActorEmail: user.FindFirstValue(ClaimTypes.Email) ?? user.Identity?.Name,
-            ActorRoles: user.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList()), ct);
-    }
+    private Task AuditAsync(string action, string target, ClaimsPrincipal user, object data, CancellationToken ct) =>
+        DatabaseAuditActions.WriteAsync(adminDb, action, "pg_stat_statements", target, user, data, ct);
 }
