@@ -57,56 +57,59 @@ public static class SlowQueries
         top = Math.Clamp(top, 1, MaxTop);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await EnsureAvailableAsync(connection, ct);
-        // Summed per queryid: the same statement run by two roles is one line for a DBA. Reading the statement texts
-        // is most of pg_stat_statements' cost (they live in a file the function reads whole), so the ranking reads
-        // the view without them (showtext = false); a text search has to read them, in the one scan it needs.
-        var source = string.IsNullOrWhiteSpace(search)
-            ? "pg_stat_statements(false)"
-            : @"(SELECT * FROM pg_stat_statements(true) WHERE query ILIKE '%' || @search || '%') AS matching";
+        // Summed per queryid: the same statement run by two roles is one line for a DBA. pg_stat_statements copies every
+        // entry of the server (all databases) each time it is read, and reading the statement texts is most of that
+        // (they live in a file the function reads whole), so it is read once per load: without texts for the ranking
+        // (showtext = false), with them only for a text search, whose matching texts come from that same scan. The
+        // totals (all statements of this database) come from the same scan, so shares add up to 100 %.
+        var searching = !string.IsNullOrWhiteSpace(search);
         var sql = $"""
             WITH s AS (
-                SELECT queryid, array_agg(DISTINCT userid) AS users,
+                SELECT queryid, array_agg(userid) AS users,
                        sum(calls)::bigint AS calls, sum(total_exec_time) AS total_ms,
                        sum(total_exec_time) / nullif(sum(calls), 0) AS mean_ms, max(max_exec_time) AS max_ms,
                        sum(rows)::bigint AS rows, sum(shared_blks_hit)::bigint AS blks_hit,
                        sum(shared_blks_read)::bigint AS blks_read, sum(temp_blks_written)::bigint AS temp_written,
-                       sum(blk_read_time + blk_write_time) AS io_ms
-                  FROM {source}
+                       sum(blk_read_time + blk_write_time) AS io_ms,
+                       {(searching ? "min(query) FILTER (WHERE query ILIKE '%' || @search || '%')" : "NULL::text")} AS query
+                  FROM pg_stat_statements({(searching ? "true" : "false")})
                  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid IS NOT NULL
-                   AND (@queryid IS NULL OR queryid = @queryid)
                  GROUP BY queryid)
-            SELECT queryid, (SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname) FROM pg_roles r WHERE r.oid = ANY(s.users)),
-                   calls, total_ms, coalesce(mean_ms, 0), max_ms, rows, blks_hit, blks_read, temp_written, io_ms
-              FROM s ORDER BY {OrderBy(sort)}, queryid LIMIT @top;
-            SELECT count(DISTINCT queryid)::int, coalesce(sum(total_exec_time), 0), coalesce(sum(calls), 0)::bigint
-              FROM pg_stat_statements(false) WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database());
-            SELECT stats_reset, dealloc, current_setting('track_io_timing') = 'on', current_setting('pg_stat_statements.max')::int
-              FROM pg_stat_statements_info;
+            SELECT r.queryid, (SELECT string_agg(g.rolname, ', ' ORDER BY g.rolname) FROM pg_roles g WHERE g.oid = ANY(r.users)),
+                   r.calls, r.total_ms, coalesce(r.mean_ms, 0), r.max_ms, r.rows, r.blks_hit, r.blks_read, r.temp_written, r.io_ms, r.query,
+                   totals.n, totals.total_ms, totals.calls,
+                   i.stats_reset, i.dealloc, current_setting('track_io_timing') = 'on', current_setting('pg_stat_statements.max')::int
+              FROM (SELECT count(*)::int AS n, coalesce(sum(total_ms), 0) AS total_ms, coalesce(sum(calls), 0)::bigint AS calls FROM s) totals
+             CROSS JOIN pg_stat_statements_info i
+              LEFT JOIN LATERAL (
+                    SELECT * FROM s
+                     WHERE (@queryid IS NULL OR queryid = @queryid) {(searching ? "AND query IS NOT NULL" : "")}
+                     ORDER BY {OrderBy(sort)}, queryid LIMIT @top) r ON true
             """;
         await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlTypes.NpgsqlDbType.Text) { Value = string.IsNullOrWhiteSpace(search) ? DBNull.Value : Escape(search.Trim()) });
+        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlTypes.NpgsqlDbType.Text) { Value = searching ? Escape(search!.Trim()) : DBNull.Value });
         command.Parameters.AddWithValue("top", top);
         command.Parameters.Add(new NpgsqlParameter("queryid", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)queryId ?? DBNull.Value });
         try
         {
-            var ranked = new List<(long Id, string Roles, long Calls, double Total, double Mean, double Max, long Rows, long Hit, long Read, long Temp, double Io)>();
-            double totalMs;
-            StatementReport report;
+            var ranked = new List<(long Id, string Roles, long Calls, double Total, double Mean, double Max, long Rows, long Hit, long Read, long Temp, double Io, string? Text)>();
+            StatementReport? report = null;
             await using (var r = await command.ExecuteReaderAsync(ct))
             {
+                // At least one row (the totals); statement columns are null when nothing matches.
                 while (await r.ReadAsync(ct))
+                {
+                    report ??= new StatementReport([], r.GetInt32(12), r.GetDouble(13), r.GetInt64(14),
+                        r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15), r.GetInt64(16), r.GetBoolean(17), r.GetInt32(18));
+                    if (r.IsDBNull(0)) continue;
                     ranked.Add((r.GetInt64(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetDouble(4),
-                        r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetDouble(10)));
-                await r.NextResultAsync(ct);
-                await r.ReadAsync(ct);
-                var (count, total, calls) = (r.GetInt32(0), r.GetDouble(1), r.GetInt64(2));
-                totalMs = total;
-                await r.NextResultAsync(ct);
-                await r.ReadAsync(ct);
-                report = new StatementReport([], count, total, calls,
-                    r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1), r.GetBoolean(2), r.GetInt32(3));
+                        r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetDouble(10), r.IsDBNull(11) ? null : r.GetString(11)));
+                }
             }
-            var texts = await TextsAsync(connection, ranked.Select(x => x.Id).ToList(), knownTexts, ct);
+            var totalMs = report!.TotalMs;
+            var texts = ranked.All(x => x.Text is not null)
+                ? ranked.ToDictionary(x => x.Id, x => x.Text!)
+                : await TextsAsync(connection, ranked.Select(x => x.Id).ToList(), knownTexts, ct);
             return report with
             {
                 Statements = ranked.Select(x => new StatementStat(x.Id, texts.GetValueOrDefault(x.Id, "(text no longer available)"), x.Roles,

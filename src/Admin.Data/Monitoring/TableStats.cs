@@ -35,21 +35,27 @@ public sealed record TableStat(
 /// <summary>Every user table of a monitoring target's database, largest first (pg_stat_user_tables; needs no grant).</summary>
 public static class TableStats
 {
+    // Sizes cost a stat() of every file of the table, its TOAST table and its indexes, so each is read once: the heap is
+    // the table size without TOAST, the total is table plus indexes (what pg_total_relation_size adds up). OFFSET 0 keeps
+    // the sizes subquery from being flattened into the outer query, which would evaluate them again for ORDER BY.
     private const string Sql = """
         SELECT s.schemaname::text, s.relname::text,
                (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
                     JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = s.relid LIMIT 1),
                c.relkind = 'p',
-               pg_total_relation_size(s.relid),
-               pg_table_size(s.relid) - coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0),
-               pg_indexes_size(s.relid),
-               coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0),
+               z.table_bytes + z.index_bytes AS total_bytes,
+               z.table_bytes - z.toast_bytes,
+               z.index_bytes,
+               z.toast_bytes,
                s.n_live_tup, s.n_dead_tup,
                s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
                coalesce(s.seq_scan, 0), s.idx_scan
         FROM pg_stat_user_tables s
         JOIN pg_class c ON c.oid = s.relid
-        ORDER BY pg_total_relation_size(s.relid) DESC, s.schemaname, s.relname
+        CROSS JOIN LATERAL (SELECT pg_table_size(s.relid) AS table_bytes, pg_indexes_size(s.relid) AS index_bytes,
+                                   coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) AS toast_bytes
+                            OFFSET 0) z
+        ORDER BY total_bytes DESC, s.schemaname, s.relname
         """;
 
     public static async Task<IReadOnlyList<TableStat>> LoadAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
