@@ -69,9 +69,10 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
         var grid = page.Locator("[data-testid=tables-grid]");
         await Expect(grid.Locator("tr", new() { HasText = "audit_events" }).First).ToBeVisibleAsync();
         await Expect(grid).ToContainTextAsync("partition of audit_events");
+        await page.SaveReviewScreenshotAsync("database-tables");
         await page.Locator("[aria-label='Filter tables']").FillAsync("audit_events");
         await page.Locator("[aria-label='Filter tables']").PressAsync("Tab");
         await Expect(grid.Locator("tbody tr").First).ToContainTextAsync("audit_events");
-        await page.SaveReviewScreenshotAsync("database-tables");
+        await page.SaveReviewScreenshotAsync("database-tables-filtered");
     });
 }

@@ -1,10 +1,35 @@
+using Admin.Data.Monitoring;
+using Admin.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
 namespace Admin.E2E;
 
-/// <summary>The DBA opens the Database Overview and Indexes pages and sees live figures.</summary>
+/// <summary>
+/// The DBA's statistics panels in the browser: Overview, Indexes (filter and sort kept in the address), Explain, a
+/// statement's history chart, a table's growth chart, the confirmed reset; an editor is refused every panel. Activity
+/// and Tables are in DatabaseActivityTests, the slow-query list and a statement's EXPLAIN in SlowQueriesTests.
+/// </summary>
 public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
 {
+    public static readonly string[] Panels =
+        ["/database", "/database/indexes", "/database/queries", "/database/queries/1", "/database/explain", "/database/tables", "/database/activity"];
+
+    /// <summary>A button of the open dialog (the page behind may have one with a similar name).</summary>
+    private static ILocator Dialog(IPage page, string button) =>
+        page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = button, Exact = true });
+
+    private async Task<long> AuditCountAsync(string action, string actor)
+    {
+        await using var connection = await App.Database.OpenAsync(TestPostgres.AppRole);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
+        command.Parameters.AddWithValue("a", action);
+        command.Parameters.AddWithValue("e", actor);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     [Fact]
-    public Task A_dba_opens_the_overview_and_the_indexes_and_sees_data() => RunAsync(async page =>
+    public Task A_dba_opens_the_overview_and_the_indexes_and_their_filter_and_sort_survive_a_reload() => RunAsync(async page =>
     {
         await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
 
@@ -18,11 +43,155 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
 
         await page.Locator(".db-tabs a", new() { HasText = "Indexes" }).ClickAsync();
         await page.WaitForURLAsync("**/database/indexes");
-        await Expect(page.Locator("[data-testid=index-grid]")).ToContainTextAsync("CREATE UNIQUE INDEX");
+        var grid = page.Locator("[data-testid=index-grid]");
+        await Expect(grid).ToContainTextAsync("USING btree");
+        await Expect(page.Locator("[data-testid=stats-reset]")).ToContainTextAsync("Scans count since the statistics reset");
         await Expect(page.Locator("[data-testid=table-scans]")).ToBeVisibleAsync();
+
+        // Sorting by size, largest first, is in the address: a reload (or a shared link) shows the same order.
+        await grid.Locator("a[data-sort=size]").ClickAsync();
+        await page.WaitForURLAsync("**/database/indexes?sort=size&dir=desc");
+        await Expect(grid.Locator("a[data-sort=size]")).ToHaveAttributeAsync("data-sort-dir", "desc");
+        var largest = await grid.Locator(".index-name").First.TextContentAsync();
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+        await Expect(grid.Locator("a[data-sort=size]")).ToHaveAttributeAsync("data-sort-dir", "desc");
+        await Expect(grid.Locator(".index-name").First).ToHaveTextAsync(largest!);
         await page.SaveReviewScreenshotAsync("database-indexes");
 
+        // So are the filter and the text search.
         await page.Locator("[data-testid=index-filter]").GetByText("Unused").ClickAsync();
-        await Expect(page.Locator("[data-testid=index-grid] .db-badge.warn").First).ToBeVisibleAsync();
+        await page.WaitForURLAsync("**/database/indexes?sort=size&dir=desc&show=unused");
+        await page.Locator("[data-testid=index-search]").FillAsync("audit_events");
+        await page.Locator("[data-testid=index-search]").PressAsync("Tab");
+        await page.WaitForURLAsync("**/database/indexes?sort=size&dir=desc&show=unused&q=audit_events");
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+        await Expect(page.Locator("[data-testid=index-search]")).ToHaveValueAsync("audit_events");
+        await Expect(grid.Locator(".db-badge.warn", new() { HasText = "unused since" }).First).ToBeVisibleAsync();
+        await Expect(grid.Locator(".index-name").First).ToContainTextAsync("audit_events");
+        await page.SaveReviewScreenshotAsync("database-indexes-unused");
+    });
+
+    [Fact]
+    public Task A_dba_explains_a_pasted_statement_and_analyze_runs_only_after_confirming_and_only_read_only_statements() => RunAsync(async page =>
+    {
+        var dba = DemoUserWithRole(AppRoles.Dba);
+        await LoginAsync(page, dba);
+        await page.GotoAsync("/database/queries");
+        await page.WaitForInteractiveShellAsync();
+        await page.Locator("[data-testid=explain-open]").ClickAsync();
+        await page.WaitForURLAsync("**/database/explain");
+        var sql = page.Locator("textarea[data-testid=explain-sql]");
+        var analyzed = await AuditCountAsync("database.explain_analyzed", dba.Email);
+
+        await sql.FillAsync("SELECT action, count(*) FROM audit_events GROUP BY action");
+        await page.Locator("[data-testid=explain-run]").ClickAsync();
+        await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("estimates only");
+        await Expect(page.Locator("[data-testid=explain-plan]")).ToContainTextAsync("audit_events");
+
+        // Cancelling the confirmation runs nothing.
+        await page.Locator("[data-testid=explain-analyze]").ClickAsync();
+        await Dialog(page, "Cancel").ClickAsync();
+        await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("estimates only");
+        Assert.Equal(analyzed, await AuditCountAsync("database.explain_analyzed", dba.Email));
+
+        // A statement that writes is refused, even confirmed.
+        await sql.FillAsync("WITH gone AS (DELETE FROM audit_events RETURNING *) SELECT count(*) FROM gone");
+        await page.Locator("[data-testid=explain-analyze]").ClickAsync();
+        await Dialog(page, "Run EXPLAIN ANALYZE").ClickAsync();
+        await Expect(page.Locator("[data-testid=explain-problem]")).ToContainTextAsync("read-only statements only");
+        Assert.Equal(analyzed, await AuditCountAsync("database.explain_analyzed", dba.Email));
+
+        await sql.FillAsync("SELECT action, count(*) FROM audit_events GROUP BY action");
+        await page.Locator("[data-testid=explain-analyze]").ClickAsync();
+        await Dialog(page, "Run EXPLAIN ANALYZE").ClickAsync();
+        await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("execution");
+        await Expect(page.Locator("[data-testid=explain-plan]")).ToContainTextAsync("actual time=");
+        Assert.Equal(analyzed + 1, await AuditCountAsync("database.explain_analyzed", dba.Email));
+        await page.SaveReviewScreenshotAsync("database-explain-page");
+    });
+
+    [Fact]
+    public Task A_dba_sees_a_statements_calls_and_mean_time_chart_from_the_sampled_history() => RunAsync(async page =>
+    {
+        var targets = App.Factory.Services.GetRequiredService<MonitoringTargets>();
+        var sampler = new StatisticsSampler(App.Factory.Services.GetRequiredService<NpgsqlDataSource>(), "e2e-sampler");
+        var now = DateTimeOffset.UtcNow;
+        await using (var session = await TestSession.OpenAsync(App.Database.Name, "e2e-history"))
+        {
+            // Three samples a minute apart (backdated) with calls in between: two points on the chart.
+            for (var minute = 3; minute >= 1; minute--)
+            {
+                for (var i = 0; i < minute * 4; i++) await session.ExecuteAsync($"SELECT pg_sleep(0.01), {i} AS e2e_history_probe");
+                await sampler.SampleAsync(targets.Default, now.AddMinutes(-minute), TimeSpan.FromMinutes(15));
+            }
+        }
+        var queryId = (await SlowQueries.LoadAsync(targets.Default.DataSource, search: "e2e_history_probe")).Statements.Single().QueryId;
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+
+        await page.GotoAsync($"/database/queries/{queryId}?range=1h");
+        await page.WaitForInteractiveShellAsync();
+
+        await Expect(page.Locator("[data-testid=query-text]")).ToContainTextAsync("e2e_history_probe");
+        await Expect(page.Locator("[data-testid=query-history-chart] .apexcharts-canvas")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=history-summary]")).ToContainTextAsync("calls in");
+        await page.SaveReviewScreenshotAsync("database-query-detail");
+    });
+
+    [Fact]
+    public Task A_dba_sees_a_tables_growth_over_time() => RunAsync(async page =>
+    {
+        await using (var owner = await App.Database.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync("""
+                INSERT INTO monitoring_table_samples (target, schema_name, table_name, taken_at, total_bytes, live_tuples, dead_tuples)
+                SELECT 'console', 'public', 'users', now() - h * interval '1 hour', 8192 * (5 - h), 5 - h, 0 FROM generate_series(1, 4) h
+                ON CONFLICT DO NOTHING
+                """);
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+
+        await page.GotoAsync("/database/tables?table=public.users");
+        await page.WaitForInteractiveShellAsync();
+
+        await Expect(page.Locator("[data-testid=table-growth]")).ToContainTextAsync("Size of public.users over time");
+        await Expect(page.Locator("[data-testid=table-growth-chart] .apexcharts-canvas")).ToBeVisibleAsync();
+        var row = page.Locator("[data-testid=tables-grid] tr", new() { Has = page.Locator("a[data-testid=table-link]", new() { HasTextRegex = new System.Text.RegularExpressions.Regex("^users$") }) }).First;
+        await Expect(row).ToContainTextAsync("+");
+        await page.SaveReviewScreenshotAsync("database-table-growth");
+    });
+
+    [Fact]
+    public Task A_dba_resets_the_query_statistics_only_after_confirming_and_it_is_audited() => RunAsync(async page =>
+    {
+        var dba = DemoUserWithRole(AppRoles.Dba);
+        await LoginAsync(page, dba);
+        await page.GotoAsync("/database/queries");
+        await page.WaitForInteractiveShellAsync();
+        var before = await AuditCountAsync("database.statistics_reset", dba.Email);
+
+        await page.Locator("[data-testid=query-reset]").ClickAsync();
+        await Expect(page.Locator(".rz-dialog")).ToContainTextAsync("recorded in the audit trail");
+        await page.SaveReviewScreenshotAsync("database-reset-dialog");
+        await Dialog(page, "Keep them").ClickAsync();
+        await Expect(page.Locator(".rz-dialog")).ToHaveCountAsync(0);
+        Assert.Equal(before, await AuditCountAsync("database.statistics_reset", dba.Email));
+
+        await page.Locator("[data-testid=query-reset]").ClickAsync();
+        await Dialog(page, "Reset statistics").ClickAsync();
+        await Expect(page.Locator(".rz-notification")).ToContainTextAsync("Query statistics of console were reset");
+        Assert.Equal(before + 1, await AuditCountAsync("database.statistics_reset", dba.Email));
+    });
+
+    [Fact]
+    public Task An_editor_is_refused_every_database_panel() => RunAsync(async page =>
+    {
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Editor));
+
+        foreach (var path in Panels)
+        {
+            await page.GotoAsync(path);
+            await page.ExpectAccessDeniedAsync();
+            await Expect(page.Locator(".db-tabs")).ToHaveCountAsync(0);
+        }
     });
 }

@@ -39,6 +39,19 @@ public static class PageExtensions
         if (height > viewport.Height) await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
     }
 
+    public const string AccessDeniedTitle = "You do not have access to this page";
+
+    /// <summary>
+    /// The page shows access denied instead of what was asked for, both as first served and once the circuit renders
+    /// (a page must not flash its content, nor appear later).
+    /// </summary>
+    public static async Task ExpectAccessDeniedAsync(this IPage page)
+    {
+        await Expect(page.Locator("h1")).ToHaveTextAsync(AccessDeniedTitle);
+        await page.WaitForInteractiveShellAsync();
+        await Expect(page.Locator("h1")).ToHaveTextAsync(AccessDeniedTitle);
+    }
+
     /// <summary>The path of the page's current address.</summary>
     public static string UrlPath(this IPage page) => new Uri(page.Url).AbsolutePath;
 
