@@ -40,6 +40,16 @@ public class WebAppFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>The page as the demo user of the role gets it (asserted 200), HTML entities decoded.</summary>
+    public async Task<string> PageAsync(string path, string role)
+    {
+        var demo = DemoLogins.For(role);
+        using var client = await SignedInAsync(demo.Email, demo.Password);
+        var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>Asserts that the demo user of the role is sent to the access-denied page instead of the page.</summary>
     public async Task AssertRefusedAsync(string path, string role)
     {

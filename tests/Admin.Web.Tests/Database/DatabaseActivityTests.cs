@@ -1,4 +1,3 @@
-using System.Net;
 using Admin.Data.Monitoring;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
@@ -118,19 +117,11 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
     [InlineData("/database/tables")]
     public async Task The_panels_are_served_to_a_dba_and_refused_to_an_editor(string path)
     {
-        var dba = DemoLogins.For(AppRoles.Dba);
-        using var dbaClient = await app.SignedInAsync(dba.Email, dba.Password);
-        var served = await dbaClient.GetAsync(path);
-        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
-        var html = await served.Content.ReadAsStringAsync();
+        var html = await app.PageAsync(path, AppRoles.Dba);
         Assert.Contains("db-target", html);
         Assert.DoesNotContain("target-problem", html);
 
-        var editor = DemoLogins.For(AppRoles.Editor);
-        using var editorClient = await app.SignedInAsync(editor.Email, editor.Password);
-        var refused = await editorClient.GetAsync(path);
-        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
-        Assert.StartsWith("/Account/AccessDenied", refused.Headers.Location!.PathAndQuery);
+        await app.AssertRefusedAsync(path, AppRoles.Editor);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
@@ -18,19 +17,7 @@ public sealed class MonitoringWebAppFixture : WebAppFixture
 /// <summary>The Overview and Indexes pages as the server first renders them, by role and by target.</summary>
 public sealed class DatabasePagesHttpTests(MonitoringWebAppFixture app) : IClassFixture<MonitoringWebAppFixture>
 {
-    private async Task<HttpResponseMessage> GetAsync(string path, string role)
-    {
-        var demo = DemoLogins.For(role);
-        using var client = await app.SignedInAsync(demo.Email, demo.Password);
-        return await client.GetAsync(path);
-    }
-
-    private async Task<string> PageAsync(string path, string role = AppRoles.Dba)
-    {
-        var response = await GetAsync(path, role);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
-    }
+    private Task<string> PageAsync(string path) => app.PageAsync(path, AppRoles.Dba);
 
     [Fact]
     public async Task A_dba_sees_the_health_checks_and_the_pre_deploy_checklist_on_the_overview()

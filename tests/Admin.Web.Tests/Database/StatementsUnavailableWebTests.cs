@@ -1,4 +1,3 @@
-using System.Net;
 using Admin.Data.Monitoring;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
@@ -55,14 +54,7 @@ public sealed class StatementsUnavailableWebTests(StatementsUnavailableWebAppFix
         { "notloaded", SlowQueries.NotPreloaded },
     };
 
-    private async Task<string> PageAsync(string path)
-    {
-        var dba = DemoLogins.For(AppRoles.Dba);
-        using var client = await app.SignedInAsync(dba.Email, dba.Password);
-        var response = await client.GetAsync(path);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
-    }
+    private Task<string> PageAsync(string path) => app.PageAsync(path, AppRoles.Dba);
 
     [Theory, MemberData(nameof(Targets))]
     public async Task The_slow_query_pages_explain_what_is_missing_instead_of_failing(string target, string explanation)
