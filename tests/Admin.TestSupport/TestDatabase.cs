@@ -70,6 +70,17 @@ public sealed class TestDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// A connection as the app role acting as an Admin: row-level security shows an admin every row, so a test can read
+    /// what was stored. (A bare app-role connection has no session context and sees nothing.)
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenAppAsAdminAsync()
+    {
+        var connection = await OpenAsync(TestPostgres.AppRole);
+        await connection.ExecuteAsync(TestContexts.AdminSql);
+        return connection;
+    }
+
     /// <summary>An AdminDbContext as the app role whose connections carry the given session context.</summary>
     public AdminDbContext CreateAppContext(SessionContext? context = null) =>
         WithSession(new DbContextOptionsBuilder<AdminDbContext>().UseNpgsql(AppConnectionString), context);

@@ -54,6 +54,6 @@ public sealed class AuditQueriesTests : IAsyncLifetime
 
     private sealed class Factory(TestDatabase db) : IDbContextFactory<AdminDbContext>
     {
-        public AdminDbContext CreateDbContext() => db.CreateAppContext();
+        public AdminDbContext CreateDbContext() => db.CreateAppContext(TestContexts.Admin);
     }
 }

@@ -13,7 +13,7 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
 {
     private async Task<long> AuditCountAsync(string action, string actor)
     {
-        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
         command.Parameters.AddWithValue("a", action);
         command.Parameters.AddWithValue("e", actor);
