@@ -36,6 +36,8 @@ public static class RlsHints
         if (who.Roles.Count == 0)
             return "This request carried no signed-in user, so the database showed and allowed nothing. Sign in again; if it keeps happening, tell an admin.";
 
+        if (refusal.WordedByDatabase) return $"{refusal.Message} {AskAdmin} if you need it.";
+
         var table = refusal.Table ?? subject?.Table;
         if (refusal.Policy is { } policy && policy.EndsWith("_scope", StringComparison.Ordinal))
             return table is "entity_versions" ? BrandLocaleScope(who, subject) : LocaleScope(who, subject);

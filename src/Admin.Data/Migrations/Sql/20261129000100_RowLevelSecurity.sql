@@ -150,6 +150,47 @@ CREATE POLICY releases_prepare ON releases FOR UPDATE TO admin_app
     USING ((SELECT rls_role_in('Editor')) AND (status IN ('DRAFT', 'IN_REVIEW') OR (status = 'APPROVED' AND author_id = app_user_id())))
     WITH CHECK ((SELECT rls_role_in('Editor')) AND status IN ('DRAFT', 'IN_REVIEW'));
 
+-- A change to a release's entities locks the release FOR SHARE, which row-level security allows only to those who may
+-- update the release. When the lock finds nothing, that is a refusal (42501) whether the release is out of reach or
+-- does not exist (row-level security makes the two look alike), not a "release missing". Otherwise as in migration
+-- Releases.
+CREATE OR REPLACE FUNCTION entity_versions_before_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    release_status text;
+    target bigint := coalesce(NEW.release_id, OLD.release_id);
+BEGIN
+    -- FOR SHARE: a concurrent submit waits for this change to commit (and vice versa).
+    SELECT status INTO release_status FROM releases WHERE id = target FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Release #% does not exist, or your roles [%] may not change its entities.', target, array_to_string(app_roles(), ', ')
+            USING ERRCODE = 'insufficient_privilege', TABLE = 'entity_versions';
+    END IF;
+    IF release_status IS DISTINCT FROM 'DRAFT' THEN
+        RAISE EXCEPTION 'Release #% is %: only a draft release takes changes.', target,
+            coalesce(lower(replace(release_status, '_', ' ')), 'missing') USING ERRCODE = 'check_violation', CONSTRAINT = 'entity_versions_release_draft';
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.release_id <> OLD.release_id THEN
+        SELECT status INTO release_status FROM releases WHERE id = OLD.release_id FOR SHARE;
+        IF release_status IS DISTINCT FROM 'DRAFT' THEN
+            RAISE EXCEPTION 'Release #% is not a draft.', OLD.release_id USING ERRCODE = 'check_violation', CONSTRAINT = 'entity_versions_release_draft';
+        END IF;
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+
+    IF EXISTS (SELECT 1 FROM entity_versions o
+               WHERE o.entity_id = NEW.entity_id AND o.id IS DISTINCT FROM NEW.id
+                 AND (o.entity_type, o.entity_key, o.locale_id) IS DISTINCT FROM (NEW.entity_type, NEW.entity_key, NEW.locale_id)) THEN
+        RAISE EXCEPTION 'An entity keeps its type, key and locale in every version; create a new entity instead.'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'entity_versions_identity_fixed';
+    END IF;
+    NEW.entity_name := left(coalesce(nullif(btrim(NEW.payload ->> 'title'), ''), nullif(btrim(NEW.payload ->> 'name'), ''),
+                                     NEW.entity_key, NEW.slug, nullif(left(NEW.payload::text, 80), '{}'), NEW.entity_type), 200);
+    NEW.updated_at := now();
+    NEW.updated_by := app_user_id();
+    NEW.updated_by_email := app_user_email();
+    RETURN NEW;
+END $$;
+
 CREATE POLICY entity_versions_read ON entity_versions FOR SELECT TO admin_app
     USING ((SELECT rls_role_in('Admin', 'Editor', 'ReleaseManager', 'Dba', 'System')));
 CREATE POLICY entity_versions_write ON entity_versions FOR ALL TO admin_app
