@@ -34,3 +34,6 @@ public sealed class DeploymentReleaseLink : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000100_RowLevelSecurity")]
 public sealed class RowLevelSecurity : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000101_AuditViewer")]
+public sealed class AuditViewer : SqlMigration;

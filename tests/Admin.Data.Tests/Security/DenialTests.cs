@@ -27,7 +27,8 @@ public sealed class DenialTests(DatabaseFixture fixture) : IClassFixture<Databas
         var denied = await Assert.ThrowsAsync<AccessDeniedException>(() =>
             editor.SaveEntityAsync(release, ReleaseFixtures.Page("about-acme", "About Acme", brand: "acme", locale: "fr-FR")));
 
-        Assert.Equal("You edit brands [globex]; this page (about-acme) belongs to acme. Ask an admin for access to acme.", denied.Message);
+        Assert.Equal("You edit brands [globex]; this page (about-acme) belongs to acme. Ask an admin for access to acme.", denied.Hint);
+        Assert.EndsWith("Reference: req-denial-1.", denied.Message);
         Assert.Equal("req-denial-1", denied.RequestId);
         Assert.NotNull(denied.DenialId);
         Assert.Equal("entity_versions_insert_scope", denied.Refusal.Policy);
@@ -40,7 +41,7 @@ public sealed class DenialTests(DatabaseFixture fixture) : IClassFixture<Databas
             FROM rls_denials WHERE id = {denied.DenialId}
             """);
         Assert.Equal("globex.editor@test.local | Editor | globex | fr-FR | entity_versions | INSERT | 42501 | entity_versions_insert_scope | " +
-                     "req-denial-1 | acme | " + denied.Message, row);
+                     "req-denial-1 | acme | " + denied.Hint, row);
     }
 
     [Fact]
@@ -54,8 +55,8 @@ public sealed class DenialTests(DatabaseFixture fixture) : IClassFixture<Databas
         var denied = await Assert.ThrowsAsync<AccessDeniedException>(() =>
             Db.ContentService(outsider).SaveDraftAsync(section, 1, ContentFixtures.Hero("Not mine"), "try"));
 
-        Assert.StartsWith("You edit locales [fr-FR]; section 'denied-", denied.Message);
-        Assert.EndsWith("' is in nl-NL. Ask an admin for access to nl-NL.", denied.Message);
+        Assert.StartsWith("You edit locales [fr-FR]; section 'denied-", denied.Hint);
+        Assert.EndsWith("' is in nl-NL. Ask an admin for access to nl-NL.", denied.Hint);
         await using var admin = await Db.OpenAppAsAdminAsync();
         Assert.Equal(1L, await admin.ScalarAsync<long>($"SELECT count(*) FROM section_versions WHERE section_id = '{section}'"));
         Assert.Equal("homepage_sections UPDATE homepage_sections_update_scope", await admin.ScalarAsync<string>(
@@ -78,7 +79,7 @@ public sealed class DenialTests(DatabaseFixture fixture) : IClassFixture<Databas
         var translated = DenialRecorder.Translate(error, ContentFixtures.Editor);
 
         Assert.NotNull(translated);
-        Assert.Equal("Only a ReleaseManager or an Admin can mark a release approved. Ask an admin for access if you need it.", translated.Message);
+        Assert.Equal("Only a ReleaseManager or an Admin can mark a release approved. Ask an admin for access if you need it.", translated.Hint);
         await using var admin = await Db.OpenAppAsAdminAsync();
         Assert.Equal("releases UPDATE", await admin.ScalarAsync<string>(
             "SELECT concat_ws(' ', table_name, operation) FROM rls_denials WHERE request_id = 'req-denial-3'"));
