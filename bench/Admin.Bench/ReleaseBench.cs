@@ -40,7 +40,7 @@ public static class ReleaseBench
             await ReferenceData.SeedAsync(owner);
             await ReleaseSeeder.SeedAsync(owner, ReleaseSeedShape.Large);
         }
-        await using var connection = await db.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await db.OpenAppAsAdminAsync();
         var versions = await connection.ScalarAsync<long>("SELECT count(*) FROM entity_versions");
         var releases = await connection.ScalarAsync<long>("SELECT count(*) FROM releases");
         Report.Goal("seed (./admin seed --scale large, releases part)", $"{clock.Elapsed.TotalSeconds:0.0} s: {versions:N0} versions, {releases:N0} releases",

@@ -67,8 +67,8 @@ public static class Scratch
     }
 }
 
-/// <summary>IDbContextFactory over the scratch database, as the app role without a user.</summary>
+/// <summary>IDbContextFactory over the scratch database, as the app role acting as an Admin (row-level security applies).</summary>
 public sealed class SingleContextFactory(TestDatabase db) : IDbContextFactory<AdminDbContext>
 {
-    public AdminDbContext CreateDbContext() => db.CreateAppContext();
+    public AdminDbContext CreateDbContext() => db.CreateAppContext(TestContexts.Admin);
 }

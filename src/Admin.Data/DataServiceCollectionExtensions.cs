@@ -1,3 +1,4 @@
+using Admin.Data.Security;
 using Admin.Data.Session;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,10 +27,12 @@ public static class DataServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The options every context of the app role uses: the shared data source and the session context.</summary>
+    /// <summary>The options every context of the app role uses: the shared data source, the session context, denial records.</summary>
     public static void ConfigureAppContext(IServiceProvider services, DbContextOptionsBuilder options)
     {
-        options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>());
-        options.AddInterceptors(new SessionContextInterceptor(services.GetRequiredService<ISessionContextSource>()));
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var session = services.GetRequiredService<ISessionContextSource>();
+        options.UseNpgsql(dataSource);
+        options.AddInterceptors(new SessionContextInterceptor(session), new DenialInterceptor(dataSource, session));
     }
 }

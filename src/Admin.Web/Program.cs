@@ -32,6 +32,7 @@ app.UseShell();
 app.MapAccountFeature();
 app.MapContentFeature();
 app.MapDeploymentsFeature();
+app.MapAuditFeature();
 app.MapLiveFeature();
 app.MapShell();
 

@@ -29,7 +29,7 @@ public sealed partial class LiveTests(AppFixture app) : BrowserTest(app)
     {
         await LoginAsync(page, DemoUserWithRole(AppRoles.Admin));
         Assert.Null(await ConnectAsync(page, "audit"));
-        await using var sql = await App.Database.OpenAsync(TestPostgres.AppRole);
+        await using var sql = await App.Database.OpenAppAsAdminAsync();
         var id = "e2e-" + Guid.NewGuid().ToString("N")[..8];
 
         var clock = Stopwatch.StartNew();
@@ -73,7 +73,7 @@ public sealed partial class LiveTests(AppFixture app) : BrowserTest(app)
         var updatesBefore = await UpdatesAsync(chart);
         var totalBefore = await TotalAsync(page);
 
-        await using (var sql = await App.Database.OpenAsync(TestPostgres.AppRole))
+        await using (var sql = await App.Database.OpenAppAsAdminAsync())
             await ExecuteAsync(sql, "SELECT audit_write('e2e.test')");
 
         await page.WaitForFunctionAsync(

@@ -11,11 +11,15 @@ namespace Admin.TestSupport;
 /// <summary>Content-domain helpers shared by data tests, web tests and benchmarks.</summary>
 public static class ContentFixtures
 {
+    /// <summary>The brands and locales the tests write in; row-level security refuses an editor anything outside their scopes.</summary>
+    public static readonly string[] TestBrands = ["acme", "globex"];
+    public static readonly string[] TestLocales = ["en-GB", "de-DE", "en-US", "es-ES", "fr-FR", "nl-NL"];
+
     public static readonly SessionContext Editor =
-        new(Guid.Parse("00000000-0000-0000-0000-0000000000e1"), "editor@test.local", ["Editor"], ["acme"], ["en-GB", "de-DE"], "test");
+        new(Guid.Parse("00000000-0000-0000-0000-0000000000e1"), "editor@test.local", ["Editor"], TestBrands, TestLocales, "test");
 
     public static readonly SessionContext OtherEditor =
-        new(Guid.Parse("00000000-0000-0000-0000-0000000000e2"), "other@test.local", ["Editor"], ["acme"], ["en-GB", "de-DE"], "test");
+        new(Guid.Parse("00000000-0000-0000-0000-0000000000e2"), "other@test.local", ["Editor"], TestBrands, TestLocales, "test");
 
     /// <summary>An IDbContextFactory over the test database acting as the given user.</summary>
     public static IDbContextFactory<AdminDbContext> Factory(this TestDatabase db, SessionContext? user = null) => new Contexts(db, user ?? Editor);

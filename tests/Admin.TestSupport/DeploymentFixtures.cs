@@ -10,8 +10,7 @@ namespace Admin.TestSupport;
 /// <summary>Deployment-domain helpers shared by data tests, web tests and benchmarks.</summary>
 public static class DeploymentFixtures
 {
-    public static readonly SessionContext Admin =
-        new(Guid.Parse("00000000-0000-0000-0000-0000000000a1"), "admin@test.local", ["Admin"], [], [], "test");
+    public static readonly SessionContext Admin = TestContexts.Admin;
 
     public static readonly SessionContext ReleaseManager =
         new(Guid.Parse("00000000-0000-0000-0000-0000000000b1"), "release@test.local", ["ReleaseManager"], [], [], "test");

@@ -12,10 +12,10 @@ public static class ReleaseFixtures
     public static readonly SessionContext Editor = ContentFixtures.Editor;
 
     public static readonly SessionContext Manager =
-        new(Guid.Parse("00000000-0000-0000-0000-0000000000b1"), "manager@test.local", ["ReleaseManager"], ["acme"], ["en-GB", "de-DE"], "test");
+        new(Guid.Parse("00000000-0000-0000-0000-0000000000b1"), "manager@test.local", ["ReleaseManager"], ContentFixtures.TestBrands, ContentFixtures.TestLocales, "test");
 
     public static readonly SessionContext OtherManager =
-        new(Guid.Parse("00000000-0000-0000-0000-0000000000b2"), "manager2@test.local", ["ReleaseManager"], ["acme"], ["en-GB", "de-DE"], "test");
+        new(Guid.Parse("00000000-0000-0000-0000-0000000000b2"), "manager2@test.local", ["ReleaseManager"], ContentFixtures.TestBrands, ContentFixtures.TestLocales, "test");
 
     public static readonly SessionContext Dba =
         new(Guid.Parse("00000000-0000-0000-0000-0000000000d1"), "dba@test.local", ["Dba"], [], [], "test");
@@ -50,14 +50,10 @@ public static class ReleaseFixtures
         return id;
     }
 
-    /// <summary>Sets the session context on a plain connection (as the app's interceptor does).</summary>
+    /// <summary>Sets the session context on a plain connection, with the app's own command.</summary>
     public static async Task SetSessionAsync(this NpgsqlConnection connection, SessionContext context)
     {
-        await using var command = new NpgsqlCommand(
-            "SELECT set_config('app.user_id', $1, false), set_config('app.user_email', $2, false), set_config('app.roles', $3, false)", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = context.UserId?.ToString() ?? "" });
-        command.Parameters.Add(new NpgsqlParameter { Value = context.Email ?? "" });
-        command.Parameters.Add(new NpgsqlParameter { Value = string.Join(",", context.Roles) });
+        await using var command = SessionContextInterceptor.BuildCommand(connection, context);
         await command.ExecuteNonQueryAsync();
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Admin.Data;
 using Admin.Data.Migrations;
+using Admin.Data.Security;
 using Admin.Data.Session;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -76,23 +77,42 @@ public sealed class TestDatabase : IAsyncDisposable
         return connection;
     }
 
-    /// <summary>An AdminDbContext as the app role whose connections carry the given session context.</summary>
-    public AdminDbContext CreateAppContext(SessionContext? context = null) =>
-        WithSession(new DbContextOptionsBuilder<AdminDbContext>().UseNpgsql(AppConnectionString), context);
+    /// <summary>
+    /// A connection as the app role acting as an Admin: row-level security shows an admin every row, so a test can read
+    /// what was stored. (A bare app-role connection has no session context and sees nothing.)
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenAppAsAdminAsync()
+    {
+        var connection = await OpenAsync(TestPostgres.AppRole);
+        await connection.ExecuteAsync(TestContexts.AdminSql);
+        return connection;
+    }
+
+    /// <summary>
+    /// An AdminDbContext as the app role whose connections carry the given session context, with the app's interceptors
+    /// (session context, denial records): what the app's own contexts are.
+    /// </summary>
+    public AdminDbContext CreateAppContext(SessionContext? context = null) => CreateAppContext(AppDataSource, context);
 
     /// <summary>The same over a data source of the caller's (its own pool size, reset settings, …).</summary>
-    public static AdminDbContext CreateAppContext(NpgsqlDataSource dataSource, SessionContext? context = null) =>
-        WithSession(new DbContextOptionsBuilder<AdminDbContext>().UseNpgsql(dataSource), context);
-
-    private static AdminDbContext WithSession(DbContextOptionsBuilder<AdminDbContext> options, SessionContext? context) =>
-        new(options
-            .AddInterceptors(new SessionContextInterceptor(new FixedSessionContextSource(context ?? SessionContext.Anonymous)))
+    public static AdminDbContext CreateAppContext(NpgsqlDataSource dataSource, SessionContext? context = null)
+    {
+        var session = new FixedSessionContextSource(context ?? SessionContext.Anonymous);
+        return new(new DbContextOptionsBuilder<AdminDbContext>().UseNpgsql(dataSource)
+            .AddInterceptors(new SessionContextInterceptor(session), new DenialInterceptor(dataSource, session))
             .Options);
+    }
+
+    /// <summary>The app role's pool over this database (reset on return, as the app's is).</summary>
+    public NpgsqlDataSource AppDataSource => _appDataSource ??= NpgsqlDataSource.Create(AppConnectionString);
+
+    private NpgsqlDataSource? _appDataSource;
 
     public DatabaseMigrator CreateMigrator() => new(OwnerConnectionString, NullLogger<DatabaseMigrator>.Instance);
 
     public async ValueTask DisposeAsync()
     {
+        if (_appDataSource is not null) await _appDataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
         await using var super = await TestPostgres.OpenSuperuserAsync();
         await super.ExecuteAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");

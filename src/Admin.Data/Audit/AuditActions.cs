@@ -13,4 +13,5 @@ public static class AuditActions
     public const string PasswordReset = "user.password_reset";
     public const string RolesChanged = "user.roles_changed";
     public const string ScopesChanged = "user.scopes_changed";
+    public const string Exported = "audit.exported";
 }

@@ -1,3 +1,4 @@
+using Admin.Data.Session;
 using Npgsql;
 
 namespace Admin.Data.Audit;
@@ -21,7 +22,8 @@ public static class AuditChainVerifier
 {
     public static async Task<ChainReport> VerifyAsync(NpgsqlDataSource dataSource, int limit = 20, CancellationToken ct = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // Row-level security lets only some roles read the trail: the verifier reads it as a job of the console.
+        await using var connection = await SessionConnection.OpenAsync(dataSource, SessionRoles.SystemJob("audit-verifier"), ct);
         // One snapshot for the whole verification, so rows written meanwhile cannot look like a broken head.
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
 

@@ -34,10 +34,7 @@ public abstract record SaveResult
 }
 
 /// <summary>A refused content action, with a message fit to show the editor as is.</summary>
-public sealed class ContentException(string message, string? field = null) : Exception(message)
-{
-    public string? Field { get; } = field;
-}
+public sealed class ContentException(string message, string? field = null) : UserFacingException(message, field);
 
 public static class ContentJson
 {

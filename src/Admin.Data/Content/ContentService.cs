@@ -2,6 +2,8 @@ using System.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Admin.Data.Audit;
+using Admin.Data.Infrastructure;
+using Admin.Data.Security;
 using Admin.Data.Session;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -127,6 +129,7 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
 
         // Serialise creations and reorders per locale: display orders stay dense and unique.
         await LockLocaleAsync(db, request.Locale, ct);
+        RlsSubject.Describe(new RlsSubject("homepage_sections", Locale: request.Locale, Description: $"the new section '{key}'"));
         if (await db.HomepageSections.AnyAsync(s => s.Locale == request.Locale && s.SectionKey == key, ct))
             throw new ContentException($"A section with key '{key}' already exists in {request.Locale}.", "key");
         var order = (await db.HomepageSections.Where(s => s.Locale == request.Locale).MaxAsync(s => (int?)s.DisplayOrder, ct) ?? -1) + 1;
@@ -251,6 +254,7 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
         InTransactionAsync(async db =>
         {
             await LockLocaleAsync(db, locale, ct);
+            RlsSubject.Describe(new RlsSubject("homepage_sections", Locale: locale, Description: $"the {locale} homepage"));
             var current = await db.HomepageSections.Where(s => s.Locale == locale).Select(s => s.Id).ToListAsync(ct);
             if (orderedIds.Count != current.Count || orderedIds.Distinct().Count() != orderedIds.Count || orderedIds.Except(current).Any())
                 throw new ContentException("The list changed while you were reordering it (someone added or removed a section). Reload and try again.");
@@ -415,9 +419,14 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
         await db.SectionSchedules.Where(s => s.SectionId == sectionId && (s.Status == ScheduleStatuses.Pending || s.Status == ScheduleStatuses.Active))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, ScheduleStatuses.Cancelled), ct);
 
-    private static async Task<HomepageSection> LockSectionAsync(AdminDbContext db, Guid sectionId, CancellationToken ct) =>
-        await db.HomepageSections.FromSql($"SELECT * FROM homepage_sections WHERE id = {sectionId} FOR UPDATE").SingleOrDefaultAsync(ct)
-        ?? throw new ContentException("That section no longer exists.");
+    private static async Task<HomepageSection> LockSectionAsync(AdminDbContext db, Guid sectionId, CancellationToken ct)
+    {
+        var section = await db.HomepageSections.FromSql($"SELECT * FROM homepage_sections WHERE id = {sectionId} FOR UPDATE").SingleOrDefaultAsync(ct)
+            ?? throw new ContentException("That section no longer exists.");
+        RlsSubject.Describe(new RlsSubject("homepage_sections", section.Id.ToString(), Locale: section.Locale,
+            Description: $"section '{section.SectionKey}'"));
+        return section;
+    }
 
     /// <summary>Locks a batch's sections in id order, so two workers with overlapping batches cannot deadlock.</summary>
     private static async Task LockSectionsInOrderAsync(AdminDbContext db, IEnumerable<Guid> sectionIds, CancellationToken ct)
@@ -484,39 +493,17 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
 
     private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
-    /// <summary>
-    /// Runs the work in a transaction of its own, or inside the caller's when the context already has one.
-    /// Serialization and deadlock failures are retried a few times: they mean "try again", not "wrong".
-    /// </summary>
-    private async Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            try
-            {
-                var result = await work(db);
-                await transaction.CommitAsync(ct);
-                return result;
-            }
-            catch (Exception ex) when (attempt < 3 && IsTransient(ex))
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-            }
-            catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
-            {
-                throw new ContentException(unique.ConstraintName switch
-                {
-                    "homepage_sections_key_per_locale" => "A section with this key already exists in that locale.",
-                    "section_versions_number_per_section" => "Someone saved this section at the same moment; reload and try again.",
-                    _ => "This change conflicts with existing content: " + unique.MessageText,
-                });
-            }
-        }
-    }
+    /// <summary>Runs the work in a transaction of its own; retries and refusals as <see cref="TransactionRunner"/> does.</summary>
+    private Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct) =>
+        TransactionRunner.RunAsync(dbFactory, work, TranslateError, ct, session);
 
-    private static bool IsTransient(Exception ex) =>
-        (ex as PostgresException ?? ex.InnerException as PostgresException)?.SqlState
-            is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
+    private static ContentException? TranslateError(Exception ex) =>
+        ex is DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique }
+            ? new ContentException(unique.ConstraintName switch
+            {
+                "homepage_sections_key_per_locale" => "A section with this key already exists in that locale.",
+                "section_versions_number_per_section" => "Someone saved this section at the same moment; reload and try again.",
+                _ => "This change conflicts with existing content: " + unique.MessageText,
+            })
+            : null;
 }

@@ -39,6 +39,9 @@ public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
         builder.ConnectionStringBuilder.NoResetOnClose = true;
         builder.ConnectionStringBuilder.MaxAutoPrepare = 8;
         builder.ConnectionStringBuilder.ApplicationName = "admin-deploy-api";
+        // Row-level security: every connection of this pool acts as the DeployApi identity from its start (the callers,
+        // token and user, are passed to the functions and written to the history and audit rows).
+        builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c app.roles={Session.SessionRoles.DeployApi}".Trim();
         return builder.Build();
     }
 

@@ -40,10 +40,7 @@ public sealed record DeploymentDetail(DeploymentRow Deployment, IReadOnlyList<St
 public sealed record DeployEnvironment(string Name, bool RequiresApproval, int DisplayOrder);
 
 /// <summary>A refusal the user can act on (wrong role, not allowed now, bad input), with the field when there is one.</summary>
-public sealed class DeploymentException(string message, string? field = null) : Exception(message)
-{
-    public string? Field { get; } = field;
-}
+public sealed class DeploymentException(string message, string? field = null) : UserFacingException(message, field);
 
 /// <summary>audit_events.action values of the deployments area (the approval ones are written by deploy_decide in SQL).</summary>
 public static class DeploymentAuditActions

@@ -31,3 +31,9 @@ public sealed class Denials : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261122000010_DeploymentReleaseLink")]
 public sealed class DeploymentReleaseLink : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000100_RowLevelSecurity")]
+public sealed class RowLevelSecurity : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000101_AuditViewer")]
+public sealed class AuditViewer : SqlMigration;

@@ -54,7 +54,4 @@ public sealed record EntityDraft(
 public sealed record ReleaseDetail(Release Release, int Changes, IReadOnlyList<ReleaseConflict> Conflicts);
 
 /// <summary>A refused action or invalid input; <see cref="Field"/> names the form field when there is one.</summary>
-public sealed class ReleaseException(string message, string? field = null) : Exception(message)
-{
-    public string? Field { get; } = field;
-}
+public sealed class ReleaseException(string message, string? field = null) : UserFacingException(message, field);

@@ -2,6 +2,7 @@ using System.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Admin.Data.Infrastructure;
+using Admin.Data.Security;
 using Admin.Data.Session;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -199,6 +200,9 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         return InTransactionAsync(async db =>
         {
             await RequireDraftAsync(db, releaseId, ct);
+            await RequireKnownReferencesAsync(db, draft, ct);
+            RlsSubject.Describe(new RlsSubject("entity_versions", entityId.ToString(), Blank(draft.Brand), Blank(draft.Locale),
+                $"this {draft.Type.Replace('_', ' ')} ({Blank(draft.Key) ?? Blank(draft.Slug) ?? entityId.ToString()})"));
             await db.Database.ExecuteSqlInterpolatedAsync($"""
                 INSERT INTO entity_versions (entity_id, entity_type, release_id, brand, jurisdiction, locale_id, slug, entity_key, payload, parent_entity_id)
                 VALUES ({entityId}, {draft.Type}, {releaseId}, {Blank(draft.Brand)}, {Blank(draft.Jurisdiction)}, {Blank(draft.Locale)},
@@ -335,6 +339,26 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
             throw new ReleaseException($"Release #{id} is {ReleaseStatuses.Label(status).ToLowerInvariant()}: only a draft release takes changes. Send it back to draft first.");
     }
 
+    /// <summary>
+    /// Unknown brand, jurisdiction or locale, named before writing: row-level security checks a row's scope before its
+    /// foreign keys, and "you do not edit locale xx-XX" would hide that xx-XX does not exist.
+    /// </summary>
+    private static async Task RequireKnownReferencesAsync(AdminDbContext db, EntityDraft draft, CancellationToken ct)
+    {
+        string? brand = Blank(draft.Brand), jurisdiction = Blank(draft.Jurisdiction), locale = Blank(draft.Locale);
+        if (brand is null && jurisdiction is null && locale is null) return;
+        var known = await db.Database.SqlQuery<KnownReferences>($"""
+            SELECT {brand}::text IS NULL OR EXISTS (SELECT 1 FROM brands WHERE slug = {brand}) AS "Brand",
+                   {jurisdiction}::text IS NULL OR EXISTS (SELECT 1 FROM jurisdictions WHERE code = {jurisdiction}) AS "Jurisdiction",
+                   {locale}::text IS NULL OR EXISTS (SELECT 1 FROM locales WHERE code = {locale}) AS "Locale"
+            """).SingleAsync(ct);
+        if (!known.Brand) throw new ReleaseException($"Unknown brand '{brand}'.", "brand");
+        if (!known.Jurisdiction) throw new ReleaseException($"Unknown jurisdiction '{jurisdiction}'.", "jurisdiction");
+        if (!known.Locale) throw new ReleaseException($"Unknown locale '{locale}'.", "locale");
+    }
+
+    private sealed record KnownReferences(bool Brand, bool Jurisdiction, bool Locale);
+
     private void RequireEditor()
     {
         if (!CanEdit) throw new ReleaseException("Preparing releases needs the Editor, ReleaseManager or Admin role.");
@@ -351,7 +375,7 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         string.IsNullOrWhiteSpace(value) ? null : value.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
     private Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct) =>
-        TransactionRunner.RunAsync(dbFactory, work, ReleaseErrors.Translate, ct);
+        TransactionRunner.RunAsync(dbFactory, work, ReleaseErrors.Translate, ct, session);
 
     public static JsonObject ParsePayload(string? json, string field = "payload")
     {

@@ -25,7 +25,7 @@ public sealed class AuditChainTests : IAsyncLifetime
 
     private async Task WriteAsync(int count, string action = "chain.test")
     {
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         for (var i = 0; i < count; i++)
             await app.ScalarAsync<long>($"SELECT audit_write('{action}', 'things', '{i}', NULL, jsonb_build_object('n', {i}))");
     }
@@ -75,7 +75,7 @@ public sealed class AuditChainTests : IAsyncLifetime
         Assert.False(report.Intact);
         var problem = Assert.Single(report.Problems);
         Assert.Contains("changed after it was written", problem.Problem);
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         Assert.Equal(problem.EventId, await app.ScalarAsync<long>("SELECT id FROM audit_events WHERE action = 'chain.test' AND record_id = '4'"));
     }
 
@@ -112,7 +112,7 @@ public sealed class AuditChainTests : IAsyncLifetime
     {
         await using (var owner = await _db.OpenAsync(TestPostgres.OwnerRole))
             await owner.ExecuteAsync("INSERT INTO audit_events (occurred_at, action) VALUES ('2046-03-10T10:00:00Z', 'chain.future')");
-        await using (var app = await _db.OpenAsync(TestPostgres.AppRole))
+        await using (var app = await _db.OpenAppAsAdminAsync())
             Assert.True(await app.ScalarAsync<int>("SELECT audit_ensure_partitions()") >= 1);
         await WriteAsync(2);
 
@@ -147,7 +147,7 @@ public sealed class AuditChainTests : IAsyncLifetime
         var report = await AuditChainVerifier.VerifyAsync(_app);
         Assert.True(report.Intact, string.Join("; ", report.Problems.Select(p => p.Problem)));
         Assert.Equal(2, report.ArchivedThrough);
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         var refused = await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync("SELECT audit_archive_partition('audit_events_2020_02', 'app')"));
         Assert.Equal("42501", refused.SqlState);
         Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action = 'audit.partition_archived'"));

@@ -26,7 +26,7 @@ public sealed class AuditPartitionTests(DatabaseFixture fixture) : IClassFixture
     [Fact]
     public async Task Event_written_now_lands_in_this_months_partition()
     {
-        await using var app = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await Db.OpenAppAsAdminAsync();
         await app.ScalarAsync<int>("SELECT audit_ensure_partitions()");
 
         var id = await app.ScalarAsync<long>("SELECT audit_write('partition.now')");
@@ -38,7 +38,7 @@ public sealed class AuditPartitionTests(DatabaseFixture fixture) : IClassFixture
     [Fact]
     public async Task Ensuring_partitions_twice_creates_nothing_the_second_time()
     {
-        await using var app = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await Db.OpenAppAsAdminAsync();
         await app.ScalarAsync<int>("SELECT audit_ensure_partitions()");
         var before = await PartitionsAsync(app);
 
@@ -53,7 +53,7 @@ public sealed class AuditPartitionTests(DatabaseFixture fixture) : IClassFixture
         var id = await InsertAtAsync(owner, new DateTimeOffset(2045, 7, 15, 12, 0, 0, TimeSpan.Zero), "partition.future");
         Assert.Equal("audit_events_default", await PartitionOfAsync(owner, id));
 
-        await using (var app = await Db.OpenAsync(TestPostgres.AppRole))
+        await using (var app = await Db.OpenAppAsAdminAsync())
             Assert.True(await app.ScalarAsync<int>("SELECT audit_ensure_partitions()") >= 1);
 
         Assert.Equal("audit_events_2045_07", await PartitionOfAsync(owner, id));
@@ -95,8 +95,8 @@ public sealed class AuditPartitionTests(DatabaseFixture fixture) : IClassFixture
 
         await using var gate = await Db.OpenAsync(TestPostgres.OwnerRole);
         await gate.ExecuteAsync("BEGIN; LOCK TABLE audit_events_default IN SHARE MODE");
-        await using var first = await Db.OpenAsync(TestPostgres.AppRole);
-        await using var second = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var first = await Db.OpenAppAsAdminAsync();
+        await using var second = await Db.OpenAppAsAdminAsync();
         var calls = new[] { first, second }.Select(c => c.ScalarAsync<int>("SELECT audit_ensure_partitions()")).ToArray();
         await WaitUntilWaitingOnLocksAsync(count: 2, TimeSpan.FromSeconds(10));
         await gate.ExecuteAsync("COMMIT");

@@ -117,14 +117,14 @@ public sealed class AuditWriterTests(DatabaseFixture fixture) : IClassFixture<Da
             await transaction.RollbackAsync();
         }
 
-        await using var read = Db.CreateAppContext();
+        await using var read = Db.CreateAppContext(TestContexts.Admin);
         Assert.False(await read.AuditEvents.AnyAsync(e => e.RecordId == "rolled-back"));
     }
 
     [Fact]
     public async Task Audit_write_announces_the_new_event_on_the_live_channel()
     {
-        await using var listener = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var listener = await Db.OpenAppAsAdminAsync();
         var payloads = new List<string>();
         listener.Notification += (_, e) => payloads.Add(e.Payload);
         await listener.ExecuteAsync($"LISTEN {LiveChannel.Name}");
@@ -139,8 +139,8 @@ public sealed class AuditWriterTests(DatabaseFixture fixture) : IClassFixture<Da
 
     private async Task<AuditEvent> ReadAsync(long id)
     {
-        // A fresh anonymous context: what was stored, not what the writing context remembers.
-        await using var db = Db.CreateAppContext();
+        // A fresh context (an admin's: audit rows are readable by admins): what was stored, not what the writer remembers.
+        await using var db = Db.CreateAppContext(TestContexts.Admin);
         return await db.AuditEvents.AsNoTracking().SingleAsync(e => e.Id == id);
     }
 

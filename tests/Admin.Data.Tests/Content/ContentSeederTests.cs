@@ -34,7 +34,7 @@ public sealed class ContentSeederTests : IAsyncLifetime
 
         Assert.Equal(new ContentSeedResult(40, 10, 5 * 8, 5 * 17, 5), first);
         Assert.Equal(new ContentSeedResult(0, 0, 0, 0, 0), second);
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         foreach (var locale in ContentSeeder.Locales)
         {
             var shape = await app.ScalarAsync<string>($"""
@@ -67,7 +67,7 @@ public sealed class ContentSeederTests : IAsyncLifetime
             ContentJson.ToObject((await service.GetVersionAsync(story.Id, 2))!.Content), "Checked the seed"));
         await service.PublishAsync(story.Id, 3);
 
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         var homepage = JsonNode.Parse(await app.ScalarAsync<string>("SELECT content_published_homepage('de-DE')::text"))!.AsArray();
         Assert.Equal(["hero-main", "free-delivery", "bestsellers", "shop-by-category", "brand-story", "new-arrivals"],
             homepage.Select(s => s!["key"]!.GetValue<string>()));
@@ -85,7 +85,7 @@ public sealed class ContentSeederTests : IAsyncLifetime
 
         Assert.Equal((60, 20, 5 * 40), (first.Products, first.Categories, first.Sections));
         Assert.Equal(new ContentSeedResult(0, 0, 0, 0, 0), again);
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         Assert.Equal(2_000L, await app.ScalarAsync<long>("SELECT count(*) FROM section_versions"));
         Assert.Equal("40 40 40 40 40", await app.ScalarAsync<string>("SELECT string_agg(n::text, ' ') FROM (SELECT count(*) AS n FROM homepage_sections GROUP BY locale) x"));
         // Every status across every type (the storefront gets carousels and grids, not only heroes).
@@ -100,7 +100,7 @@ public sealed class ContentSeederTests : IAsyncLifetime
     /// <summary>Everything ContentService relies on, checked over every seeded section and version.</summary>
     private async Task AssertConsistentAsync()
     {
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         (string What, string Sql)[] violations =
         [
             ("version numbers 1..latest without gaps", """

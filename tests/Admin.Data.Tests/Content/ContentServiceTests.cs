@@ -117,7 +117,7 @@ public sealed class ContentServiceTests(DatabaseFixture fixture) : IClassFixture
 
         await Service.PublishAsync(id, 1);
 
-        await using var app = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await Db.OpenAppAsAdminAsync();
         var json = JsonNode.Parse(await app.ScalarAsync<string>("SELECT content_published_homepage('de-DE')::text"))!.AsArray();
         var section = json.Single(s => s!["id"]!.GetValue<string>() == id.ToString())!;
         Assert.Equal(1, section["version"]!.GetValue<int>());
@@ -138,7 +138,7 @@ public sealed class ContentServiceTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal((1, 2, 2), (row.PublishedNumber!.Value, row.DraftNumber!.Value, row.VersionCount));
 
         await Service.UnpublishAsync(id);
-        await using var app = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await Db.OpenAppAsAdminAsync();
         Assert.DoesNotContain(id.ToString(), await app.ScalarAsync<string>("SELECT content_published_homepage('en-GB')::text"));
     }
 
@@ -183,7 +183,7 @@ public sealed class ContentServiceTests(DatabaseFixture fixture) : IClassFixture
 
         var handled = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
-            var worker = Db.ContentService(Admin.Data.Session.SessionContext.Anonymous);
+            var worker = Db.ContentService(Admin.Data.Session.SessionRoles.SystemJob("scheduler"));
             var total = 0;
             int n;
             while ((n = await worker.RunDueSchedulesAsync(batchSize: 3)) > 0) total += n;
@@ -191,7 +191,7 @@ public sealed class ContentServiceTests(DatabaseFixture fixture) : IClassFixture
         })));
 
         Assert.True(handled.Sum() >= 10);
-        await using var app = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await Db.OpenAppAsAdminAsync();
         var audits = await app.ScalarAsync<long>($"SELECT count(*) FROM audit_events WHERE action = '{ContentAuditActions.SchedulePublished}' AND record_id = ANY(ARRAY[{string.Join(",", ids.Select(i => $"'{i}'"))}])");
         Assert.Equal(10L, audits);
         foreach (var id in ids)

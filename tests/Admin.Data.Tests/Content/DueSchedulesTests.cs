@@ -31,7 +31,7 @@ public sealed class DueSchedulesTests(DatabaseFixture fixture) : IClassFixture<D
 
             Assert.Equal(SectionStatuses.Draft, (await service.GetAsync(carousel))!.Section.Status);
             Assert.Equal(SectionStatuses.Published, (await service.GetAsync(hero))!.Section.Status);
-            await using var app = await Db.OpenAsync(TestPostgres.AppRole);
+            await using var app = await Db.OpenAppAsAdminAsync();
             Assert.Equal("cancelled", await app.ScalarAsync<string>($"SELECT status FROM section_schedules WHERE section_id = '{carousel}'"));
             Assert.Contains("no longer exist or are inactive", await app.ScalarAsync<string>($"""
                 SELECT new_data->>'reason' FROM audit_events WHERE action = '{ContentAuditActions.ScheduleCancelled}' AND record_id = '{carousel}'

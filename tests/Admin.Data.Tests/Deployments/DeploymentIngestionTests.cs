@@ -167,7 +167,7 @@ public sealed class DeploymentIngestionTests(DatabaseFixture fixture) : IClassFi
     [Fact]
     public async Task Creation_and_every_transition_are_announced_on_the_deployments_topic_after_commit()
     {
-        await using var listener = await fixture.Database.OpenAsync(TestPostgres.AppRole);
+        await using var listener = await fixture.Database.OpenAppAsAdminAsync();
         var received = new List<JsonNode>();
         listener.Notification += (_, e) => { lock (received) received.Add(JsonNode.Parse(e.Payload)!); };
         await listener.ExecuteAsync("LISTEN admin_live");

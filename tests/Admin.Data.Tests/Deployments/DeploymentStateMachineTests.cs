@@ -45,7 +45,7 @@ public sealed class DeploymentStateMachineTests(DatabaseFixture fixture) : IClas
     [Fact]
     public async Task Sql_agrees_with_CSharp_on_every_pair_including_the_reason()
     {
-        await using var connection = await fixture.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await fixture.Database.OpenAppAsAdminAsync();
         var mismatches = new List<string>();
         foreach (var c in Cases)
         {

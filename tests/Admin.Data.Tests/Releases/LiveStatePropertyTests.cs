@@ -28,7 +28,7 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
     {
         await Db.SeedReferenceAsync();
         var random = new Random(20261122);
-        await using var connection = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await Db.OpenAppAsAdminAsync();
         for (var c = 0; c < Cases; c++)
             await RunCaseAsync(connection, random, c);
     }

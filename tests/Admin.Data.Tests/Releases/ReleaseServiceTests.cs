@@ -111,7 +111,7 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
         var refused = await Assert.ThrowsAsync<ReleaseException>(() => mine.ApproveAsync(id));
         Assert.Contains("Four eyes", refused.Message);
 
-        await using var sql = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var sql = await Db.OpenAppAsAdminAsync();
         await sql.SetSessionAsync(Manager);
         var pg = await Assert.ThrowsAsync<PostgresException>(() => sql.ExecuteAsync($"UPDATE releases SET status = 'APPROVED' WHERE id = {id}"));
         Assert.Equal("releases_four_eyes", pg.ConstraintName);
@@ -139,7 +139,7 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
         await Assert.ThrowsAsync<ReleaseException>(() => Db.ReleaseService(Dba).CreateAsync("nope", ""));
 
         // The trigger refuses an editor's plain-SQL approval too.
-        await using var sql = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var sql = await Db.OpenAppAsAdminAsync();
         await sql.SetSessionAsync(OtherEditorContext);
         var pg = await Assert.ThrowsAsync<PostgresException>(() => sql.ExecuteAsync($"UPDATE releases SET status = 'APPROVED' WHERE id = {id}"));
         Assert.Equal("releases_role", pg.ConstraintName);
@@ -231,7 +231,7 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal("second", await LiveValueAsync(key));
 
         // The stored check result cannot be forged from plain SQL.
-        await using var sql = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var sql = await Db.OpenAppAsAdminAsync();
         await sql.SetSessionAsync(Manager);
         var pg = await Assert.ThrowsAsync<PostgresException>(() => sql.ExecuteAsync($"UPDATE releases SET checked_blocking = 0, checked_epoch = 999999 WHERE id = {first}"));
         Assert.Equal("releases_check_fixed", pg.ConstraintName);
@@ -317,7 +317,7 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
     public async Task A_change_made_from_plain_sql_is_audited_with_old_and_new_data_and_the_session_actor()
     {
         var id = await EditorService.CreateAsync("Plain SQL " + Key(), "");
-        await using var sql = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var sql = await Db.OpenAppAsAdminAsync();
         await sql.SetSessionAsync(Editor);
         var versionId = await sql.ScalarAsync<long>($$"""
             INSERT INTO entity_versions (entity_id, entity_type, release_id, entity_key, payload)

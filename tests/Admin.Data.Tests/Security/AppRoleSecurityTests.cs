@@ -53,6 +53,9 @@ public sealed class AppRoleSecurityTests(DatabaseFixture fixture) : IClassFixtur
 
         var id = await app.ScalarAsync<long>("SELECT audit_write('security.allowed', p_record_id => 'r-1')");
 
+        // Without a session context row-level security shows nothing, not even what this connection wrote.
+        Assert.Equal(0L, await app.ScalarAsync<long>($"SELECT count(*) FROM audit_events WHERE id = {id}"));
+        await app.ExecuteAsync(TestContexts.AdminSql);
         Assert.Equal("r-1", await app.ScalarAsync<string>($"SELECT record_id FROM audit_events WHERE id = {id}"));
     }
 }

@@ -13,7 +13,7 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
     private async Task<(string Action, string? Email, string? RequestId, string? Roles)?> LastAuditAsync(string email)
     {
-        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand(
             "SELECT action, actor_email, request_id, array_to_string(actor_roles, ',') FROM audit_events " +
             "WHERE new_data->>'email' = @e OR actor_email = @e ORDER BY occurred_at DESC, id DESC LIMIT 1", connection);
@@ -127,7 +127,7 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
             .WithWebHostBuilder(b => b.UseEnvironment("Production"));
         _ = production.Server;
 
-        await using var connection = await db.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await db.OpenAppAsAdminAsync();
         Assert.Equal(0L, await connection.ScalarAsync<long>("SELECT count(*) FROM users"));
         Assert.Equal(0L, await connection.ScalarAsync<long>("SELECT count(*) FROM brands"));
     }

@@ -30,7 +30,7 @@ public sealed class UserAdministrationTests(WebAppFixture app) : IClassFixture<W
 
     private async Task<List<(string Action, string? Actor, string? Old, string? New)>> AuditForAsync(Guid userId)
     {
-        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand(
             "SELECT action, actor_email, old_data::text, new_data::text FROM audit_events WHERE record_id = @id ORDER BY id", connection);
         command.Parameters.AddWithValue("id", userId.ToString());

@@ -41,19 +41,8 @@ public sealed class AuditQueriesTests : IAsyncLifetime
         Assert.Equal(4L, rows.Sum(r => r.Succeeded + r.Failed + r.Other));
     }
 
-    [Fact]
-    public async Task Recent_returns_newest_first_and_filters_by_action_prefix()
-    {
-        var all = await _queries.RecentAsync(3);
-        Assert.Equal(3, all.Count);
-        Assert.True(all[0].OccurredAt >= all[1].OccurredAt && all[1].OccurredAt >= all[2].OccurredAt);
-
-        var changes = await _queries.RecentAsync(10, "user.");
-        Assert.Equal("user.roles_changed", Assert.Single(changes).Action);
-    }
-
     private sealed class Factory(TestDatabase db) : IDbContextFactory<AdminDbContext>
     {
-        public AdminDbContext CreateDbContext() => db.CreateAppContext();
+        public AdminDbContext CreateDbContext() => db.CreateAppContext(TestContexts.Admin);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Admin.Data.Content;
+using Admin.Data.Session;
 using Admin.TestSupport;
 using Admin.Web.Features.Content.Delivery;
 using Admin.Web.Live;
@@ -197,7 +198,8 @@ public sealed class DeliveryApiTests(WebAppFixture app) : IClassFixture<WebAppFi
         await WaitForAsync(client, "en-US", b => Section(b, id) is not null, TimeSpan.FromSeconds(1));
 
         await using var scope = other.Services.CreateAsyncScope(); // starts the other instance
-        var content = scope.ServiceProvider.GetRequiredService<ContentService>();
+        // The other instance's contexts, acting as an editor (no HTTP request here to say who).
+        var content = new ContentService(new EditorContexts(scope.ServiceProvider), new FixedSessionContextSource(ContentFixtures.Editor));
         await content.SaveDraftAsync(id, 1, ContentFixtures.Hero("Version two"), "from the other instance");
 
         var clock = Stopwatch.StartNew();
@@ -306,5 +308,13 @@ public sealed class DeliveryApiTests(WebAppFixture app) : IClassFixture<WebAppFi
         Assert.NotSame(await stale, await later);
         Assert.Same(await later, await cache.GetAsync("en-GB"));
         Assert.Equal(2, cache.Rebuilds);
+    }
+
+    /// <summary>Contexts over another app instance's pool that act as the test editor.</summary>
+    private sealed class EditorContexts(IServiceProvider services) : Microsoft.EntityFrameworkCore.IDbContextFactory<Admin.Data.AdminDbContext>
+    {
+        private readonly Npgsql.NpgsqlDataSource _source = services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+
+        public Admin.Data.AdminDbContext CreateDbContext() => TestDatabase.CreateAppContext(_source, ContentFixtures.Editor);
     }
 }

@@ -46,7 +46,7 @@ public sealed class ScheduleWorkerTests : IAsyncLifetime
 
     private async Task WaitAllPublishedAsync(IReadOnlyCollection<Guid> sections, TimeSpan within)
     {
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         var clock = Stopwatch.StartNew();
         long published;
         while ((published = await app.ScalarAsync<long>($"SELECT count(*) FROM homepage_sections WHERE status = 'published' AND id IN ({Quoted(sections)})")) < sections.Count)
@@ -71,7 +71,7 @@ public sealed class ScheduleWorkerTests : IAsyncLifetime
         await WaitAllPublishedAsync(sections, TimeSpan.FromSeconds(15));
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // two more ticks of each worker: nothing may fire again
 
-        await using var app = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var app = await _db.OpenAppAsAdminAsync();
         var perSection = await app.ScalarAsync<string>($"""
             SELECT string_agg(DISTINCT n::text, ',') FROM (
                 SELECT s.id, count(a.id) AS n FROM unnest(ARRAY[{Quoted(sections)}]::uuid[]) AS s(id)
@@ -98,7 +98,7 @@ public sealed class ScheduleWorkerTests : IAsyncLifetime
 
         await MakeDueAsync(sections);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
-        await using (var app = await _db.OpenAsync(TestPostgres.AppRole))
+        await using (var app = await _db.OpenAppAsAdminAsync())
             Assert.Equal(0L, await app.ScalarAsync<long>($"SELECT count(*) FROM homepage_sections WHERE status = 'published' AND id IN ({Quoted(sections)})"));
 
         await using (var owner = await _db.OpenAsync(TestPostgres.OwnerRole))

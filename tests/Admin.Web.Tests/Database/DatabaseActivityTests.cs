@@ -30,7 +30,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
     /// <summary>Actor and outcome of each audit row of the action on the process.</summary>
     private async Task<List<(string Actor, string Outcome)>> AuditRowsAsync(string action, int pid)
     {
-        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand(
             "SELECT actor_email, new_data->>'outcome' FROM audit_events WHERE action = @a AND record_id = @pid AND (new_data->>'pid')::int = @p ORDER BY id",
             connection);
@@ -80,7 +80,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
 
         Assert.True(result.Succeeded, result.Message);
         Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(5)));
-        await using var db = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var db = await app.Database.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand("""
             SELECT actor_email, new_data->>'user', new_data->>'query', new_data->>'target', new_data->>'outcome', table_name
             FROM audit_events WHERE action = 'database.backend_terminated' AND record_id = @pid

@@ -23,7 +23,7 @@ public sealed class SamplerLeadershipTests : IAsyncLifetime
 
     private async Task<List<string>> InstancesSinceAsync(DateTimeOffset since)
     {
-        await using var connection = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await _db.OpenAppAsAdminAsync();
         await using var command = new Npgsql.NpgsqlCommand("SELECT DISTINCT instance FROM monitoring_sampler_runs WHERE taken_at > @since", connection);
         command.Parameters.AddWithValue("since", since);
         var instances = new List<string>();

@@ -14,7 +14,7 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
     /// <summary>The outcome of each audit row of the action by the actor.</summary>
     private async Task<List<string>> AuditOutcomesAsync(string action, string actor)
     {
-        await using var connection = await app.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand(
             "SELECT new_data->>'outcome' FROM audit_events WHERE action = @a AND actor_email = @e ORDER BY id", connection);
         command.Parameters.AddWithValue("a", action);

@@ -13,7 +13,7 @@ public sealed class DeploymentPagesHttpTests(WebAppFixture app) : IClassFixture<
     private async Task<JsonNode> CreateAsync(string environment, long? releaseId = null)
     {
         var ingestion = app.Factory.Services.GetRequiredService<DeploymentIngestion>();
-        var (_, caller) = await app.Database.CreateTokenAsync(app.Factory.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+        var (_, caller) = await app.Database.CreateTokenAsync(app.Factory.Services.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(nameof(Admin.Data.Deployments.DeploymentIngestion)));
         var result = await ingestion.CreateAsync(caller, DeploymentFixtures.NewDeployment(environment, releaseId: releaseId), null, [1]);
         Assert.Equal(201, result.Status);
         return JsonNode.Parse(result.Body)!;

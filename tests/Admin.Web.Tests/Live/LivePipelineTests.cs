@@ -27,7 +27,7 @@ public sealed class LivePipelineTests : IAsyncLifetime
 
     private async Task NotifyFromSqlAsync(string topic, string id)
     {
-        await using var connection = await _db.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await _db.OpenAppAsAdminAsync();
         await connection.ExecuteAsync($"SELECT live_notify('{topic}', '{id}', 'updated')");
     }
 

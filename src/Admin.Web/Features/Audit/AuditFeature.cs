@@ -1,3 +1,5 @@
+using Admin.Data.Audit;
+
 namespace Admin.Web.Features.Audit;
 
 public static class AuditFeature
@@ -6,6 +8,9 @@ public static class AuditFeature
     {
         services.AddHostedService<AuditPartitionMaintainer>();
         services.AddScoped<AuditQueries>();
+        services.AddScoped<AuditSearch>();
         return services;
     }
+
+    public static WebApplication MapAuditFeature(this WebApplication app) => app.MapAuditExport();
 }

@@ -6,7 +6,7 @@ namespace Admin.Web.Features.Audit;
 
 public sealed record HourlyCount(DateTimeOffset Hour, long Succeeded, long Failed, long Other);
 
-/// <summary>Read-side queries over audit_events used by the shell (home chart, recent events).</summary>
+/// <summary>The home page's audit chart (the viewer reads through <see cref="Admin.Data.Audit.AuditSearch"/>).</summary>
 public sealed class AuditQueries(IDbContextFactory<AdminDbContext> dbFactory)
 {
     /// <summary>Events per hour for the last <paramref name="hours"/> hours, zero-filled, in one query.</summary>
@@ -34,14 +34,5 @@ public sealed class AuditQueries(IDbContextFactory<AdminDbContext> dbFactory)
             LEFT JOIN buckets b ON b.hour = h.hour
             ORDER BY h.hour
             """).ToListAsync(ct);
-    }
-
-    /// <summary>The newest events, optionally only those whose action starts with a prefix (e.g. "auth.").</summary>
-    public async Task<IReadOnlyList<AuditEvent>> RecentAsync(int limit, string? actionPrefix = null, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.AuditEvents.AsNoTracking();
-        if (!string.IsNullOrEmpty(actionPrefix)) query = query.Where(e => e.Action.StartsWith(actionPrefix));
-        return await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).Take(limit).ToListAsync(ct);
     }
 }

@@ -1,3 +1,4 @@
+using Admin.Data;
 using Admin.Data.Content;
 using Radzen;
 
@@ -18,7 +19,7 @@ public static class ContentNotifications
             if (success is not null) notifications.Success(success);
             return true;
         }
-        catch (ContentException ex)
+        catch (UserFacingException ex)
         {
             notifications.Refused(ex.Message, failureSummary);
             return false;

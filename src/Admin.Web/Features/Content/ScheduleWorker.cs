@@ -1,5 +1,6 @@
 using Admin.Data;
 using Admin.Data.Content;
+using Admin.Data.Security;
 using Admin.Data.Session;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -67,7 +68,7 @@ public sealed class ScheduleWorker(
     {
         _contexts ??= new SchedulerContexts(dataSource, _session);
         var tick = $"sched_{Guid.NewGuid():N}"[..26];
-        _session.Current = new SessionContext(null, Actor, [], [], [], tick);
+        _session.Current = SessionRoles.SystemJob(Actor, tick);
         var total = 0;
         try
         {
@@ -99,11 +100,12 @@ public sealed class ScheduleWorker(
     {
         try
         {
-            await using var command = dataSource.CreateCommand("""
+            await using var connection = await SessionConnection.OpenAsync(dataSource, SessionRoles.SystemJob(Actor, tick), ct);
+            await using var command = new NpgsqlCommand("""
                 SELECT a.action, coalesce(hs.locale || '/' || hs.section_key, a.record_id), a.new_data::text
                 FROM audit_events a LEFT JOIN homepage_sections hs ON hs.id::text = a.record_id
                 WHERE a.request_id = $1 ORDER BY a.id
-                """);
+                """, connection);
             command.Parameters.Add(new NpgsqlParameter { Value = tick });
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -126,7 +128,7 @@ public sealed class ScheduleWorker(
     {
         private readonly DbContextOptions<AdminDbContext> _options = new DbContextOptionsBuilder<AdminDbContext>()
             .UseNpgsql(dataSource)
-            .AddInterceptors(new SessionContextInterceptor(session))
+            .AddInterceptors(new SessionContextInterceptor(session), new DenialInterceptor(dataSource, session))
             .Options;
 
         public AdminDbContext CreateDbContext() => new(_options);

@@ -1,3 +1,4 @@
+using Admin.Data;
 using Admin.Data.Content;
 using Radzen;
 
@@ -39,7 +40,7 @@ public sealed class VersionRestorer(ContentService content, DialogService dialog
                     return null;
             }
         }
-        catch (ContentException ex)
+        catch (UserFacingException ex)
         {
             Refused(ex.Message);
         }

@@ -34,6 +34,8 @@ public sealed class DeployTokenHandler(
             new Claim(ClaimTypes.Email, caller.CreatedByEmail),
             new Claim(TokenIdClaim, caller.TokenId.ToString()),
             new Claim(TokenNameClaim, caller.TokenName),
+            // What row-level security sees for work done on this request (the export): the CI/CD identity.
+            new Claim(ClaimTypes.Role, Admin.Data.Session.SessionRoles.DeployApi),
         ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

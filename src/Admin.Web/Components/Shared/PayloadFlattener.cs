@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Admin.Web.Features.Releases;
+namespace Admin.Web.Components.Shared;
 
 /// <summary>
 /// Flattens a JSON payload to (path, value) rows ($.rules.percentage → 50), so two versions can be shown side by side
