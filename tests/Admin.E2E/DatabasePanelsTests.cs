@@ -32,7 +32,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
 
     private async Task<long> AuditCountAsync(string action, string actor)
     {
-        await using var connection = await App.Database.OpenAsync(TestPostgres.AppRole);
+        await using var connection = await App.Database.OpenAppAsAdminAsync(); // row-level security: an admin sees every audit row
         await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
         command.Parameters.AddWithValue("a", action);
         command.Parameters.AddWithValue("e", actor);
