@@ -58,7 +58,7 @@ public sealed class RoleAccessTests(AppFixture app) : BrowserTest(app)
 
         Assert.Equal("/audit", page.UrlPath());
         await Expect(page.Locator("h1")).ToContainTextAsync(Areas.Audit.Title);
-        await Expect(page.Locator("[data-testid=audit-recent]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=audit-filters]")).ToBeVisibleAsync(); // the audit viewer (#7) replaced the recent-events grid
     });
 
     [Fact]
