@@ -31,6 +31,11 @@ if (args is ["deployments"])
     await DeploymentBench.RunAsync();
     return;
 }
+if (args is ["audit"])
+{
+    await AuditBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();
