@@ -59,6 +59,15 @@ public static class DatabaseBench
         await RunWorkloadAsync(db, workload);
         var tracked = (await SlowQueries.LoadAsync(target.DataSource, top: 1)).TotalStatements;
         Report.Line("workload: each statement once", $"{load.ElapsedMilliseconds} ms; {tracked:N0} statements tracked in this database");
+        // pg_stat_statements is one table for the whole server: every read copies all databases' entries, and other
+        // work on the cluster (another checkout's bench) evicts entries of this one. Printed so figures can be compared.
+        await using (var super = await TestPostgres.OpenSuperuserAsync(db.Name))
+        await using (var reader = await new NpgsqlCommand(
+            "SELECT count(*), (SELECT dealloc FROM pg_stat_statements_info) FROM pg_stat_statements(false)", super).ExecuteReaderAsync())
+        {
+            await reader.ReadAsync();
+            Report.Line("  pg_stat_statements entries on the server", $"{reader.GetInt64(0):N0} of {maxTracked:N0} (all databases), {reader.GetInt64(1):N0} evictions since its reset");
+        }
 
         var baseline = await sampler.SampleAsync(target, t0, TimeSpan.FromMinutes(15));
         Report.Line("sampler, first run (baseline + table sizes)", $"{baseline.DurationMs:0} ms for {baseline.Statements:N0} statements, {baseline.Tables} tables");
