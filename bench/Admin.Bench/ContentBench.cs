@@ -44,12 +44,9 @@ public static class ContentBench
 
         // The app itself, on Kestrel; queries go through its DI as a request's would (a fresh scope each time: its
         // DbContext options, pooled data source and session context).
-        Environment.CurrentDirectory = AppContext.BaseDirectory; // where WebApplicationFactory finds Admin.Web's content root
-        await using var app = new AdminAppFactory(db, demoSeed: false, new Dictionary<string, string?>
+        await using var app = BenchApp.Create(db, settings: new Dictionary<string, string?>
         {
             ["Content:Delivery:PermitLimit"] = "1000000000", // the limiter runs, but never refuses the bench
-            ["Logging:LogLevel:Admin"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
         });
         var address = app.StartKestrel();
         async Task<T> Content<T>(Func<ContentService, Task<T>> operation)

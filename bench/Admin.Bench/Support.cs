@@ -67,6 +67,22 @@ public static class Scratch
     }
 }
 
+public static class BenchApp
+{
+    /// <summary>The real app over the scratch database (start it with StartKestrel), quiet logs.</summary>
+    public static AdminAppFactory Create(TestDatabase db, bool demoSeed = false, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        Environment.CurrentDirectory = AppContext.BaseDirectory; // where WebApplicationFactory finds Admin.Web's content root
+        var all = new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Admin"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        return new AdminAppFactory(db, demoSeed, all);
+    }
+}
+
 /// <summary>IDbContextFactory over the scratch database, as the app role acting as an Admin (row-level security applies).</summary>
 public sealed class SingleContextFactory(TestDatabase db) : IDbContextFactory<AdminDbContext>
 {

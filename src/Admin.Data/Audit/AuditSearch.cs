@@ -92,7 +92,7 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
 
     private static (StringBuilder Where, List<NpgsqlParameter> Parameters) AuditWhere(AuditFilter f)
     {
-        var (where, parameters) = Common(f, "actor_email");
+        var (where, parameters) = Common(f, "actor_key");
         if (Blank(f.Action) is { } action)
         {
             if (action.EndsWith('.') || action.EndsWith('*'))
@@ -107,20 +107,25 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
 
     private static (StringBuilder Where, List<NpgsqlParameter> Parameters) DenialWhere(AuditFilter f)
     {
-        var (where, parameters) = Common(f, "user_email");
+        var (where, parameters) = Common(f, "user_key");
         if (Blank(f.Action) is { } operation) Add(where, parameters, "operation = upper(@operation)", "operation", operation);
         if (Blank(f.Text) is { } text)
             Add(where, parameters, "(hint ILIKE @text OR message ILIKE @text OR detail::text ILIKE @text)", "text", "%" + EscapeLike(text) + "%");
         return (where, parameters);
     }
 
-    private static (StringBuilder Where, List<NpgsqlParameter> Parameters) Common(AuditFilter f, string actorColumn)
+    /// <summary>
+    /// The filters both tables share. Row-level security evaluates its policy before any condition that is not leakproof,
+    /// and such a condition cannot use an index: the indexed conditions here are all plain comparisons (=, &lt;, &gt;=) of
+    /// columns with parameters, lower-casing the actor on this side against a generated lower-case column.
+    /// </summary>
+    private static (StringBuilder Where, List<NpgsqlParameter> Parameters) Common(AuditFilter f, string actorKeyColumn)
     {
         var where = new StringBuilder();
         var parameters = new List<NpgsqlParameter>();
         if (f.From is { } from) Add(where, parameters, "occurred_at >= @from", "from", from.ToUniversalTime());
         if (f.To is { } to) Add(where, parameters, "occurred_at < @to", "to", to.ToUniversalTime());
-        if (Blank(f.Actor) is { } actor) Add(where, parameters, $"lower({actorColumn}) = lower(@actor)", "actor", actor);
+        if (Blank(f.Actor) is { } actor) Add(where, parameters, $"{actorKeyColumn} = @actor", "actor", actor.ToLowerInvariant());
         if (Blank(f.Table) is { } table) Add(where, parameters, "table_name = @table", "table", table);
         if (Blank(f.RequestId) is { } request) Add(where, parameters, "request_id = @request", "request", request);
         return (where, parameters);
