@@ -7,7 +7,8 @@ namespace Admin.Data.Tests.Releases;
 
 /// <summary>
 /// Property test: on randomly generated releases (seeded, so a failure replays), the live state computed by v_entities
-/// (with and without a release context) and by get_entities_for_release equals a brute-force computation in C#.
+/// (with and without a release context) and by get_entities_for_release, and each release's diff against what it
+/// applies on (calculate_release_diff), equal a brute-force computation in C#.
 /// </summary>
 public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
@@ -97,6 +98,12 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
         Assert.True(Expected(releases, versions, asOf.Id, rankAbove: false).SetEquals(
             await ActualAsync(connection, $"SELECT entity_id, payload->>'value' FROM get_entities_for_release({asOf.Id}) WHERE entity_id IN ({ids})")),
             $"get_entities_for_release({asOf.Id}), {context}");
+
+        // Every release of the case (deployed, rolled back, abandoned or open) against what it applies on. No random
+        // draws here, so the cases above stay the ones the seed always gave.
+        foreach (var release in releases)
+            Assert.True(ExpectedDiff(releases, versions, release).SetEquals(await ActualDiffAsync(connection, release.Id, ids)),
+                $"calculate_release_diff({release.Id}) ({release.Status}), {context}");
     }
 
     private static async Task DeployAsync(NpgsqlConnection connection, ReleaseState release)
@@ -132,6 +139,51 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
                 .Select(x => x.v)
                 .FirstOrDefault();
             if (winner is { Deleted: false }) result.Add((winner.EntityId, winner.Tag));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Brute force of calculate_release_diff(R): each of R's versions against the entity's version in the deployed
+    /// release (not R) with the highest deploy_seq, below R's own when R is deployed. Every version has its own
+    /// value, so a modified entity's only changed path is $.value.
+    /// </summary>
+    private static HashSet<(Guid, string, long?, string)> ExpectedDiff(List<ReleaseState> releases, List<Version> versions, ReleaseState target)
+    {
+        var result = new HashSet<(Guid, string, long?, string)>();
+        foreach (var version in versions.Where(v => v.ReleaseId == target.Id))
+        {
+            var previous = versions
+                .Where(v => v.EntityId == version.EntityId && v.ReleaseId != target.Id)
+                .Select(v => (v, r: releases.Single(x => x.Id == v.ReleaseId)))
+                .Where(x => x.r.Status == "DEPLOYED" && (target.Seq is null || x.r.Seq < target.Seq))
+                .OrderByDescending(x => x.r.Seq)
+                .Select(x => x.v)
+                .FirstOrDefault();
+            if (version.Deleted)
+            {
+                if (previous is { Deleted: false }) result.Add((version.EntityId, "removed", previous.ReleaseId, ""));
+            }
+            else if (previous is null or { Deleted: true })
+                result.Add((version.EntityId, "added", previous?.ReleaseId, ""));
+            else
+                result.Add((version.EntityId, "modified", previous.ReleaseId, "$.value"));
+        }
+        return result;
+    }
+
+    private static async Task<HashSet<(Guid, string, long?, string)>> ActualDiffAsync(NpgsqlConnection connection, long release, string ids)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT entity_id, change, old_release_id, array_to_string(changed_paths, ','), new_release_id
+            FROM calculate_release_diff({release}) WHERE entity_id IN ({ids})
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var result = new HashSet<(Guid, string, long?, string)>();
+        while (await reader.ReadAsync())
+        {
+            Assert.Equal(release, reader.GetInt64(4));
+            result.Add((reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetString(3)));
         }
         return result;
     }

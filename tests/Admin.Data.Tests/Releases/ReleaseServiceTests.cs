@@ -282,6 +282,25 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal(diff.Select(c => (c.EntityId, c.Change)).Order(), between.Where(c => diff.Any(d => d.EntityId == c.EntityId)).Select(c => (c.EntityId, c.Change)).Order());
     }
 
+    [Theory]
+    [InlineData("""{"a": 1, "b": {"c": 2}}""", """{"b": {"c": 2}, "a": 1}""", "")]
+    [InlineData("""{"beta": 1, "alpha": 2, "gamma": 3}""", """{"gamma": 3, "alpha": 5, "beta": 0}""", "$.alpha,$.beta")]
+    [InlineData("""{"enabled": true, "rules": {"percentage": 5, "brands": ["a"]}}""", """{"enabled": true, "rules": {"percentage": 7, "brands": ["a", "b"]}}""", "$.rules.brands,$.rules.percentage")]
+    [InlineData("""{"a": null}""", """{}""", "$.a")]
+    [InlineData("""{"a": {"x": 1}}""", """{"a": [1]}""", "$.a")]
+    [InlineData("""{"a": {}, "z": 1}""", """{"a": {"b": {"c": 1}}, "z": 2}""", "$.a.b,$.z")]
+    [InlineData("""{"a": 1}""", """{"b": 1}""", "$.a,$.b")]
+    [InlineData("""[1]""", """[2]""", "$")]
+    public async Task Changed_paths_name_each_differing_value_in_key_order(string before, string after, string expected)
+    {
+        await using var connection = await Db.OpenAsync(TestPostgres.AppRole);
+        await using var command = new NpgsqlCommand("SELECT array_to_string(jsonb_changed_paths($1::jsonb, $2::jsonb), ',')", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = before });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = after });
+
+        Assert.Equal(expected, (string?)await command.ExecuteScalarAsync());
+    }
+
     [Fact]
     public async Task Rollback_previews_and_restores_the_previous_values_changing_only_status_and_deploy_seq()
     {
