@@ -32,6 +32,9 @@ public sealed class Denials : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261122000010_DeploymentReleaseLink")]
 public sealed class DeploymentReleaseLink : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261129000010_DeploymentMetricsSpeed")]
+public sealed class DeploymentMetricsSpeed : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261129000100_RowLevelSecurity")]
 public sealed class RowLevelSecurity : SqlMigration;
 

@@ -50,6 +50,85 @@ public sealed class DeploymentMetricsTests(DatabaseFixture fixture) : IClassFixt
         Assert.All(m.PerDay, d => Assert.Equal(new DateTime(2026, 1, 5), d.Day));
     }
 
+    /// <summary>
+    /// Every failure's restored_at as kept by the triggers, against the definition written out here: the first success
+    /// (succeeded, or rolled back later) of the same service and environment that finished after the failure.
+    /// </summary>
+    public const string RestoresThatDisagreeSql = """
+        SELECT count(*) FROM deployments f
+        WHERE f.restored_at IS DISTINCT FROM CASE WHEN f.status IN ('failed', 'rolled_back') THEN (
+                  SELECT min(s.finished_at) FROM deployments s
+                  WHERE s.service = f.service AND s.environment = f.environment AND s.status IN ('succeeded', 'rolled_back')
+                    AND s.finished_at > CASE f.status WHEN 'failed' THEN f.finished_at ELSE f.rolled_back_at END) END
+        """;
+
+    [Fact]
+    public async Task Time_to_restore_runs_to_the_next_success_of_the_pipeline_whatever_the_insert_order_even_after_the_range()
+    {
+        var service = "restore-" + Guid.NewGuid().ToString("N")[..6];
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        async Task InsertAsync(params (string Id, string Environment, string Status, int Created, int? Finished, int? RolledBack)[] rows) =>
+            await owner.ExecuteAsync($"""
+                INSERT INTO deployments (external_id, service, environment, version, commit_sha, commit_at, requested_by_email, status,
+                                         created_at, started_at, finished_at, rolled_back_at)
+                SELECT '{service}-' || id, '{service}', environment, '1.0', 'abcdef1', '{T0:O}'::timestamptz, 'ci@test.local', status,
+                       '{T0:O}'::timestamptz + make_interval(mins => created), '{T0:O}'::timestamptz + make_interval(mins => created),
+                       '{T0:O}'::timestamptz + make_interval(mins => finished), '{T0:O}'::timestamptz + make_interval(mins => rolled)
+                FROM (VALUES {string.Join(", ", rows.Select(r => $"('{r.Id}', '{r.Environment}', '{r.Status}', {r.Created}, {r.Finished?.ToString() ?? "NULL::int"}, {r.RolledBack?.ToString() ?? "NULL::int"})"))})
+                    AS v(id, environment, status, created, finished, rolled)
+                """);
+
+        // The successes come first, in one statement: a long one that finishes late, one in another environment, and
+        // one created after the range (2 hours) that is the failure's restore all the same.
+        await InsertAsync(("long", "production", "succeeded", 30, 300, null), ("staging", "staging", "succeeded", 80, 90, null),
+            ("after", "production", "succeeded", 240, 250, null));
+        // Then the failure, which finds its restore; a rollback, which finds the long one; and a success that finishes
+        // before the long one and so restores the rollback sooner.
+        await InsertAsync(("failed", "production", "failed", 60, 70, null));
+        await InsertAsync(("rolled", "production", "rolled_back", 100, 255, 260));
+        await InsertAsync(("fix", "production", "succeeded", 270, 280, null));
+
+        var m = await new DeploymentMetrics(fixture.Database.Factory(DeploymentFixtures.ReleaseManager))
+            .LoadAsync(T0, T0.AddHours(2), "production", service);
+
+        Assert.Equal((3L, 1L, 1L, 2L), (m.Summary.Total, m.Summary.Failed, m.Summary.RolledBack, m.Summary.Restores));
+        // failed at 70 min -> next production success at 250 (180 min); rolled back at 260 -> fixed at 280 (20 min)
+        Assert.Equal((180 + 20) / 2.0 * 60, m.Summary.RestoreP50!.Value, 3);
+        Assert.Equal(0L, await owner.ScalarAsync<long>(RestoresThatDisagreeSql));
+    }
+
+    [Fact]
+    public async Task Restores_are_kept_as_the_api_reports_failures_rollbacks_and_successes()
+    {
+        var (source, caller) = await fixture.Database.OpenIngestionAsync();
+        await using var _ = source;
+        var api = new DeploymentIngestion(source);
+        var service = "live-" + Guid.NewGuid().ToString("N")[..6];
+        var from = DateTimeOffset.UtcNow.AddMinutes(-1);
+        async Task<string> RunAsync(params string[] statuses)
+        {
+            var d = DeploymentFixtures.NewDeployment("staging", service: service);
+            Assert.Equal(201, (await api.CreateAsync(caller, d, null, [1])).Status);
+            foreach (var status in statuses) Assert.Equal(200, (await api.PostStatusAsync(caller, d.ExternalId, status, null, null, [1])).Status);
+            return d.ExternalId;
+        }
+
+        await RunAsync(DeploymentStatuses.InProgress, DeploymentStatuses.Failed);
+        var second = await RunAsync(DeploymentStatuses.InProgress, DeploymentStatuses.Succeeded);
+        var metrics = new DeploymentMetrics(fixture.Database.Factory(DeploymentFixtures.ReleaseManager));
+        Assert.Equal(1, (await metrics.LoadAsync(from, DateTimeOffset.UtcNow.AddMinutes(1), "staging", service)).Summary.Restores);
+
+        // The success is rolled back: a failure of its own, restored by the next success.
+        Assert.Equal(200, (await api.PostStatusAsync(caller, second, DeploymentStatuses.RolledBack, null, null, [1])).Status);
+        Assert.Equal(1, (await metrics.LoadAsync(from, DateTimeOffset.UtcNow.AddMinutes(1), "staging", service)).Summary.Restores);
+        await RunAsync(DeploymentStatuses.InProgress, DeploymentStatuses.Succeeded);
+        var m = await metrics.LoadAsync(from, DateTimeOffset.UtcNow.AddMinutes(1), "staging", service);
+        Assert.Equal((1L, 1L, 1L, 2L), (m.Summary.Succeeded, m.Summary.Failed, m.Summary.RolledBack, m.Summary.Restores));
+
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.Equal(0L, await owner.ScalarAsync<long>(RestoresThatDisagreeSql));
+    }
+
     [Fact]
     public async Task A_filter_that_matches_nothing_gives_zeros_and_no_levels()
     {
