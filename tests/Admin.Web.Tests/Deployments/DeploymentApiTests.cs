@@ -72,6 +72,9 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
     [InlineData("[1,2]", "body")]
     [InlineData("{not json", "body")]
     [InlineData("", "body")]
+    // PostgreSQL text cannot hold U+0000: a 400 naming the field, not a database error answered as 503.
+    [InlineData("{\"externalId\":\"a\\u0000b\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "externalId")]
+    [InlineData("{\"externalId\":\"x6\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"message\":\"\\u0000\"}", "message")]
     public async Task Malformed_bodies_get_400_problem_json_naming_the_field(string body, string field)
     {
         var (client, _) = await TokenClientAsync();

@@ -77,10 +77,10 @@ public static class DeploymentApi
             parsed.Value.Message, request.Key, request.Hash, http.RequestAborted));
     }
 
-    private sealed record Request(JsonElement Body, string? Key, byte[] Hash);
+    internal sealed record Request(JsonElement Body, string? Key, byte[] Hash);
 
     /// <summary>The JSON body, the Idempotency-Key and the request's fingerprint (method, path and body bytes); null after answering 400/413.</summary>
-    private static async Task<Request?> ReadAsync(HttpContext http)
+    internal static async Task<Request?> ReadAsync(HttpContext http)
     {
         var key = http.Request.Headers[IdempotencyHeader].ToString();
         if (key.Length > 200 || key.Any(char.IsControl))
@@ -126,7 +126,8 @@ public static class DeploymentApi
         {
             result = await call();
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !http.RequestAborted.IsCancellationRequested)
+        // Only what a retry can cure (no connection, a restart, a full pool) is a 503; any other database error is a bug.
+        catch (Exception ex) when (ex is NpgsqlException { IsTransient: true } or TimeoutException && !http.RequestAborted.IsCancellationRequested)
         {
             http.RequestServices.GetRequiredService<ILogger<DeploymentIngestion>>().LogWarning(ex, "Deployment API call failed: database unavailable");
             http.Response.Headers.RetryAfter = "5";
