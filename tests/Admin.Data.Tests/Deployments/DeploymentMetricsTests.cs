@@ -130,6 +130,33 @@ public sealed class DeploymentMetricsTests(DatabaseFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_failure_and_a_success_of_one_pipeline_written_at_the_same_time_still_pair_up()
+    {
+        var service = "race-" + Guid.NewGuid().ToString("N")[..6];
+        await using var setup = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        await setup.ExecuteAsync($"""
+            INSERT INTO deployments (external_id, service, environment, version, commit_sha, requested_by_email, status, started_at)
+            SELECT '{service}-' || n, '{service}', 'staging', '1.0', 'abcdef1', 'ci@test.local', 'in_progress', now()
+            FROM generate_series(1, 2) n
+            """);
+        await using var failing = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        await using var succeeding = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+
+        // The failure is written first but not committed yet; the success comes after it and cannot see it until then.
+        await failing.ExecuteAsync($"BEGIN; UPDATE deployments SET status = 'failed', finished_at = clock_timestamp() WHERE external_id = '{service}-1'");
+        var success = succeeding.ExecuteAsync($"UPDATE deployments SET status = 'succeeded', finished_at = clock_timestamp() WHERE external_id = '{service}-2'");
+        await Task.Delay(300);
+        Assert.False(success.IsCompleted); // waits for the pipeline, not for a row
+        await failing.ExecuteAsync("COMMIT");
+        await success;
+
+        Assert.True(await setup.ScalarAsync<bool>($"""
+            SELECT f.restored_at = s.finished_at FROM deployments f, deployments s
+            WHERE f.external_id = '{service}-1' AND s.external_id = '{service}-2'
+            """));
+    }
+
+    [Fact]
     public async Task A_filter_that_matches_nothing_gives_zeros_and_no_levels()
     {
         var m = await new DeploymentMetrics(fixture.Database.Factory(DeploymentFixtures.ReleaseManager))

@@ -39,14 +39,26 @@ $$;
 UPDATE deployments SET restored_at = deploy_restored_at(service, environment, failed_at)
 WHERE status IN ('failed', 'rolled_back');
 
+-- A failure and a success of one pipeline written at the same time must still see each other: both triggers take
+-- this transaction-level lock on the pipeline first, so the second waits for the first to commit and then, in a new
+-- statement snapshot, sees it. Only outcome transitions take it; progress notes never do.
+CREATE FUNCTION deploy_restore_lock(p_service text, p_environment text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(hashtext('deploy-restore'), hashtext(p_service || '/' || p_environment))
+$$;
+
 -- A status change (deploy_apply: one row at a time), BEFORE the row is written: a failure finds its own restore
 -- (generated columns are not computed yet in a BEFORE trigger, hence the CASE); any other status has none.
 CREATE FUNCTION deploy_restore_own() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    NEW.restored_at := CASE NEW.status
-        WHEN 'failed' THEN deploy_restored_at(NEW.service, NEW.environment, NEW.finished_at)
-        WHEN 'rolled_back' THEN deploy_restored_at(NEW.service, NEW.environment, NEW.rolled_back_at) END;
+    IF NEW.status IN ('failed', 'rolled_back') THEN
+        PERFORM deploy_restore_lock(NEW.service, NEW.environment);
+        NEW.restored_at := deploy_restored_at(NEW.service, NEW.environment,
+            CASE NEW.status WHEN 'failed' THEN NEW.finished_at ELSE NEW.rolled_back_at END);
+    ELSE
+        NEW.restored_at := NULL;
+    END IF;
     RETURN NEW;
 END $$;
 
@@ -55,16 +67,19 @@ END $$;
 CREATE FUNCTION deploy_restore_others() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    PERFORM deploy_restore_lock(NEW.service, NEW.environment);
     UPDATE deployments f SET restored_at = NEW.finished_at
     WHERE f.service = NEW.service AND f.environment = NEW.environment AND f.status IN ('failed', 'rolled_back')
       AND f.failed_at < NEW.finished_at AND (f.restored_at IS NULL OR f.restored_at > NEW.finished_at);
     RETURN NULL;
 END $$;
 
--- Progress notes (the status-post hot path) change neither status nor times, so these two do not fire for them.
+-- Neither fires for progress notes (the status-post hot path) or for starts: only when a row becomes, stops being or
+-- changes as a failure, and when it becomes a success.
 CREATE TRIGGER deployments_restore_own BEFORE UPDATE ON deployments
-    FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status OR NEW.finished_at IS DISTINCT FROM OLD.finished_at
-                       OR NEW.rolled_back_at IS DISTINCT FROM OLD.rolled_back_at)
+    FOR EACH ROW WHEN ((NEW.status IN ('failed', 'rolled_back') OR OLD.status IN ('failed', 'rolled_back'))
+                       AND (NEW.status IS DISTINCT FROM OLD.status OR NEW.finished_at IS DISTINCT FROM OLD.finished_at
+                            OR NEW.rolled_back_at IS DISTINCT FROM OLD.rolled_back_at))
     EXECUTE FUNCTION deploy_restore_own();
 CREATE TRIGGER deployments_restore_others AFTER UPDATE ON deployments
     FOR EACH ROW WHEN (NEW.status IN ('succeeded', 'rolled_back') AND NEW.finished_at IS NOT NULL
