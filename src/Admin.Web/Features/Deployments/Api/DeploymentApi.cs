@@ -26,6 +26,7 @@ public static class DeploymentApi
             .Produces<DeploymentResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("CreateDeployment")
             .WithSummary("Report a new deployment")
             .WithDescription("Creates a deployment in status queued, or awaiting_approval in an environment that requires approval. " +
@@ -38,6 +39,7 @@ public static class DeploymentApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("PostDeploymentStatus")
             .WithSummary("Report a status change")
             .WithDescription("{id} is the deployment's external id (or the console's numeric id). Allowed: queued → in_progress " +

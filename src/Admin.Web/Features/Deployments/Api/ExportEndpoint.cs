@@ -37,7 +37,7 @@ public static class ExportEndpoint
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithName("ExportDeployments")
             .WithSummary("Export deployments with their status histories")
             .WithDescription("Streams the filtered deployments (CSV, one line per deployment with the history as a JSON column; or a JSON " +
