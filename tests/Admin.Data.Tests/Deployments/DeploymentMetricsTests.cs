@@ -142,9 +142,10 @@ public sealed class DeploymentMetricsTests(DatabaseFixture fixture) : IClassFixt
         await using var failing = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
         await using var succeeding = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
 
-        // The failure is written first but not committed yet; the success comes after it and cannot see it until then.
-        await failing.ExecuteAsync($"BEGIN; UPDATE deployments SET status = 'failed', finished_at = clock_timestamp() WHERE external_id = '{service}-1'");
-        var success = succeeding.ExecuteAsync($"UPDATE deployments SET status = 'succeeded', finished_at = clock_timestamp() WHERE external_id = '{service}-2'");
+        // Through deploy_apply, as the API and the console apply transitions. The failure is written first but not
+        // committed yet; the success comes after it and could not see it before it commits.
+        await failing.ExecuteAsync($"BEGIN; SELECT deploy_apply(id, 'failed', NULL, 'test') FROM deployments WHERE external_id = '{service}-1'");
+        var success = succeeding.ExecuteAsync($"SELECT deploy_apply(id, 'succeeded', NULL, 'test') FROM deployments WHERE external_id = '{service}-2'");
         await Task.Delay(300);
         Assert.False(success.IsCompleted); // waits for the pipeline, not for a row
         await failing.ExecuteAsync("COMMIT");
