@@ -35,7 +35,8 @@ public sealed record DashboardMetrics(DateTimeOffset From, DateTimeOffset To, Me
 /// <summary>
 /// The dashboard's figures from SQL aggregates: two queries on one connection, whatever the number of deployments,
 /// never loading per-deployment history. Lead time is commit → success; time to restore is a failure (failed, or a
-/// rollback) → the next success of the same service in the same environment, found with one window over the range.
+/// rollback) → the next success of the same service in the same environment (restored_at, kept by triggers when
+/// that success is written, so it may lie after the range).
 /// </summary>
 public sealed class DeploymentMetrics(IDbContextFactory<AdminDbContext> dbFactory)
 {
@@ -47,47 +48,33 @@ public sealed class DeploymentMetrics(IDbContextFactory<AdminDbContext> dbFactor
         if ((to - from).TotalDays > MaxDays) throw new DeploymentException($"Choose a range of at most {MaxDays} days.", "from");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
+        // One pass of plain aggregates: each deployment carries its own figures (generated columns, and restored_at
+        // kept by triggers; migration 20261129000010), so nothing is recomputed per row or joined across rows here.
         var summary = (await db.Database.SqlQuery<MetricsSummary>($"""
-            WITH d AS (
-                SELECT service, environment, status, commit_at, started_at, finished_at, rolled_back_at
-                FROM deployments
-                WHERE created_at >= {from} AND created_at < {to}
-                  AND ({environment}::text IS NULL OR environment = {environment})
-                  AND ({service}::text IS NULL OR service = {service})
-            ), events AS (
-                -- Failures and successes in time order; for each failure the earliest later success of the same pipeline.
-                SELECT kind, at, min(at) FILTER (WHERE kind = 'ok') OVER (PARTITION BY service COLLATE "C", environment COLLATE "C" ORDER BY at DESC
-                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS restored_at
-                FROM (SELECT service, environment, 'fail' AS kind, finished_at AS at FROM d WHERE status = 'failed'
-                      UNION ALL SELECT service, environment, 'fail', rolled_back_at FROM d WHERE status = 'rolled_back'
-                      UNION ALL SELECT service, environment, 'ok', finished_at FROM d WHERE status IN ('succeeded', 'rolled_back')) e
-                WHERE at IS NOT NULL
-            )
             SELECT count(*) AS "Total",
                    count(*) FILTER (WHERE status = 'succeeded') AS "Succeeded",
                    count(*) FILTER (WHERE status = 'failed') AS "Failed",
                    count(*) FILTER (WHERE status = 'rolled_back') AS "RolledBack",
                    count(*) FILTER (WHERE status = 'cancelled') AS "Cancelled",
                    count(*) FILTER (WHERE status IN ('queued', 'awaiting_approval', 'approved', 'in_progress')) AS "Open",
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - commit_at))
-                       FILTER (WHERE status IN ('succeeded', 'rolled_back') AND commit_at IS NOT NULL) AS "LeadTimeP50",
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_time_s) AS "LeadTimeP50",
                    -- Both percentiles from one sort: PostgreSQL computes identical aggregate calls once.
-                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
-                       FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back') AND started_at IS NOT NULL))[1] AS "DurationP50",
-                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at))
-                       FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back') AND started_at IS NOT NULL))[2] AS "DurationP95",
-                   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM restored_at - at))
-                      FROM events WHERE kind = 'fail' AND restored_at IS NOT NULL) AS "RestoreP50",
-                   (SELECT count(*) FROM events WHERE kind = 'fail' AND restored_at IS NOT NULL) AS "Restores"
-            FROM d
-            """).ToListAsync(ct)).Single();
-        var perDay = await db.Database.SqlQuery<DayStatusCount>($"""
-            SELECT date_trunc('day', created_at AT TIME ZONE 'UTC') AS "Day", status AS "Status", count(*) AS "Count"
+                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[1] AS "DurationP50",
+                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[2] AS "DurationP95",
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', restored_at - failed_at)) AS "RestoreP50",
+                   count(restored_at) AS "Restores"
             FROM deployments
             WHERE created_at >= {from} AND created_at < {to}
               AND ({environment}::text IS NULL OR environment = {environment})
               AND ({service}::text IS NULL OR service = {service})
-            GROUP BY 1, 2 ORDER BY 1, 2
+            """).ToListAsync(ct)).Single();
+        var perDay = await db.Database.SqlQuery<DayStatusCount>($"""
+            SELECT created_day::timestamp AS "Day", status AS "Status", count(*) AS "Count"
+            FROM deployments
+            WHERE created_at >= {from} AND created_at < {to}
+              AND ({environment}::text IS NULL OR environment = {environment})
+              AND ({service}::text IS NULL OR service = {service})
+            GROUP BY created_day, status ORDER BY 1, 2
             """).ToListAsync(ct);
         return new DashboardMetrics(from, to, summary, perDay);
     }

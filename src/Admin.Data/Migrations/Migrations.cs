@@ -35,6 +35,9 @@ public sealed class DeploymentReleaseLink : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261129000001_ReleaseDiffSpeed")]
 public sealed class ReleaseDiffSpeed : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261129000010_DeploymentMetricsSpeed")]
+public sealed class DeploymentMetricsSpeed : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261129000100_RowLevelSecurity")]
 public sealed class RowLevelSecurity : SqlMigration;
 

@@ -9,20 +9,27 @@ public sealed class DeploymentMetricsTests(DatabaseFixture fixture) : IClassFixt
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Rows as (status, minutes after T0 created/started, minutes finished, minutes rolled back) with commit at T0.</summary>
-    private async Task PlantAsync(string service, string environment = "production")
+    /// <summary>
+    /// Deployments of one service, inserted in one statement as the schema owner (commit at T0), each row as (id suffix,
+    /// environment, status, minutes after T0 created and started, minutes finished, minutes rolled back).
+    /// </summary>
+    private async Task InsertAsync(string service, params (string Id, string Environment, string Status, int Created, int? Finished, int? RolledBack)[] rows)
     {
         await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
         await owner.ExecuteAsync($"""
             INSERT INTO deployments (external_id, service, environment, version, commit_sha, commit_at, requested_by_email, status,
                                      created_at, started_at, finished_at, rolled_back_at)
-            SELECT '{service}-' || n, '{service}', '{environment}', '1.0.' || n, 'abcdef1', '{T0:O}'::timestamptz, 'ci@test.local', status,
+            SELECT '{service}-' || id, '{service}', environment, '1.0.' || id, 'abcdef1', '{T0:O}'::timestamptz, 'ci@test.local', status,
                    '{T0:O}'::timestamptz + make_interval(mins => created), '{T0:O}'::timestamptz + make_interval(mins => created),
                    '{T0:O}'::timestamptz + make_interval(mins => finished), '{T0:O}'::timestamptz + make_interval(mins => rolled)
-            FROM (VALUES (1, 'succeeded', 60, 70, NULL::int), (2, 'failed', 120, 125, NULL), (3, 'succeeded', 180, 200, NULL),
-                         (4, 'cancelled', 240, 241, NULL), (5, 'in_progress', 300, NULL, NULL)) AS v(n, status, created, finished, rolled)
+            FROM (VALUES {string.Join(", ", rows.Select(r => $"('{r.Id}', '{r.Environment}', '{r.Status}', {r.Created}, {r.Finished?.ToString() ?? "NULL::int"}, {r.RolledBack?.ToString() ?? "NULL::int"})"))})
+                AS v(id, environment, status, created, finished, rolled)
             """);
     }
+
+    private Task PlantAsync(string service) => InsertAsync(service,
+        ("1", "production", "succeeded", 60, 70, null), ("2", "production", "failed", 120, 125, null), ("3", "production", "succeeded", 180, 200, null),
+        ("4", "production", "cancelled", 240, 241, null), ("5", "production", "in_progress", 300, null, null));
 
     [Fact]
     public async Task The_four_keys_success_rate_and_durations_match_the_planted_deployments_in_two_queries()
@@ -48,6 +55,98 @@ public sealed class DeploymentMetricsTests(DatabaseFixture fixture) : IClassFixt
             (m.FrequencyLevel, m.LeadTimeLevel, m.ChangeFailureLevel, m.RestoreLevel));
         Assert.Equal(5, m.PerDay.Sum(d => d.Count));
         Assert.All(m.PerDay, d => Assert.Equal(new DateTime(2026, 1, 5), d.Day));
+    }
+
+    /// <summary>
+    /// Every failure's restored_at as kept by the triggers, against the definition written out here: the first success
+    /// (succeeded, or rolled back later) of the same service and environment that finished after the failure.
+    /// </summary>
+    public const string RestoresThatDisagreeSql = """
+        SELECT count(*) FROM deployments f
+        WHERE f.restored_at IS DISTINCT FROM CASE WHEN f.status IN ('failed', 'rolled_back') THEN (
+                  SELECT min(s.finished_at) FROM deployments s
+                  WHERE s.service = f.service AND s.environment = f.environment AND s.status IN ('succeeded', 'rolled_back')
+                    AND s.finished_at > CASE f.status WHEN 'failed' THEN f.finished_at ELSE f.rolled_back_at END) END
+        """;
+
+    [Fact]
+    public async Task Time_to_restore_runs_to_the_next_success_of_the_pipeline_whatever_the_insert_order_even_after_the_range()
+    {
+        var service = "restore-" + Guid.NewGuid().ToString("N")[..6];
+        // The successes come first, in one statement: a long one that finishes late, one in another environment, and
+        // one created after the range (2 hours) that is the failure's restore all the same.
+        await InsertAsync(service, ("long", "production", "succeeded", 30, 300, null), ("staging", "staging", "succeeded", 80, 90, null),
+            ("after", "production", "succeeded", 240, 250, null));
+        // Then the failure, which finds its restore; a rollback, which finds the long one; and a success that finishes
+        // before the long one and so restores the rollback sooner.
+        await InsertAsync(service, ("failed", "production", "failed", 60, 70, null));
+        await InsertAsync(service, ("rolled", "production", "rolled_back", 100, 255, 260));
+        await InsertAsync(service, ("fix", "production", "succeeded", 270, 280, null));
+
+        var m = await new DeploymentMetrics(fixture.Database.Factory(DeploymentFixtures.ReleaseManager))
+            .LoadAsync(T0, T0.AddHours(2), "production", service);
+
+        Assert.Equal((3L, 1L, 1L, 2L), (m.Summary.Total, m.Summary.Failed, m.Summary.RolledBack, m.Summary.Restores));
+        // failed at 70 min -> next production success at 250 (180 min); rolled back at 260 -> fixed at 280 (20 min)
+        Assert.Equal((180 + 20) / 2.0 * 60, m.Summary.RestoreP50!.Value, 3);
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.Equal(0L, await owner.ScalarAsync<long>(RestoresThatDisagreeSql));
+    }
+
+    [Fact]
+    public async Task Restores_are_kept_as_the_api_reports_failures_rollbacks_and_successes()
+    {
+        var (source, caller) = await fixture.Database.OpenIngestionAsync();
+        await using var _ = source;
+        var api = new DeploymentIngestion(source);
+        var service = "live-" + Guid.NewGuid().ToString("N")[..6];
+        var from = DateTimeOffset.UtcNow.AddMinutes(-1);
+        async Task<string> RunAsync(params string[] statuses)
+        {
+            var d = DeploymentFixtures.NewDeployment("staging", service: service);
+            Assert.Equal(201, (await api.CreateAsync(caller, d, null, [1])).Status);
+            foreach (var status in statuses) Assert.Equal(200, (await api.PostStatusAsync(caller, d.ExternalId, status, null, null, [1])).Status);
+            return d.ExternalId;
+        }
+
+        await RunAsync(DeploymentStatuses.InProgress, DeploymentStatuses.Failed);
+        var second = await RunAsync(DeploymentStatuses.InProgress, DeploymentStatuses.Succeeded);
+        var metrics = new DeploymentMetrics(fixture.Database.Factory(DeploymentFixtures.ReleaseManager));
+        Assert.Equal(1, (await metrics.LoadAsync(from, DateTimeOffset.UtcNow.AddMinutes(1), "staging", service)).Summary.Restores);
+
+        // The success is rolled back: a failure of its own, restored by the next success.
+        Assert.Equal(200, (await api.PostStatusAsync(caller, second, DeploymentStatuses.RolledBack, null, null, [1])).Status);
+        Assert.Equal(1, (await metrics.LoadAsync(from, DateTimeOffset.UtcNow.AddMinutes(1), "staging", service)).Summary.Restores);
+        await RunAsync(DeploymentStatuses.InProgress, DeploymentStatuses.Succeeded);
+        var m = await metrics.LoadAsync(from, DateTimeOffset.UtcNow.AddMinutes(1), "staging", service);
+        Assert.Equal((1L, 1L, 1L, 2L), (m.Summary.Succeeded, m.Summary.Failed, m.Summary.RolledBack, m.Summary.Restores));
+
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.Equal(0L, await owner.ScalarAsync<long>(RestoresThatDisagreeSql));
+    }
+
+    [Fact]
+    public async Task A_failure_and_a_success_of_one_pipeline_written_at_the_same_time_still_pair_up()
+    {
+        var service = "race-" + Guid.NewGuid().ToString("N")[..6];
+        await InsertAsync(service, ("1", "staging", "in_progress", 0, null, null), ("2", "staging", "in_progress", 0, null, null));
+        await using var setup = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        await using var failing = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        await using var succeeding = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+
+        // Through deploy_apply, as the API and the console apply transitions. The failure is written first but not
+        // committed yet; the success comes after it and could not see it before it commits.
+        await failing.ExecuteAsync($"BEGIN; SELECT deploy_apply(id, 'failed', NULL, 'test') FROM deployments WHERE external_id = '{service}-1'");
+        var success = succeeding.ExecuteAsync($"SELECT deploy_apply(id, 'succeeded', NULL, 'test') FROM deployments WHERE external_id = '{service}-2'");
+        await Task.Delay(300);
+        Assert.False(success.IsCompleted); // waits for the pipeline, not for a row
+        await failing.ExecuteAsync("COMMIT");
+        await success;
+
+        Assert.True(await setup.ScalarAsync<bool>($"""
+            SELECT f.restored_at = s.finished_at FROM deployments f, deployments s
+            WHERE f.external_id = '{service}-1' AND s.external_id = '{service}-2'
+            """));
     }
 
     [Fact]

@@ -16,6 +16,9 @@ public sealed class DeploymentSeederTests(DatabaseFixture fixture) : IClassFixtu
         Assert.Equal(400, first.Deployments);
         Assert.InRange(first.History, 400 * 6, 400 * 10);
         Assert.Equal(new DeploymentSeedResult(0, 0), second);
+        // The dashboard's per-deployment figures hold for rows written in bulk too (the insert's statement trigger).
+        Assert.Equal(0L, await owner.ScalarAsync<long>(DeploymentMetricsTests.RestoresThatDisagreeSql));
+        Assert.True(await owner.ScalarAsync<long>("SELECT count(restored_at) FROM deployments") > 0);
 
         var walks = new List<(string Environment, string Status, string[] Steps)>();
         await using (var read = new Npgsql.NpgsqlCommand("""

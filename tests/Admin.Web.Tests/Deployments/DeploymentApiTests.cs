@@ -72,6 +72,9 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
     [InlineData("[1,2]", "body")]
     [InlineData("{not json", "body")]
     [InlineData("", "body")]
+    // PostgreSQL text cannot hold U+0000: a 400 naming the field, not a database error answered as 503.
+    [InlineData("{\"externalId\":\"a\\u0000b\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "externalId")]
+    [InlineData("{\"externalId\":\"x6\",\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\",\"message\":\"\\u0000\"}", "message")]
     public async Task Malformed_bodies_get_400_problem_json_naming_the_field(string body, string field)
     {
         var (client, _) = await TokenClientAsync();
@@ -136,6 +139,11 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         Assert.NotNull(document["paths"]!["/api/deployments/{id}/status"]!["post"]);
         Assert.Equal("bearer", document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
         Assert.NotNull(document["components"]!["schemas"]!["CreateDeploymentRequest"]);
+        // Every answer the endpoints give is described, the body limit and the export included.
+        foreach (var (path, codes) in new[] { ("/api/deployments", "400 401 409 413 422 503"), ("/api/deployments/{id}/status", "400 401 404 409 413 422 503"),
+                                              ("/api/deployments/export", "400 401 413 422") })
+            foreach (var code in codes.Split(' '))
+                Assert.True(document["paths"]![path]!["post"]!["responses"]![code] is not null, $"{path} {code}");
 
         Assert.Equal(HttpStatusCode.Redirect, (await anonymous.GetAsync("/api-docs/index.html")).StatusCode);
         var demo = DemoLogins.For(AppRoles.ReleaseManager);

@@ -49,12 +49,29 @@ public sealed class DeploymentExportHttpTests(WebAppFixture app) : IClassFixture
     [InlineData("{\"from\":\"last week\"}", "from")]
     [InlineData("{\"from\":\"2026-02-01\",\"to\":\"2026-01-01\"}", "to")]
     [InlineData("nope", "body")]
+    // A filter of the wrong type or shape is refused, never ignored (which would export everything).
+    [InlineData("{\"environment\":5}", "environment")]
+    [InlineData("{\"environment\":\"Prod env\"}", "environment")]
+    [InlineData("{\"service\":[\"shop-api\"]}", "service")]
+    [InlineData("{\"status\":true}", "status")]
+    [InlineData("{\"from\":20260101}", "from")]
+    [InlineData("{\"text\":{\"like\":\"x\"}}", "text")]
+    [InlineData("{\"text\":\"a\\u0000\"}", "text")]
     public async Task Bad_filters_get_400_naming_the_field(string body, string field)
     {
         using var client = await TokenClientAsync();
         var response = await client.PostAsync("/api/deployments/export", Json(body));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains($"\"field\":\"{field}\"", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_body_over_64_kB_is_413_as_on_the_ingestion_endpoints()
+    {
+        using var client = await TokenClientAsync();
+        var response = await client.PostAsync("/api/deployments/export", Json($"{{\"text\":\"{new string('x', 70_000)}\"}}"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("\"field\":\"body\"", await response.Content.ReadAsStringAsync());
     }
 
     [Theory]

@@ -91,7 +91,8 @@ public static partial class ApiRequestParser
         return null;
     }
 
-    private static bool Text(JsonElement body, string name, bool required, int max, Regex? pattern, out string? value, out string? error)
+    /// <summary>An optional or required string property (any spelling of its name): trimmed, empty means absent, with its length and shape checked.</summary>
+    internal static bool Text(JsonElement body, string name, bool required, int max, Regex? pattern, out string? value, out string? error)
     {
         value = null;
         error = null;
@@ -105,6 +106,8 @@ public static partial class ApiRequestParser
         if (value.Length == 0 && required) { error = "must not be empty"; return false; }
         if (value.Length == 0) { value = null; return true; }
         if (value.Length > max) { error = $"is limited to {max} characters"; return false; }
+        // PostgreSQL text cannot hold U+0000: refused here, rather than failing in the database.
+        if (value.Contains('\0')) { error = "must not contain the NUL character (\\u0000)"; return false; }
         if (pattern is not null && !pattern.IsMatch(value)) { error = PatternHint(name); return false; }
         return true;
     }
@@ -118,8 +121,8 @@ public static partial class ApiRequestParser
         _ => "has the wrong format",
     };
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")] private static partial Regex ServicePattern();
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")] private static partial Regex EnvironmentPattern();
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")] internal static partial Regex ServicePattern();
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")] internal static partial Regex EnvironmentPattern();
     [GeneratedRegex("^[0-9A-Fa-f]{7,40}$")] private static partial Regex ShaPattern();
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+$")] private static partial Regex EmailPattern();
 }

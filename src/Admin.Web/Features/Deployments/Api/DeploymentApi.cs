@@ -26,6 +26,7 @@ public static class DeploymentApi
             .Produces<DeploymentResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("CreateDeployment")
             .WithSummary("Report a new deployment")
             .WithDescription("Creates a deployment in status queued, or awaiting_approval in an environment that requires approval. " +
@@ -38,6 +39,7 @@ public static class DeploymentApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("PostDeploymentStatus")
             .WithSummary("Report a status change")
             .WithDescription("{id} is the deployment's external id (or the console's numeric id). Allowed: queued → in_progress " +
@@ -77,10 +79,10 @@ public static class DeploymentApi
             parsed.Value.Message, request.Key, request.Hash, http.RequestAborted));
     }
 
-    private sealed record Request(JsonElement Body, string? Key, byte[] Hash);
+    internal sealed record Request(JsonElement Body, string? Key, byte[] Hash);
 
     /// <summary>The JSON body, the Idempotency-Key and the request's fingerprint (method, path and body bytes); null after answering 400/413.</summary>
-    private static async Task<Request?> ReadAsync(HttpContext http)
+    internal static async Task<Request?> ReadAsync(HttpContext http)
     {
         var key = http.Request.Headers[IdempotencyHeader].ToString();
         if (key.Length > 200 || key.Any(char.IsControl))
@@ -126,7 +128,8 @@ public static class DeploymentApi
         {
             result = await call();
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !http.RequestAborted.IsCancellationRequested)
+        // Only what a retry can cure (no connection, a restart, a full pool) is a 503; any other database error is a bug.
+        catch (Exception ex) when (ex is NpgsqlException { IsTransient: true } or TimeoutException && !http.RequestAborted.IsCancellationRequested)
         {
             http.RequestServices.GetRequiredService<ILogger<DeploymentIngestion>>().LogWarning(ex, "Deployment API call failed: database unavailable");
             http.Response.Headers.RetryAfter = "5";

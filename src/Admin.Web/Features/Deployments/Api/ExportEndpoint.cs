@@ -37,7 +37,7 @@ public static class ExportEndpoint
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithName("ExportDeployments")
             .WithSummary("Export deployments with their status histories")
             .WithDescription("Streams the filtered deployments (CSV, one line per deployment with the history as a JSON column; or a JSON " +
@@ -46,31 +46,16 @@ public static class ExportEndpoint
 
     private static async Task ExportAsync(HttpContext http, DeploymentExporter exporter)
     {
-        var key = http.Request.Headers[DeploymentApi.IdempotencyHeader].ToString();
-        if (key.Length > 200)
-        {
-            await ApiProblems.InvalidAsync(http, DeploymentApi.IdempotencyHeader, "must be at most 200 characters");
-            return;
-        }
-        JsonElement body;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            body = document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            await ApiProblems.InvalidAsync(http, "body", "is not valid JSON; send an object such as {\"format\":\"csv\"}");
-            return;
-        }
-        var (filter, format, problem) = Parse(body);
+        // The same reading as the ingestion POSTs: Idempotency-Key checked, body at most 64 kB, a JSON document.
+        if (await DeploymentApi.ReadAsync(http) is not { } request) return;
+        var (filter, format, problem) = Parse(request.Body);
         if (filter is null || format is null)
         {
             await ApiProblems.InvalidAsync(http, problem.Field!, problem.Error!);
             return;
         }
 
-        await using var run = await exporter.BeginAsync(Owner(http.User), key.Length == 0 ? null : key, filter, format.Value, http.RequestAborted);
+        await using var run = await exporter.BeginAsync(Owner(http.User), request.Key, filter, format.Value, http.RequestAborted);
         if (run is null)
         {
             await ApiProblems.WriteAsync(http, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
@@ -90,29 +75,38 @@ public static class ExportEndpoint
     private static string Owner(ClaimsPrincipal user) =>
         user.FindFirstValue(DeployTokenHandler.TokenIdClaim) is { } token ? "token:" + token : "user:" + user.FindFirstValue(ClaimTypes.NameIdentifier);
 
+    /// <summary>
+    /// The filter, with the ingestion API's rules for each field: a value of the wrong type or shape is a 400 naming
+    /// the field (never ignored, which would widen the export to everything).
+    /// </summary>
     private static (DeploymentFilter? Filter, ExportFormat? Format, (string? Field, string? Error) Problem) Parse(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object) return (null, null, ("body", "must be a JSON object"));
-        string? Text(string name) => body.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) is { Value.ValueKind: JsonValueKind.String } p
-            ? p.Value.GetString()!.Trim() is { Length: > 0 } t ? t : null
-            : null;
-        var formatText = Text("format") ?? "csv";
+        static (DeploymentFilter?, ExportFormat?, (string?, string?)) Invalid(string field, string error) => (null, null, (field, error));
+        if (body.ValueKind != JsonValueKind.Object) return Invalid("body", "must be a JSON object");
+        string? error;
+        if (!ApiRequestParser.Text(body, "format", false, 10, null, out var formatText, out error)) return Invalid("format", error!);
+        formatText ??= "csv";
         if (!Enum.TryParse<ExportFormat>(formatText, ignoreCase: true, out var format) || formatText.Any(char.IsDigit))
-            return (null, null, ("format", "must be csv or json"));
-        var status = Text("status");
-        if (status is not null && DeploymentStatuses.Parse(status) is null)
-            return (null, null, ("status", $"must be one of: {string.Join(", ", DeploymentStatuses.All)}"));
+            return Invalid("format", "must be csv or json");
+        if (!ApiRequestParser.Text(body, "environment", false, 40, ApiRequestParser.EnvironmentPattern(), out var environment, out error))
+            return Invalid("environment", error!);
+        if (!ApiRequestParser.Text(body, "service", false, 100, ApiRequestParser.ServicePattern(), out var service, out error))
+            return Invalid("service", error!);
+        if (!ApiRequestParser.Text(body, "status", false, 40, null, out var statusText, out error)) return Invalid("status", error!);
+        var status = statusText is null ? null : DeploymentStatuses.Parse(statusText);
+        if (statusText is not null && status is null)
+            return Invalid("status", $"must be one of: {string.Join(", ", DeploymentStatuses.All)}");
         DateTimeOffset? from = null, to = null;
         foreach (var (name, set) in new (string, Action<DateTimeOffset>)[] { ("from", v => from = v), ("to", v => to = v) })
         {
-            if (Text(name) is not { } value) continue;
+            if (!ApiRequestParser.Text(body, name, false, 40, null, out var value, out error)) return Invalid(name, error!);
+            if (value is null) continue;
             if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
-                return (null, null, (name, "must be an ISO 8601 date or date and time"));
+                return Invalid(name, "must be an ISO 8601 date or date and time");
             set(at.ToUniversalTime());
         }
-        if (from is { } f && to is { } t && t <= f) return (null, null, ("to", "must be after from"));
-        var text = Text("text");
-        if (text is { Length: > 200 }) return (null, null, ("text", "is limited to 200 characters"));
-        return (new DeploymentFilter(from, to, Text("environment"), Text("service"), status is null ? null : DeploymentStatuses.Parse(status), text), format, (null, null));
+        if (from is { } f && to is { } t && t <= f) return Invalid("to", "must be after from");
+        if (!ApiRequestParser.Text(body, "text", false, 200, null, out var text, out error)) return Invalid("text", error!);
+        return (new DeploymentFilter(from, to, environment, service, status, text), format, (null, null));
     }
 }
