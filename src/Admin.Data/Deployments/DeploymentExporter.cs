@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Admin.Data.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Data.Deployments;
@@ -111,70 +112,45 @@ public sealed class DeploymentExporter(IDbContextFactory<AdminDbContext> dbFacto
     public static string FileName(ExportFormat format, ExportBound bound) =>
         $"deployments-{bound.MaxDeploymentId}-{bound.MaxHistoryId}.{(format == ExportFormat.Csv ? "csv" : "json")}";
 
-    /// <summary>Writes the rows as they arrive: CSV (one line per deployment, history as a JSON column) or a JSON array, one deployment per line.</summary>
-    public static async Task<long> WriteAsync(Stream output, ExportFormat format, IAsyncEnumerable<ExportRow> rows, CancellationToken ct = default)
-    {
-        await using var writer = new StreamWriter(output, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
-        long written = 0;
-        if (format == ExportFormat.Csv)
-            await writer.WriteAsync("id,external_id,service,environment,version,commit_sha,commit_at,release_id,requested_by,status,created_at,started_at,finished_at,rolled_back_at,history\n");
-        else
-            await writer.WriteAsync("[");
-        await foreach (var r in rows.WithCancellation(ct))
-        {
-            if (format == ExportFormat.Csv) await writer.WriteAsync(CsvLine(r));
-            else await writer.WriteAsync((written == 0 ? "\n" : ",\n") + JsonLine(r));
-            // Hand each chunk to the client as it fills, so a large export starts at once and shows progress.
-            if (++written % 500 == 0) await writer.FlushAsync(ct);
-        }
-        if (format == ExportFormat.Json) await writer.WriteAsync("\n]\n");
-        await writer.FlushAsync(ct);
-        return written;
-    }
+    private static readonly string[] CsvHeader =
+    [
+        "id", "external_id", "service", "environment", "version", "commit_sha", "commit_at", "release_id", "requested_by", "status",
+        "created_at", "started_at", "finished_at", "rolled_back_at", "history",
+    ];
 
-    private static string CsvLine(ExportRow r)
-    {
-        var fields = new[]
-        {
-            r.Id.ToString(CultureInfo.InvariantCulture), r.ExternalId, r.Service, r.Environment, r.Version, r.CommitSha, Time(r.CommitAt),
-            r.ReleaseId?.ToString(CultureInfo.InvariantCulture) ?? "", r.RequestedBy, r.Status, Time(r.CreatedAt), Time(r.StartedAt),
-            Time(r.FinishedAt), Time(r.RolledBackAt), r.History,
-        };
-        return string.Join(',', fields.Select(Csv)) + "\n";
-    }
+    /// <summary>Writes the rows as they arrive: CSV (one line per deployment, history as a JSON column) or a JSON array.</summary>
+    public static Task<long> WriteAsync(Stream output, ExportFormat format, IAsyncEnumerable<ExportRow> rows, CancellationToken ct = default) =>
+        format == ExportFormat.Csv
+            ? ExportWriter.CsvAsync(output, CsvHeader, rows, CsvFields, ct)
+            : ExportWriter.JsonAsync(output, rows, WriteJson, ct);
 
-    // Quotes when needed; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.
-    private static string Csv(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@') value = "'" + value;
-        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
-    }
+    private static IEnumerable<string?> CsvFields(ExportRow r) =>
+    [
+        r.Id.ToString(CultureInfo.InvariantCulture), r.ExternalId, r.Service, r.Environment, r.Version, r.CommitSha, Time(r.CommitAt),
+        r.ReleaseId?.ToString(CultureInfo.InvariantCulture), r.RequestedBy, r.Status, Time(r.CreatedAt), Time(r.StartedAt),
+        Time(r.FinishedAt), Time(r.RolledBackAt), r.History,
+    ];
 
-    private static string JsonLine(ExportRow r)
+    private static void WriteJson(Utf8JsonWriter json, ExportRow r)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", r.Id);
-            json.WriteString("externalId", r.ExternalId);
-            json.WriteString("service", r.Service);
-            json.WriteString("environment", r.Environment);
-            json.WriteString("version", r.Version);
-            json.WriteString("commitSha", r.CommitSha);
-            WriteTime(json, "commitAt", r.CommitAt);
-            if (r.ReleaseId is { } release) json.WriteNumber("releaseId", release); else json.WriteNull("releaseId");
-            json.WriteString("requestedBy", r.RequestedBy);
-            json.WriteString("status", r.Status);
-            WriteTime(json, "createdAt", r.CreatedAt);
-            WriteTime(json, "startedAt", r.StartedAt);
-            WriteTime(json, "finishedAt", r.FinishedAt);
-            WriteTime(json, "rolledBackAt", r.RolledBackAt);
-            json.WritePropertyName("history");
-            json.WriteRawValue(r.History);
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        json.WriteStartObject();
+        json.WriteNumber("id", r.Id);
+        json.WriteString("externalId", r.ExternalId);
+        json.WriteString("service", r.Service);
+        json.WriteString("environment", r.Environment);
+        json.WriteString("version", r.Version);
+        json.WriteString("commitSha", r.CommitSha);
+        WriteTime(json, "commitAt", r.CommitAt);
+        if (r.ReleaseId is { } release) json.WriteNumber("releaseId", release); else json.WriteNull("releaseId");
+        json.WriteString("requestedBy", r.RequestedBy);
+        json.WriteString("status", r.Status);
+        WriteTime(json, "createdAt", r.CreatedAt);
+        WriteTime(json, "startedAt", r.StartedAt);
+        WriteTime(json, "finishedAt", r.FinishedAt);
+        WriteTime(json, "rolledBackAt", r.RolledBackAt);
+        json.WritePropertyName("history");
+        json.WriteRawValue(r.History);
+        json.WriteEndObject();
     }
 
     private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? at)
@@ -182,5 +158,5 @@ public sealed class DeploymentExporter(IDbContextFactory<AdminDbContext> dbFacto
         if (at is null) json.WriteNull(name); else json.WriteString(name, Time(at));
     }
 
-    private static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture) ?? "";
+    private static string Time(DateTimeOffset? at) => ExportWriter.Time(at);
 }
