@@ -46,12 +46,7 @@ public static class DeploymentBench
             "< 60 s", clock.Elapsed < TimeSpan.FromSeconds(60));
 
         await DashboardAsync(db);
-        Environment.CurrentDirectory = AppContext.BaseDirectory; // where WebApplicationFactory finds Admin.Web's content root
-        await using var app = new AdminAppFactory(db, demoSeed: false, new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Admin"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
-        });
+        await using var app = BenchApp.Create(db);
         var address = app.StartKestrel();
         var token = (await db.TokenService(DeploymentFixtures.Admin).CreateAsync("bench")).Secret;
         await ExportAsync(db, address);
@@ -172,34 +167,15 @@ public static class DeploymentBench
                 throw new InvalidOperationException($"bench set-up failed: {created.StatusCode} {started.StatusCode}");
         }
 
-        long ok = 0, failed = 0, replayOk = 0;
-        var deadline = Stopwatch.GetTimestamp() + (long)(PostDuration.TotalSeconds * Stopwatch.Frequency);
-        var clock = Stopwatch.StartNew();
-        var samples = await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(w => Task.Run(async () =>
-        {
-            var latencies = new List<double>(50_000);
-            for (var n = 0; Stopwatch.GetTimestamp() < deadline; n++)
-            {
-                var start = Stopwatch.GetTimestamp();
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/deployments/{runs[w]}/status")
-                {
-                    Content = Json($"{{\"status\":\"in_progress\",\"message\":\"step {n}\"}}"),
-                };
-                request.Headers.Add("Idempotency-Key", $"{runs[w]}-{n}");
-                using var response = await client.SendAsync(request);
-                await response.Content.ReadAsByteArrayAsync();
-                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
-            }
-            return latencies;
-        })));
-        clock.Stop();
-        var all = samples.SelectMany(s => s).ToList();
+        // Two seconds of the same traffic first (not counted), so the server is measured warm (JIT tiering, pools).
+        await PostForAsync(client, runs, TimeSpan.FromSeconds(2), "warm");
+        var (ok, failed, all, elapsed) = await PostForAsync(client, runs, PostDuration, "");
         var stats = Report.Stats(all);
-        var rate = ok / clock.Elapsed.TotalSeconds;
+        var rate = ok / elapsed.TotalSeconds;
         Report.Goal($"status posts, {Concurrency} clients, token + Idempotency-Key", $"{rate:N0}/s, p50 {stats.P50:0.0} ms, p95 {stats.P95:0.0} ms, {failed} failed",
             "≥ 1,000/s", rate >= 1000 && failed == 0);
 
+        long replayOk = 0;
         // Replays: the same key and body again answer from PostgreSQL without a second transition.
         for (var n = 0; n < 200; n++)
         {
@@ -235,5 +211,34 @@ public static class DeploymentBench
             _length += buffer.Length;
             return ValueTask.CompletedTask;
         }
+    }
+
+    /// <summary>Each worker posts progress notes to its own running deployment until the time is up.</summary>
+    private static async Task<(long Ok, long Failed, List<double> Latencies, TimeSpan Elapsed)> PostForAsync(
+        HttpClient client, string[] runs, TimeSpan duration, string keyPrefix)
+    {
+        long ok = 0, failed = 0;
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var clock = Stopwatch.StartNew();
+        var samples = await Task.WhenAll(Enumerable.Range(0, runs.Length).Select(w => Task.Run(async () =>
+        {
+            var latencies = new List<double>(50_000);
+            for (var n = 0; Stopwatch.GetTimestamp() < deadline; n++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/deployments/{runs[w]}/status")
+                {
+                    Content = Json($"{{\"status\":\"in_progress\",\"message\":\"step {n}\"}}"),
+                };
+                request.Headers.Add("Idempotency-Key", $"{keyPrefix}{runs[w]}-{n}");
+                using var response = await client.SendAsync(request);
+                await response.Content.ReadAsByteArrayAsync();
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
+            }
+            return latencies;
+        })));
+        clock.Stop();
+        return (ok, failed, samples.SelectMany(x => x).ToList(), clock.Elapsed);
     }
 }

@@ -16,8 +16,12 @@ public static class DeploymentsFeature
         services.AddScoped<DeploymentMetrics>();
         services.AddScoped<DeploymentExporter>();
         services.AddHostedService<IdempotencyRetention>();
-        services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) => DeploymentIngestion.CreateDataSource(
-            sp.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!));
+        services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            return DeploymentIngestion.CreateDataSource(configuration.GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!,
+                configuration.GetValue<int?>("Deployments:IngestionConnections"));
+        });
         services.AddSingleton(sp => new DeploymentIngestion(sp.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(nameof(DeploymentIngestion))));
 
         // A scheme of its own for CI/CD tokens; only the API's policy names it, so pages keep the Identity cookie.
