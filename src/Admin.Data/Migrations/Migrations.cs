@@ -43,3 +43,6 @@ public sealed class RowLevelSecurity : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000101_AuditViewer")]
 public sealed class AuditViewer : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000102_IngestionPlans")]
+public sealed class IngestionPlans : SqlMigration;
