@@ -46,3 +46,6 @@ public sealed class AuditViewer : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000102_IngestionPlans")]
 public sealed class IngestionPlans : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000103_StatusPostOneCall")]
+public sealed class StatusPostOneCall : SqlMigration;

@@ -60,6 +60,41 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/deployments", Json(NewBody()))).StatusCode);
     }
 
+    [Fact]
+    public async Task A_status_post_checks_its_token_in_the_same_database_call_and_a_bad_token_is_401_whatever_else_is_wrong()
+    {
+        var (client, tokenId) = await TokenClientAsync();
+        var externalId = "gh-" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/deployments", Json(NewBody(externalId: externalId)))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/deployments/{externalId}/status", Json("{\"status\":\"in_progress\"}"))).StatusCode);
+        // With a good token, a bad body is a 400 naming the field.
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync($"/api/deployments/{externalId}/status", Json("{\"status\":7}"))).StatusCode);
+
+        using var stranger = app.Anonymous();
+        stranger.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "adm_" + new string('x', 40));
+        foreach (var (path, body) in new[]
+                 {
+                     ($"/api/deployments/{externalId}/status", "{\"status\":\"succeeded\"}"),
+                     ($"/api/deployments/{externalId}/status", "{\"status\":7}"),
+                     ($"/api/deployments/{externalId}/status", "{not json"),
+                     ($"/api/deployments/{new string('x', 201)}/status", "{\"status\":\"succeeded\"}"),
+                 })
+        {
+            var refused = await stranger.PostAsync(path, Json(body));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
+            Assert.Equal("Bearer", refused.Headers.WwwAuthenticate.Single().Scheme);
+        }
+
+        await app.Database.TokenService(DeploymentFixtures.Admin).RevokeAsync(tokenId);
+        var revoked = await client.PostAsync($"/api/deployments/{externalId}/status", Json("{\"status\":\"succeeded\"}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        Assert.Equal("Bearer", revoked.Headers.WwwAuthenticate.Single().Scheme);
+        // Nothing was applied by the refused posts: the deployment is still in progress.
+        await using var db = await app.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.Equal("in_progress", await db.ScalarAsync<string>($"SELECT status FROM deployments WHERE external_id = '{externalId}'"));
+    }
+
     [Theory]
     [InlineData("{\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "externalId")]
     [InlineData("{\"externalId\":\"x1\",\"service\":\"bad service!\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "service")]

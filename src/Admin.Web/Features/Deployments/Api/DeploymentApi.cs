@@ -34,6 +34,7 @@ public static class DeploymentApi
                              "replay the first response (with Idempotency-Replayed: true), the same key with another body is a 422.");
         group.MapPost("/{id}/status", PostStatusAsync)
             .RequireAuthorization(DeployTokenHandler.Policy)
+            .WithMetadata(new TokenCheckedInDatabase())
             .Accepts<StatusRequest>("application/json")
             .Produces<DeploymentResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -61,45 +62,61 @@ public static class DeploymentApi
         await AnswerAsync(http, () => ingestion.CreateAsync(DeployTokenHandler.Caller(http.User), parsed.Value, request.Key, request.Hash, http.RequestAborted));
     }
 
+    /// <summary>
+    /// The token is checked in the same database call as the post (see <see cref="TokenCheckedInDatabase"/>); a request
+    /// refused before that call has its token checked first, so a bad token is a 401 whatever else is wrong.
+    /// </summary>
     private static async Task PostStatusAsync(HttpContext http, string id, DeploymentIngestion ingestion)
     {
+        Func<Task<bool>> tokenHolds = () => TokenHoldsAsync(http, ingestion);
         if (id.Length is < 1 or > 200)
         {
-            await ApiProblems.InvalidAsync(http, "id", "must be 1 to 200 characters (the deployment's external id)");
+            if (await tokenHolds()) await ApiProblems.InvalidAsync(http, "id", "must be 1 to 200 characters (the deployment's external id)");
             return;
         }
-        if (await ReadAsync(http) is not { } request) return;
+        if (await ReadAsync(http, tokenHolds) is not { } request) return;
         var parsed = ApiRequestParser.ParseStatus(request.Body);
         if (parsed.Value is null)
         {
-            await ApiProblems.InvalidAsync(http, parsed.Field!, parsed.Error!);
+            if (await tokenHolds()) await ApiProblems.InvalidAsync(http, parsed.Field!, parsed.Error!);
             return;
         }
-        await AnswerAsync(http, () => ingestion.PostStatusAsync(DeployTokenHandler.Caller(http.User), id, parsed.Value.Status,
+        await AnswerAsync(http, () => ingestion.PostStatusAsync(DeployTokenHandler.BearerToken(http.Request)!, id, parsed.Value.Status,
             parsed.Value.Message, request.Key, request.Hash, http.RequestAborted));
+    }
+
+    /// <summary>Checks the request's token in the database; answers 401 and returns false when it is unknown or revoked.</summary>
+    private static async Task<bool> TokenHoldsAsync(HttpContext http, DeploymentIngestion ingestion)
+    {
+        if (DeployTokenHandler.BearerToken(http.Request) is { } token && await ingestion.AuthenticateAsync(token, http.RequestAborted) is not null)
+            return true;
+        await DeployTokenHandler.WriteUnauthorizedAsync(http);
+        return false;
     }
 
     internal sealed record Request(JsonElement Body, string? Key, byte[] Hash);
 
     /// <summary>The JSON body, the Idempotency-Key and the request's fingerprint (method, path and body bytes); null after answering 400/413.</summary>
-    internal static async Task<Request?> ReadAsync(HttpContext http)
+    /// <param name="mayRefuse">Asked before answering 400 or 413; false when it has answered already (a 401).</param>
+    internal static async Task<Request?> ReadAsync(HttpContext http, Func<Task<bool>>? mayRefuse = null)
     {
+        mayRefuse ??= () => Task.FromResult(true);
         var key = http.Request.Headers[IdempotencyHeader].ToString();
         if (key.Length > 200 || key.Any(char.IsControl))
         {
-            await ApiProblems.InvalidAsync(http, IdempotencyHeader, "must be at most 200 printable characters (a UUID is a good choice)");
+            if (await mayRefuse()) await ApiProblems.InvalidAsync(http, IdempotencyHeader, "must be at most 200 printable characters (a UUID is a good choice)");
             return null;
         }
         if (http.Request.ContentLength > MaxBodyBytes)
         {
-            await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
+            if (await mayRefuse()) await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
             return null;
         }
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
         if (buffer.Length > MaxBodyBytes)
         {
-            await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
+            if (await mayRefuse()) await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
             return null;
         }
         var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
@@ -111,7 +128,8 @@ public static class DeploymentApi
         }
         catch (JsonException e)
         {
-            await ApiProblems.InvalidAsync(http, "body", bytes.Length == 0 ? "is empty; send a JSON object" : $"is not valid JSON ({e.Message})");
+            var detail = buffer.Length == 0 ? "is empty; send a JSON object" : $"is not valid JSON ({e.Message})";
+            if (await mayRefuse()) await ApiProblems.InvalidAsync(http, "body", detail);
             return null;
         }
         var fingerprint = Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}\n");
@@ -135,6 +153,11 @@ public static class DeploymentApi
             http.Response.Headers.RetryAfter = "5";
             await ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
                 "The database could not be reached; retry with the same Idempotency-Key.");
+            return;
+        }
+        if (result.Status == StatusCodes.Status401Unauthorized)
+        {
+            await DeployTokenHandler.WriteUnauthorizedAsync(http);
             return;
         }
         http.Response.StatusCode = result.Status;
