@@ -1,3 +1,4 @@
+using Admin.Data.Infrastructure;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -96,12 +97,12 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
         if (Blank(f.Action) is { } action)
         {
             if (action.EndsWith('.') || action.EndsWith('*'))
-                Add(where, parameters, "action LIKE @action", "action", EscapeLike(action.TrimEnd('*')) + "%");
+                Add(where, parameters, "action LIKE @action", "action", LikePattern.Escape(action.TrimEnd('*')) + "%");
             else Add(where, parameters, "action = @action", "action", action);
         }
         if (Blank(f.RecordId) is { } record) Add(where, parameters, "record_id = @record", "record", record);
         if (Blank(f.Text) is { } text)
-            Add(where, parameters, "(old_data::text ILIKE @text OR new_data::text ILIKE @text)", "text", "%" + EscapeLike(text) + "%");
+            Add(where, parameters, "(old_data::text ILIKE @text OR new_data::text ILIKE @text)", "text", LikePattern.Contains(text)!);
         return (where, parameters);
     }
 
@@ -110,7 +111,7 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
         var (where, parameters) = Common(f, "user_key");
         if (Blank(f.Action) is { } operation) Add(where, parameters, "operation = upper(@operation)", "operation", operation);
         if (Blank(f.Text) is { } text)
-            Add(where, parameters, "(hint ILIKE @text OR message ILIKE @text OR detail::text ILIKE @text)", "text", "%" + EscapeLike(text) + "%");
+            Add(where, parameters, "(hint ILIKE @text OR message ILIKE @text OR detail::text ILIKE @text)", "text", LikePattern.Contains(text)!);
         return (where, parameters);
     }
 
@@ -154,8 +155,6 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     // ---------------------------------------------------------------------------------------------- reading
 

@@ -26,7 +26,7 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
     {
         filter ??= new SectionFilter();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var text = string.IsNullOrWhiteSpace(filter.Text) ? null : "%" + EscapeLike(filter.Text.Trim()) + "%";
+        var text = LikePattern.Contains(filter.Text);
         return await db.Database.SqlQuery<SectionListItem>($"""
             SELECT s.id AS "Id", s.section_key AS "Key", s.section_type AS "Type", s.status AS "Status",
                    s.is_active AS "IsActive", s.display_order AS "DisplayOrder",
@@ -491,7 +491,6 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
     private static Task AuditAsync(AdminDbContext db, string action, Guid? sectionId, object? before, object? after, CancellationToken ct, string? recordId = null) =>
         AuditWriter.WriteAsync(db, new AuditEntry(action, "homepage_sections", recordId ?? sectionId?.ToString(), before, after), ct);
 
-    private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     /// <summary>Runs the work in a transaction of its own; retries and refusals as <see cref="TransactionRunner"/> does.</summary>
     private Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct) =>

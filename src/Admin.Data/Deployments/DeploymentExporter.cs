@@ -58,7 +58,7 @@ public sealed class DeploymentExporter(IDbContextFactory<AdminDbContext> dbFacto
                 return null;
             }
             var bound = new ExportBound(begin.MaxDeploymentId!.Value, begin.MaxHistoryId!.Value, begin.Replayed);
-            var text = string.IsNullOrWhiteSpace(filter.Text) ? null : "%" + DeploymentService.EscapeLike(filter.Text.Trim()) + "%";
+            var text = LikePattern.Contains(filter.Text);
             var count = (await db.Database.SqlQuery<long>($"""
                 SELECT count(*) AS "Value"
                 FROM deployments d

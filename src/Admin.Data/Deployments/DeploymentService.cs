@@ -1,3 +1,4 @@
+using Admin.Data.Infrastructure;
 using Admin.Data.Session;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,7 +19,7 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
     {
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var text = string.IsNullOrWhiteSpace(filter.Text) ? null : "%" + EscapeLike(filter.Text.Trim()) + "%";
+        var text = LikePattern.Contains(filter.Text);
         var rows = await db.Database.SqlQuery<DeploymentListItem>($"""
             SELECT id AS "Id", external_id AS "ExternalId", service AS "Service", environment AS "Environment",
                    version AS "Version", commit_sha AS "CommitSha", release_id AS "ReleaseId", requested_by_email AS "RequestedBy",
@@ -125,5 +126,4 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
         await transaction.CommitAsync(ct);
     }
 
-    internal static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 }

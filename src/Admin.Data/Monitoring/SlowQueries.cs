@@ -1,3 +1,4 @@
+using Admin.Data.Infrastructure;
 using Npgsql;
 
 namespace Admin.Data.Monitoring;
@@ -86,7 +87,7 @@ public static class SlowQueries
                      ORDER BY {OrderBy}, queryid LIMIT @top) r ON true
             """;
         await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlTypes.NpgsqlDbType.Text) { Value = searching ? Escape(search!.Trim()) : DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlTypes.NpgsqlDbType.Text) { Value = searching ? LikePattern.Escape(search!.Trim()) : DBNull.Value });
         command.Parameters.AddWithValue("top", top);
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.Add(new NpgsqlParameter("queryid", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)queryId ?? DBNull.Value });
@@ -171,5 +172,4 @@ public static class SlowQueries
         if (!(bool)(await check.ExecuteScalarAsync(ct))!) throw new StatementsUnavailableException(MissingExtension);
     }
 
-    private static string Escape(string s) => s.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 }

@@ -125,8 +125,8 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
     public async Task<LivePage> LiveAsync(LiveQuery query, CancellationToken ct = default)
     {
         var pageSize = Math.Clamp(query.PageSize, 1, MaxPageSize);
-        var key = Prefix(query.Key);
-        var slug = Prefix(query.Slug);
+        var key = LikePattern.StartsWith(query.Key);
+        var slug = LikePattern.StartsWith(query.Slug);
         var type = Blank(query.Type);
         var locale = Blank(query.Locale);
         var cursor = query.After is { } after ? await CursorAsync(after, query.AsOfRelease, ct) : null;
@@ -370,9 +370,6 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    private static string? Prefix(string? value) =>
-        string.IsNullOrWhiteSpace(value) ? null : value.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
     private Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct) =>
         TransactionRunner.RunAsync(dbFactory, work, ReleaseErrors.Translate, ct, session);
