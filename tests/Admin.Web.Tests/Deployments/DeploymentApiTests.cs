@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Admin.Data.Deployments;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -93,6 +97,25 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         // Nothing was applied by the refused posts: the deployment is still in progress.
         await using var db = await app.Database.OpenAsync(TestPostgres.OwnerRole);
         Assert.Equal("in_progress", await db.ScalarAsync<string>($"SELECT status FROM deployments WHERE external_id = '{externalId}'"));
+    }
+
+    [Fact]
+    public async Task With_the_database_unreachable_a_status_post_is_a_503_with_retry_after_whether_or_not_its_body_is_valid()
+    {
+        // The ingestion pool points at a port nothing listens on; the rest of the app is unchanged.
+        await using var down = app.Factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
+            services.AddKeyedSingleton(nameof(DeploymentIngestion), (_, _) =>
+                DeploymentIngestion.CreateDataSource("Host=127.0.0.1;Port=1;Username=admin_app;Password=x;Database=admin;Timeout=2"))));
+        using var client = down.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "adm_" + new string('x', 40));
+
+        foreach (var body in new[] { "{\"status\":\"succeeded\"}", "{\"status\":7}" })
+        {
+            var response = await client.PostAsync("/api/deployments/gh-anything/status", Json(body));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
     }
 
     [Theory]

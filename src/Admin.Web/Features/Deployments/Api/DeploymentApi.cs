@@ -85,11 +85,19 @@ public static class DeploymentApi
             parsed.Value.Message, request.Key, request.Hash, http.RequestAborted));
     }
 
-    /// <summary>Checks the request's token in the database; answers 401 and returns false when it is unknown or revoked.</summary>
+    /// <summary>Checks the request's token in the database; false after answering 401 (unknown or revoked) or 503.</summary>
     private static async Task<bool> TokenHoldsAsync(HttpContext http, DeploymentIngestion ingestion)
     {
-        if (DeployTokenHandler.BearerToken(http.Request) is { } token && await ingestion.AuthenticateAsync(token, http.RequestAborted) is not null)
-            return true;
+        try
+        {
+            if (DeployTokenHandler.BearerToken(http.Request) is { } token && await ingestion.AuthenticateAsync(token, http.RequestAborted) is not null)
+                return true;
+        }
+        catch (Exception ex) when (IsUnavailable(http, ex))
+        {
+            await UnavailableAsync(http, ex);
+            return false;
+        }
         await DeployTokenHandler.WriteUnauthorizedAsync(http);
         return false;
     }
@@ -146,13 +154,9 @@ public static class DeploymentApi
         {
             result = await call();
         }
-        // Only what a retry can cure (no connection, a restart, a full pool) is a 503; any other database error is a bug.
-        catch (Exception ex) when (ex is NpgsqlException { IsTransient: true } or TimeoutException && !http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (IsUnavailable(http, ex))
         {
-            http.RequestServices.GetRequiredService<ILogger<DeploymentIngestion>>().LogWarning(ex, "Deployment API call failed: database unavailable");
-            http.Response.Headers.RetryAfter = "5";
-            await ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
-                "The database could not be reached; retry with the same Idempotency-Key.");
+            await UnavailableAsync(http, ex);
             return;
         }
         if (result.Status == StatusCodes.Status401Unauthorized)
@@ -164,5 +168,17 @@ public static class DeploymentApi
         http.Response.ContentType = result.Status >= 400 ? ApiProblems.ProblemType : "application/json; charset=utf-8";
         if (result.Replayed) http.Response.Headers[ReplayedHeader] = "true";
         await http.Response.WriteAsync(result.Body, http.RequestAborted);
+    }
+
+    // Only what a retry can cure (no connection, a restart, a full pool) is a 503; any other database error is a bug.
+    private static bool IsUnavailable(HttpContext http, Exception ex) =>
+        ex is NpgsqlException { IsTransient: true } or TimeoutException && !http.RequestAborted.IsCancellationRequested;
+
+    private static Task UnavailableAsync(HttpContext http, Exception ex)
+    {
+        http.RequestServices.GetRequiredService<ILogger<DeploymentIngestion>>().LogWarning(ex, "Deployment API call failed: database unavailable");
+        http.Response.Headers.RetryAfter = "5";
+        return ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+            "The database could not be reached; retry with the same Idempotency-Key.");
     }
 }
