@@ -78,6 +78,8 @@ public static class ReleaseBench
         var diff = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})"));
         var diffRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})");
         Report.Goal($"diff of the 10,000-change release against live ({diffRows:N0} rows)", $"p50 {diff.P50:0} ms (max {diff.Max:0})", "< 200 ms", diff.P50 < 200);
+        var staleDiff = await StaleDiffAsync(connection, big);
+        Report.Line("  diff after an overlapping release was deployed", $"p50 {staleDiff.P50:0} ms (max {staleDiff.Max:0}); its entities re-checked");
 
         var conflicts = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})"));
         var conflictRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})");
@@ -100,6 +102,15 @@ public static class ReleaseBench
         Report.Goal("rollback, 100 changes", $"p50 {rollbackSmall.P50:0.00} ms", "< 50 ms", rollbackSmall.P50 < 50);
         Report.Goal("rollback, 10,000 changes", $"p50 {rollbackBig.P50:0.00} ms; ratio {rollbackBig.P50 / rollbackSmall.P50:0.00}", "<= 1.5x",
             rollbackBig.P50 < 50 && rollbackBig.P50 / rollbackSmall.P50 <= 1.5);
+        var submitBig = await SubmitAsync(connection, big);
+        Report.Line("submit for review, 10,000 changes (re-reads every base)", $"p50 {submitBig.P50:0} ms");
+
+        // Last, as it changes the data: without recorded bases the diff computes every entity (what it did before
+        // the bases, and what it does for a deployed release).
+        await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync($"DELETE FROM entity_version_bases WHERE release_id = {big}");
+        var fullDiff = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})"));
+        Report.Line("  diff without recorded bases (every entity computed)", $"p50 {fullDiff.P50:0} ms (max {fullDiff.Max:0})");
     }
 
     private static NpgsqlCommand Prepared(NpgsqlConnection connection, string sql)
@@ -117,6 +128,39 @@ public static class ReleaseBench
         command.Parameters[1].Value = pick.Locale;
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) { }
+    }
+
+    /// <summary>
+    /// The big release's diff after "Large: in review" (which shares entities with it) is deployed: those entities'
+    /// recorded bases are stale and computed afresh. In a transaction that is rolled back.
+    /// </summary>
+    private static async Task<Stats> StaleDiffAsync(NpgsqlConnection connection, long big)
+    {
+        await connection.SetSessionAsync(ReleaseFixtures.OtherManager);
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("""
+            UPDATE releases SET status = 'APPROVED' WHERE name = 'Large: in review';
+            UPDATE releases SET status = 'DEPLOYED', override_reason = 'bench' WHERE name = 'Large: in review';
+            """);
+        var stats = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})"));
+        await transaction.RollbackAsync();
+        return stats;
+    }
+
+    /// <summary>Submitting the big release again (reopened first, unmeasured); each sample is rolled back.</summary>
+    private static async Task<Stats> SubmitAsync(NpgsqlConnection connection, long big)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < 8; i++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync($"UPDATE releases SET status = 'DRAFT' WHERE id = {big}");
+            var clock = Stopwatch.StartNew();
+            await connection.ExecuteAsync($"UPDATE releases SET status = 'IN_REVIEW' WHERE id = {big}");
+            samples.Add(clock.Elapsed.TotalMilliseconds);
+            await transaction.RollbackAsync();
+        }
+        return Report.Stats(samples.Skip(3).ToList());
     }
 
     private enum Step { Approve, Deploy, DeployAfterLiveChange, Rollback }

@@ -49,3 +49,6 @@ public sealed class IngestionPlans : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000103_StatusPostOneCall")]
 public sealed class StatusPostOneCall : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000104_ReleaseDiffBases")]
+public sealed class ReleaseDiffBases : SqlMigration;

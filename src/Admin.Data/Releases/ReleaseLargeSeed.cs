@@ -126,6 +126,9 @@ public static class ReleaseLargeSeed
 
             UPDATE releases SET closed_at = now(), close_reason = 'Generated' WHERE name = 'Large: abandoned';
 
+            -- What the triggers would have recorded for each change of the open releases: its base in the live state.
+            SELECT entity_version_bases_refresh(ARRAY(SELECT ev.id FROM entity_versions ev JOIN open_releases o ON o.id = ev.release_id));
+
             ALTER TABLE releases ENABLE TRIGGER USER;
             ALTER TABLE entity_versions ENABLE TRIGGER USER;
             """, ct);
@@ -133,6 +136,7 @@ public static class ReleaseLargeSeed
         // Sets hint bits and the visibility map once, so the first readers get index-only scans instead of doing it.
         await ReleaseSeeder.ExecAsync(owner, "VACUUM (ANALYZE) entity_versions", ct);
         await ReleaseSeeder.ExecAsync(owner, "VACUUM (ANALYZE) releases", ct);
+        await ReleaseSeeder.ExecAsync(owner, "VACUUM (ANALYZE) entity_version_bases", ct);
         return DeployedReleases + 8;
     }
 }
