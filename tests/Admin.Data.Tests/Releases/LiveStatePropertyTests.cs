@@ -48,17 +48,7 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
             var chosen = entities.Where(_ => random.NextDouble() < 0.5).ToList();
             if (chosen.Count == 0) chosen.Add(entities[random.Next(entities.Length)]);
             foreach (var entity in chosen)
-            {
-                var i = Array.IndexOf(entities, entity);
-                var version = new Version(entity, release.Id, $"c{c}r{r}e{i}", random.NextDouble() < 0.15);
-                versions.Add(version);
-                var type = i % 2 == 0 ? "translation" : "feature_flag";
-                await connection.ExecuteAsync($$"""
-                    INSERT INTO entity_versions (entity_id, entity_type, release_id, locale_id, entity_key, payload, is_deleted)
-                    VALUES ('{{entity}}', '{{type}}', {{release.Id}}, {{(type == "translation" ? "'en-GB'" : "NULL")}}, 'p{{c}}-{{i}}',
-                            '{"value": "{{version.Tag}}", "enabled": true}', {{version.Deleted}})
-                    """);
-            }
+                versions.Add(await AddVersionAsync(connection, c, entities, entity, release, $"c{c}r{r}", random.NextDouble() < 0.15));
         }
 
         // First pass: deploy, abandon or leave open, in random order; second pass: roll back some deployed ones.
@@ -99,11 +89,63 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
             await ActualAsync(connection, $"SELECT entity_id, payload->>'value' FROM get_entities_for_release({asOf.Id}) WHERE entity_id IN ({ids})")),
             $"get_entities_for_release({asOf.Id}), {context}");
 
-        // Every release of the case (deployed, rolled back, abandoned or open) against what it applies on. No random
-        // draws here, so the cases above stay the ones the seed always gave.
+        await AssertDiffsAsync(connection, releases, versions, ids, context);
+
+        // Second wave, with a random of its own so the cases above stay the ones the seed always gave: changes
+        // written now record bases in a live state with history (the diff reads them while fresh), then a deploy
+        // or a rollback makes some of them stale (the diff must compute those), then a submit re-reads them all.
+        var wave = new Random(20261129 + c);
+        var later = new List<ReleaseState>();
+        await connection.SetSessionAsync(Editor);
+        for (var r = 0; r < 2; r++)
+        {
+            var release = new ReleaseState { Id = await connection.ScalarAsync<long>($"INSERT INTO releases (name) VALUES ('case {c} later {r}') RETURNING id") };
+            later.Add(release);
+            foreach (var entity in entities.Where(_ => wave.NextDouble() < 0.6).DefaultIfEmpty(entities[0]))
+                versions.Add(await AddVersionAsync(connection, c, entities, entity, release, $"c{c}l{r}", wave.NextDouble() < 0.15));
+        }
+        releases.AddRange(later);
+        await AssertDiffsAsync(connection, releases, versions, ids, context + ", later releases");
+
+        var deployed = releases.Where(r => r.Status == "DEPLOYED").ToList();
+        if (wave.Next(2) == 0 || deployed.Count == 0)
+            await DeployAsync(connection, later[0]);
+        else
+        {
+            var victim = deployed[wave.Next(deployed.Count)];
+            await connection.SetSessionAsync(Manager);
+            await connection.ExecuteAsync($"UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'property' WHERE id = {victim.Id}");
+            victim.Status = "ROLLED_BACK";
+            victim.Seq = null;
+        }
+        await AssertDiffsAsync(connection, releases, versions, ids, context + ", after a live change");
+
+        await connection.SetSessionAsync(Editor);
+        await connection.ExecuteAsync($"UPDATE releases SET status = 'IN_REVIEW' WHERE id = {later[1].Id}");
+        later[1].Status = "IN_REVIEW";
+        await AssertDiffsAsync(connection, releases, versions, ids, context + ", after a submit");
+    }
+
+    /// <summary>Every release of the case (deployed, rolled back, abandoned or open) against what it applies on.</summary>
+    private static async Task AssertDiffsAsync(NpgsqlConnection connection, List<ReleaseState> releases, List<Version> versions, string ids, string context)
+    {
         foreach (var release in releases)
             Assert.True(ExpectedDiff(releases, versions, release).SetEquals(await ActualDiffAsync(connection, release.Id, ids)),
                 $"calculate_release_diff({release.Id}) ({release.Status}), {context}");
+    }
+
+    /// <summary>Writes a version of the entity into the release (translations and flags alternate by entity).</summary>
+    private static async Task<Version> AddVersionAsync(NpgsqlConnection connection, int c, Guid[] entities, Guid entity, ReleaseState release, string tag, bool deleted)
+    {
+        var i = Array.IndexOf(entities, entity);
+        var version = new Version(entity, release.Id, $"{tag}e{i}", deleted);
+        var type = i % 2 == 0 ? "translation" : "feature_flag";
+        await connection.ExecuteAsync($$"""
+            INSERT INTO entity_versions (entity_id, entity_type, release_id, locale_id, entity_key, payload, is_deleted)
+            VALUES ('{{entity}}', '{{type}}', {{release.Id}}, {{(type == "translation" ? "'en-GB'" : "NULL")}}, 'p{{c}}-{{i}}',
+                    '{"value": "{{version.Tag}}", "enabled": true}', {{version.Deleted}})
+            """);
+        return version;
     }
 
     private static async Task DeployAsync(NpgsqlConnection connection, ReleaseState release)
