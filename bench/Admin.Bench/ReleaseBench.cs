@@ -80,6 +80,15 @@ public static class ReleaseBench
         Report.Goal($"diff of the 10,000-change release against live ({diffRows:N0} rows)", $"p50 {diff.P50:0} ms (max {diff.Max:0})", "< 200 ms", diff.P50 < 200);
         var staleDiff = await StaleDiffAsync(connection, big);
         Report.Line("  diff after an overlapping release was deployed", $"p50 {staleDiff.P50:0} ms (max {staleDiff.Max:0}); its entities re-checked");
+        var newest = await connection.ScalarAsync<long>("SELECT id FROM releases WHERE deploy_seq = (SELECT max(deploy_seq) FROM releases)");
+        var tenBack = await connection.ScalarAsync<long>("SELECT id FROM releases WHERE deploy_seq = (SELECT max(deploy_seq) - 10 FROM releases)");
+        var hundredBack = await connection.ScalarAsync<long>("SELECT id FROM releases WHERE deploy_seq = (SELECT max(deploy_seq) - 100 FROM releases)");
+        var betweenOpen = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big}, {tenBack})"));
+        var betweenOpenRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big}, {tenBack})");
+        Report.Line($"diff between the 10,000-change release and a release deployed 10 deploys ago ({betweenOpenRows:N0})", $"p50 {betweenOpen.P50:0} ms (max {betweenOpen.Max:0})");
+        var betweenDeployed = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({newest}, {hundredBack})"));
+        var betweenDeployedRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({newest}, {hundredBack})");
+        Report.Line($"diff between two deployed releases 100 deploys apart ({betweenDeployedRows:N0})", $"p50 {betweenDeployed.P50:0} ms (max {betweenDeployed.Max:0})");
 
         var conflicts = await Timing.PerOperationAsync(5, () => connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})"));
         var conflictRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})");
@@ -88,12 +97,13 @@ public static class ReleaseBench
         // The seed leaves both releases in review; each sample approves (unmeasured, or measured for the approval
         // figure) and then deploys or rolls back, in a transaction rolled back afterwards.
         await connection.SetSessionAsync(ReleaseFixtures.OtherManager);
-        var approveBig = await TransitionAsync(connection, big, Step.Approve);
-        var deploySmall = await TransitionAsync(connection, small, Step.Deploy);
-        var deployBig = await TransitionAsync(connection, big, Step.Deploy);
-        var recheckBig = await TransitionAsync(connection, big, Step.DeployAfterLiveChange);
-        var rollbackSmall = await TransitionAsync(connection, small, Step.Rollback);
-        var rollbackBig = await TransitionAsync(connection, big, Step.Rollback);
+        // Small and big alternate sample by sample, so a drift of the machine's speed weighs on both alike.
+        var approveBig = (await TransitionsAsync(connection, Step.Approve, big))[0];
+        var deploys = await TransitionsAsync(connection, Step.Deploy, small, big);
+        var (deploySmall, deployBig) = (deploys[0], deploys[1]);
+        var recheckBig = (await TransitionsAsync(connection, Step.DeployAfterLiveChange, big))[0];
+        var rollbacks = await TransitionsAsync(connection, Step.Rollback, small, big);
+        var (rollbackSmall, rollbackBig) = (rollbacks[0], rollbacks[1]);
         Report.Line("approve, 10,000 changes (runs the blocking check)", $"p50 {approveBig.P50:0.0} ms");
         Report.Goal("deploy, 100 changes", $"p50 {deploySmall.P50:0.00} ms", "< 50 ms", deploySmall.P50 < 50);
         Report.Goal("deploy, 10,000 changes", $"p50 {deployBig.P50:0.00} ms; ratio {deployBig.P50 / deploySmall.P50:0.00}", "<= 1.5x",
@@ -166,28 +176,40 @@ public static class ReleaseBench
     private enum Step { Approve, Deploy, DeployAfterLiveChange, Rollback }
 
     /// <summary>Times one step on a release in review; each sample runs in a transaction that is rolled back.</summary>
-    private static async Task<Stats> TransitionAsync(NpgsqlConnection connection, long release, Step step)
+    /// <summary>
+    /// Times one step on releases in review, 40 rounds of one sample per release in turn (the first 5 rounds are
+    /// warm-up); each sample runs in a transaction that is rolled back.
+    /// </summary>
+    private static async Task<Stats[]> TransitionsAsync(NpgsqlConnection connection, Step step, params long[] releases)
     {
-        var samples = new List<double>();
-        for (var i = 0; i < 25; i++)
-        {
-            await using var transaction = await connection.BeginTransactionAsync();
-            var approve = $"UPDATE releases SET status = 'APPROVED' WHERE id = {release}";
-            var deploy = $"UPDATE releases SET status = 'DEPLOYED' WHERE id = {release}";
-            if (step != Step.Approve) await connection.ExecuteAsync(approve);
-            if (step == Step.DeployAfterLiveChange) // a rollback of the newest bulk release changes the live state
-                await connection.ExecuteAsync("UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'bench' WHERE id = (SELECT id FROM releases WHERE deploy_seq = (SELECT max(deploy_seq) FROM releases))");
-            if (step == Step.Rollback) await connection.ExecuteAsync(deploy);
-            var clock = Stopwatch.StartNew();
-            await connection.ExecuteAsync(step switch
+        var samples = releases.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < 40; round++)
+            for (var r = 0; r < releases.Length; r++)
             {
-                Step.Approve => approve,
-                Step.Rollback => $"UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'bench' WHERE id = {release}",
-                _ => deploy,
-            });
-            samples.Add(clock.Elapsed.TotalMilliseconds);
-            await transaction.RollbackAsync();
-        }
-        return Report.Stats(samples.Skip(5).ToList());
+                var elapsed = await SampleAsync(connection, releases[r], step);
+                if (round >= 5) samples[r].Add(elapsed);
+            }
+        return samples.Select(Report.Stats).ToArray();
+    }
+
+    private static async Task<double> SampleAsync(NpgsqlConnection connection, long release, Step step)
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        var approve = $"UPDATE releases SET status = 'APPROVED' WHERE id = {release}";
+        var deploy = $"UPDATE releases SET status = 'DEPLOYED' WHERE id = {release}";
+        if (step != Step.Approve) await connection.ExecuteAsync(approve);
+        if (step == Step.DeployAfterLiveChange) // a rollback of the newest bulk release changes the live state
+            await connection.ExecuteAsync("UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'bench' WHERE id = (SELECT id FROM releases WHERE deploy_seq = (SELECT max(deploy_seq) FROM releases))");
+        if (step == Step.Rollback) await connection.ExecuteAsync(deploy);
+        var clock = Stopwatch.StartNew();
+        await connection.ExecuteAsync(step switch
+        {
+            Step.Approve => approve,
+            Step.Rollback => $"UPDATE releases SET status = 'ROLLED_BACK', close_reason = 'bench' WHERE id = {release}",
+            _ => deploy,
+        });
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        await transaction.RollbackAsync();
+        return elapsed;
     }
 }

@@ -52,3 +52,6 @@ public sealed class StatusPostOneCall : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000104_ReleaseDiffBases")]
 public sealed class ReleaseDiffBases : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261129000105_ConflictCheckSpeed")]
+public sealed class ConflictCheckSpeed : SqlMigration;

@@ -124,6 +124,47 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
         await connection.ExecuteAsync($"UPDATE releases SET status = 'IN_REVIEW' WHERE id = {later[1].Id}");
         later[1].Status = "IN_REVIEW";
         await AssertDiffsAsync(connection, releases, versions, ids, context + ", after a submit");
+
+        // Between two releases: equal to the formulation over two whole states (a full join of
+        // get_entities_for_release), for three random pairs.
+        for (var p = 0; p < 3; p++)
+        {
+            var (a, b) = (releases[wave.Next(releases.Count)], releases[wave.Next(releases.Count)]);
+            Assert.True((await ActualBetweenAsync(connection, $"calculate_release_diff({a.Id}, {b.Id})", ids))
+                .SetEquals(await ActualBetweenAsync(connection, WholeStatesDiff(a.Id, b.Id), ids)),
+                $"calculate_release_diff({a.Id} {a.Status}, {b.Id} {b.Status}), {context}");
+        }
+    }
+
+    /// <summary>The diff between the states as of two releases, computed over both whole states.</summary>
+    private static string WholeStatesDiff(long release, long from) => $"""
+        (SELECT coalesce(n.entity_id, o.entity_id) AS entity_id,
+                CASE WHEN o.entity_id IS NULL THEN 'added' WHEN n.entity_id IS NULL THEN 'removed' ELSE 'modified' END AS change,
+                CASE WHEN o.entity_id IS NOT NULL AND n.entity_id IS NOT NULL
+                     THEN entity_changed_paths(o.slug, n.slug, o.entity_name, n.entity_name, o.parent_entity_id, n.parent_entity_id,
+                                               o.brand, n.brand, o.jurisdiction, n.jurisdiction, o.payload, n.payload)
+                     ELSE '{"{"}{"}"}'::text[] END AS changed_paths,
+                o.release_id AS old_release_id, n.release_id AS new_release_id
+         FROM get_entities_for_release({from}) o
+         FULL JOIN get_entities_for_release({release}) n ON n.entity_id = o.entity_id
+         WHERE o.version_id IS DISTINCT FROM n.version_id
+           AND (o.entity_id IS NULL OR n.entity_id IS NULL
+                OR (o.slug, o.entity_name, o.parent_entity_id, o.brand, o.jurisdiction, o.payload)
+                   IS DISTINCT FROM (n.slug, n.entity_name, n.parent_entity_id, n.brand, n.jurisdiction, n.payload))) AS whole
+        """;
+
+    private static async Task<HashSet<(Guid, string, long?, long?, string)>> ActualBetweenAsync(NpgsqlConnection connection, string source, string ids)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT entity_id, change, old_release_id, new_release_id, array_to_string(changed_paths, ',')
+            FROM {source} WHERE entity_id IN ({ids})
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var result = new HashSet<(Guid, string, long?, long?, string)>();
+        while (await reader.ReadAsync())
+            result.Add((reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetString(4)));
+        return result;
     }
 
     /// <summary>Every release of the case (deployed, rolled back, abandoned or open) against what it applies on.</summary>

@@ -237,6 +237,31 @@ public sealed class ReleaseServiceTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal("releases_check_fixed", pg.ConstraintName);
     }
 
+    // The check is driven by the smaller side: the releases deployed since the base (fewer changes than R) or R.
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(1, 4)]
+    public async Task A_stale_base_names_the_latest_release_deployed_since_whichever_side_is_larger(int ownChanges, int laterChanges)
+    {
+        var key = Key();
+        var keys = Enumerable.Range(0, 5).Select(i => $"{key}-{i}").ToArray();
+        var first = await Db.ApprovedReleaseAsync("Stale first " + key, keys.Select(k => Translation(k, "first")).ToArray());
+        await ManagerService.DeployAsync(first);
+        var ids = (await EditorService.DiffAsync(first)).ToDictionary(c => c.EntityKey!, c => c.EntityId);
+
+        var draft = await EditorService.CreateAsync("Stale draft " + key, "");
+        foreach (var k in keys.Take(ownChanges)) await EditorService.SaveEntityAsync(draft, Translation(k, "draft", id: ids[k]));
+        var older = await Db.ApprovedReleaseAsync("Stale older " + key, Translation(keys[0], "older", id: ids[keys[0]]));
+        await ManagerService.DeployAsync(older, "test: overlaps the draft");
+        var later = await Db.ApprovedReleaseAsync("Stale later " + key, keys.Take(laterChanges).Select(k => Translation(k, "later", id: ids[k])).ToArray());
+        await ManagerService.DeployAsync(later, "test: overlaps the draft");
+
+        var stale = (await EditorService.ConflictsAsync(draft)).Where(c => c.Kind == "stale_base").ToList();
+        var expected = keys.Take(Math.Min(ownChanges, laterChanges)).Select(k => (ids[k], (long?)later)).Order();
+        Assert.Equal(expected, stale.Select(c => (c.EntityId, c.OtherReleaseId)).Order());
+        Assert.All(stale, c => Assert.True(c.IsBlocking && c.Message.Contains("deployed after this release was started"), c.Message));
+    }
+
     [Fact]
     public async Task Collisions_with_live_and_with_open_releases_and_missing_fields_are_explained()
     {

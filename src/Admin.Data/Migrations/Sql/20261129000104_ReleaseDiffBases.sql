@@ -51,12 +51,14 @@ CREATE FUNCTION entity_version_bases_refresh(p_versions bigint[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off SET enable_memoize = off AS $$
 DECLARE
     epoch bigint;
-    arrays record;
+    -- Plain array variables: PL/pgSQL hands them to the query by reference, a record's field would be copied per use.
+    seq_of bigint[];
+    release_at bigint[];
 BEGIN
     IF cardinality(p_versions) IS NULL OR cardinality(p_versions) = 0 THEN RETURN; END IF;
     -- The epoch first (see live_epoch above).
     epoch := release_live_epoch();
-    arrays := release_rank_arrays(NULL, NULL);
+    SELECT a.seq_of, a.release_at INTO seq_of, release_at FROM release_rank_arrays(NULL, NULL) a;
     INSERT INTO entity_version_bases AS b (version_id, release_id, live_epoch, base_version_id, changed_paths)
     SELECT ev.id, ev.release_id, epoch, live.id,
            CASE WHEN NOT ev.is_deleted AND live.id IS NOT NULL AND NOT live.is_deleted
@@ -66,10 +68,10 @@ BEGIN
     FROM entity_versions ev
     JOIN releases t ON t.id = ev.release_id AND t.deploy_seq IS NULL AND t.rolled_back_seq IS NULL
     CROSS JOIN LATERAL (
-        SELECT max(arrays.seq_of[x.release_id]) AS deploy_seq FROM entity_versions x WHERE x.entity_id = ev.entity_id
+        SELECT max(seq_of[x.release_id]) AS deploy_seq FROM entity_versions x WHERE x.entity_id = ev.entity_id
     ) prev
     LEFT JOIN LATERAL (
-        SELECT l.* FROM entity_versions l WHERE l.entity_id = ev.entity_id AND l.release_id = arrays.release_at[prev.deploy_seq] LIMIT 1
+        SELECT l.* FROM entity_versions l WHERE l.entity_id = ev.entity_id AND l.release_id = release_at[prev.deploy_seq] LIMIT 1
     ) live ON true
     WHERE ev.id = ANY (p_versions)
     ON CONFLICT (version_id) DO UPDATE
@@ -109,10 +111,15 @@ CREATE OR REPLACE FUNCTION calculate_release_diff(p_release bigint, p_from bigin
 RETURNS TABLE (entity_id uuid, entity_type text, entity_key text, locale_id text, entity_name text, change text,
                changed_paths text[], old_slug text, new_slug text, old_payload jsonb, new_payload jsonb,
                old_release_id bigint, new_release_id bigint)
-LANGUAGE plpgsql STABLE SET jit = off SET enable_memoize = off SET max_parallel_workers_per_gather = 0 AS $$
+LANGUAGE plpgsql STABLE SET jit = off SET enable_memoize = off SET max_parallel_workers_per_gather = 0 SET work_mem = '32MB' AS $$
 DECLARE
     target releases;
+    source releases;
     arrays record;
+    -- Plain array variables for the static query below (see entity_version_bases_refresh).
+    new_seq_of bigint[];
+    old_seq_of bigint[];
+    release_at bigint[];
     -- The oldest epoch among R's recorded bases (NULL: R has none, or R is or was deployed: bases are not used).
     oldest bigint;
     -- Entities whose live version may have changed since `oldest`, with the latest such epoch; none: no join at all.
@@ -122,7 +129,31 @@ BEGIN
     IF NOT FOUND THEN RETURN; END IF;
 
     IF p_from IS NOT NULL THEN
+        SELECT * INTO source FROM releases WHERE id = p_from;
+        IF NOT FOUND THEN RETURN; END IF;
+        -- The state as of X is, per entity, X's own version when X is not deployed, else the version of the deployed
+        -- release with the highest deploy_seq up to X's (any, for an undeployed X). Only entities changed by a release
+        -- deployed between the two states' cut-offs, or by an undeployed R or F itself, can differ; each of those is
+        -- ranked in both states through the arrays, the rest is not read at all.
+        SELECT a.seq_of, a.release_at INTO new_seq_of, release_at FROM release_rank_arrays(NULL, target.deploy_seq + 1) a;
+        SELECT a.seq_of INTO old_seq_of FROM release_rank_arrays(NULL, source.deploy_seq + 1) a;
         RETURN QUERY
+        WITH candidates AS (
+            SELECT v.entity_id FROM releases c JOIN entity_versions v ON v.release_id = c.id
+            WHERE c.deploy_seq > least(target.deploy_seq, source.deploy_seq)
+              AND (target.deploy_seq IS NULL OR source.deploy_seq IS NULL OR c.deploy_seq <= greatest(target.deploy_seq, source.deploy_seq))
+            UNION
+            SELECT v.entity_id FROM entity_versions v
+            WHERE (v.release_id = target.id AND target.deploy_seq IS NULL) OR (v.release_id = source.id AND source.deploy_seq IS NULL)
+        ), states AS MATERIALIZED (
+            -- Both states' deployed version in one index-only pass over the entity's versions.
+            SELECT c.entity_id, r.new_seq, r.old_seq
+            FROM candidates c
+            CROSS JOIN LATERAL (
+                SELECT max(new_seq_of[x.release_id]) AS new_seq, max(old_seq_of[x.release_id]) AS old_seq
+                FROM entity_versions x WHERE x.entity_id = c.entity_id
+            ) r
+        )
         SELECT coalesce(n.entity_id, o.entity_id), coalesce(n.entity_type, o.entity_type), coalesce(n.entity_key, o.entity_key),
                coalesce(n.locale_id, o.locale_id), coalesce(n.entity_name, o.entity_name),
                CASE WHEN o.entity_id IS NULL THEN 'added' WHEN n.entity_id IS NULL THEN 'removed' ELSE 'modified' END,
@@ -131,10 +162,25 @@ BEGIN
                                               o.brand, n.brand, o.jurisdiction, n.jurisdiction, o.payload, n.payload)
                     ELSE '{}'::text[] END,
                o.slug, n.slug, o.payload, n.payload, o.release_id, n.release_id
-        FROM get_entities_for_release(p_from) o
-        FULL JOIN get_entities_for_release(p_release) n ON n.entity_id = o.entity_id
-        WHERE o.version_id IS DISTINCT FROM n.version_id
-          AND (o.entity_id IS NULL OR n.entity_id IS NULL
+        -- Each state's version: an undeployed release's own version first, else the deployed one; a deleted version
+        -- means the entity is absent from that state.
+        FROM states s
+        LEFT JOIN LATERAL (
+            SELECT w.* FROM (
+                SELECT v.* FROM entity_versions v
+                WHERE v.entity_id = s.entity_id AND v.release_id IN (CASE WHEN target.deploy_seq IS NULL THEN target.id END, release_at[s.new_seq])
+                ORDER BY v.release_id = target.id DESC LIMIT 1) w
+            WHERE NOT w.is_deleted
+        ) n ON true
+        LEFT JOIN LATERAL (
+            SELECT w.* FROM (
+                SELECT v.* FROM entity_versions v
+                WHERE v.entity_id = s.entity_id AND v.release_id IN (CASE WHEN source.deploy_seq IS NULL THEN source.id END, release_at[s.old_seq])
+                ORDER BY v.release_id = source.id DESC LIMIT 1) w
+            WHERE NOT w.is_deleted
+        ) o ON true
+        WHERE (n.id IS NOT NULL OR o.id IS NOT NULL) AND o.id IS DISTINCT FROM n.id
+          AND (o.id IS NULL OR n.id IS NULL
                OR (o.slug, o.entity_name, o.parent_entity_id, o.brand, o.jurisdiction, o.payload)
                   IS DISTINCT FROM (n.slug, n.entity_name, n.parent_entity_id, n.brand, n.jurisdiction, n.payload))
         ORDER BY coalesce(n.entity_type, o.entity_type) COLLATE "C", coalesce(n.entity_name, o.entity_name) COLLATE "C", 1;
