@@ -125,6 +125,21 @@ public sealed class LiveStatePropertyTests(DatabaseFixture fixture) : IClassFixt
         later[1].Status = "IN_REVIEW";
         await AssertDiffsAsync(connection, releases, versions, ids, context + ", after a submit");
 
+        // A third release is deployed after that submit, then the submitted one: its recorded bases predate a deploy
+        // that is part of the state it applies on.
+        await connection.SetSessionAsync(Editor);
+        var third = new ReleaseState { Id = await connection.ScalarAsync<long>($"INSERT INTO releases (name) VALUES ('case {c} later 2') RETURNING id") };
+        releases.Add(third);
+        foreach (var entity in entities.Where(_ => wave.NextDouble() < 0.6).DefaultIfEmpty(entities[^1]))
+            versions.Add(await AddVersionAsync(connection, c, entities, entity, third, $"c{c}l2", wave.NextDouble() < 0.15));
+        await DeployAsync(connection, third);
+        await connection.SetSessionAsync(Manager);
+        await connection.ExecuteAsync($"UPDATE releases SET status = 'APPROVED' WHERE id = {later[1].Id}");
+        later[1].Seq = await connection.ScalarAsync<long>(
+            $"UPDATE releases SET status = 'DEPLOYED', override_reason = 'property test' WHERE id = {later[1].Id} RETURNING deploy_seq");
+        later[1].Status = "DEPLOYED";
+        await AssertDiffsAsync(connection, releases, versions, ids, context + ", after deploying a release submitted before another deploy");
+
         // Between two releases: equal to the formulation over two whole states (a full join of
         // get_entities_for_release), for three random pairs.
         for (var p = 0; p < 3; p++)

@@ -120,7 +120,7 @@ DECLARE
     new_seq_of bigint[];
     old_seq_of bigint[];
     release_at bigint[];
-    -- The oldest epoch among R's recorded bases (NULL: R has none, or R is or was deployed: bases are not used).
+    -- The oldest epoch among R's recorded bases (NULL: R has none).
     oldest bigint;
     -- Entities whose live version may have changed since `oldest`, with the latest such epoch; none: no join at all.
     stale_join text := 'CROSS JOIN (SELECT NULL::bigint AS epoch) s';
@@ -188,15 +188,18 @@ BEGIN
     END IF;
 
     arrays := release_rank_arrays(target.id, target.deploy_seq);
-    IF target.deploy_seq IS NULL AND target.rolled_back_seq IS NULL THEN
-        SELECT min(b.live_epoch) INTO oldest FROM entity_version_bases b WHERE b.release_id = p_release;
-        IF EXISTS (SELECT 1 FROM releases c WHERE c.deploy_seq > oldest OR c.rolled_back_seq > oldest) THEN
-            stale_join := 'LEFT JOIN (
-                SELECT x.entity_id, max(greatest(c.deploy_seq, c.rolled_back_seq)) AS epoch
-                FROM releases c JOIN entity_versions x ON x.release_id = c.id
-                WHERE c.deploy_seq > $2 OR c.rolled_back_seq > $2
-                GROUP BY x.entity_id) s ON s.entity_id = ev.entity_id';
-        END IF;
+    -- R's bases were recorded while R was open, against every deployed release but R. They still hold for the
+    -- state R applies on unless another release touching the entity was deployed since (before R's own deploy, when R
+    -- is deployed: later ones are not part of that state) or rolled back since.
+    SELECT min(b.live_epoch) INTO oldest FROM entity_version_bases b WHERE b.release_id = p_release;
+    IF EXISTS (SELECT 1 FROM releases c
+               WHERE c.id <> target.id
+                 AND ((c.deploy_seq > oldest AND (target.deploy_seq IS NULL OR c.deploy_seq < target.deploy_seq)) OR c.rolled_back_seq > oldest)) THEN
+        stale_join := 'LEFT JOIN (
+            SELECT x.entity_id, max(greatest(c.deploy_seq, c.rolled_back_seq)) AS epoch
+            FROM releases c JOIN entity_versions x ON x.release_id = c.id
+            WHERE c.id <> $1 AND ((c.deploy_seq > $2 AND ($5::bigint IS NULL OR c.deploy_seq < $5)) OR c.rolled_back_seq > $2)
+            GROUP BY x.entity_id) s ON s.entity_id = ev.entity_id';
     END IF;
 
     -- A row is fresh when its base was recorded and no release touching its entity was deployed or rolled back
@@ -241,5 +244,5 @@ BEGIN
     ) d
     WHERE d.change IS NOT NULL AND (d.change <> 'modified' OR cardinality(d.paths) > 0)
     ORDER BY d.entity_type COLLATE "C", d.entity_name COLLATE "C", d.entity_id
-    $q$, stale_join) USING p_release, oldest, arrays.seq_of, arrays.release_at;
+    $q$, stale_join) USING p_release, oldest, arrays.seq_of, arrays.release_at, target.deploy_seq;
 END $$;
