@@ -77,6 +77,51 @@ public sealed partial class ReleasePagesHttpTests(WebAppFixture app) : IClassFix
     }
 
     [Fact]
+    public async Task A_large_release_shows_its_changes_fifty_at_a_time_with_filters_kept_in_the_address()
+    {
+        long id;
+        await using (var owner = await app.Database.OpenAsync(TestPostgres.OwnerRole))
+        {
+            await owner.ExecuteAsync("""
+                SELECT set_config('app.user_id', '00000000-0000-0000-0000-00000000e001', false),
+                       set_config('app.user_email', 'editor@admin.local', false), set_config('app.roles', 'Editor', false)
+                """);
+            id = await owner.ScalarAsync<long>("INSERT INTO releases (name) VALUES ('Paging: 120 changes') RETURNING id");
+            await owner.ExecuteAsync($$"""
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, locale_id, entity_key, payload)
+                SELECT gen_random_uuid(), 'translation', {{id}}, 'en-GB', 'paging.key.' || lpad(g::text, 3, '0'), jsonb_build_object('value', 'Text ' || g)
+                FROM generate_series(1, 115) g;
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, entity_key, payload)
+                SELECT gen_random_uuid(), 'feature_flag', {{id}}, 'paging.flag.' || g, '{"enabled": true}' FROM generate_series(1, 5) g;
+                """);
+        }
+        static int Cards(string html) => ChangeCard().Matches(html).Count;
+
+        var first = await PageAsync($"/releases/{id}", AppRoles.ReleaseManager);
+        Assert.Equal(50, Cards(first));
+        Assert.Contains("120 changes: 120 added", first);
+        Assert.Contains("Translations (115)", first);
+        Assert.Contains("1–50 of 120", first);
+        Assert.DoesNotContain("paging.flag.", first);
+
+        var last = await PageAsync($"/releases/{id}?page=3", AppRoles.ReleaseManager);
+        Assert.Equal(20, Cards(last));
+        Assert.Contains("101–120 of 120", last);
+        Assert.Contains("Feature flags (5)", last);
+        Assert.Contains("101–120 of 120", await PageAsync($"/releases/{id}?page=99", AppRoles.ReleaseManager));
+
+        var one = await PageAsync($"/releases/{id}?q=KEY.007", AppRoles.ReleaseManager);
+        Assert.Equal(1, Cards(one));
+        Assert.Contains("paging.key.007", one);
+        Assert.DoesNotContain("data-testid=\"change-pager\"", one);
+        Assert.Equal(5, Cards(await PageAsync($"/releases/{id}?type=feature_flag", AppRoles.ReleaseManager)));
+        Assert.Contains("No change matches these filters.", await PageAsync($"/releases/{id}?change=removed", AppRoles.ReleaseManager));
+    }
+
+    [GeneratedRegex("data-testid=\"change\"")]
+    private static partial Regex ChangeCard();
+
+    [Fact]
     public async Task The_live_browser_lists_live_entities_and_the_state_after_a_release()
     {
         var live = await PageAsync("/releases/live?type=translation", AppRoles.ReleaseManager);
