@@ -94,6 +94,13 @@ public sealed partial class ReleasePagesHttpTests(WebAppFixture app) : IClassFix
                 INSERT INTO entity_versions (entity_id, entity_type, release_id, entity_key, payload)
                 SELECT gen_random_uuid(), 'feature_flag', {{id}}, 'paging.flag.' || g, '{"enabled": true}' FROM generate_series(1, 5) g;
                 """);
+            // Another open release changing 12 of the same entities: 12 parallel-work warnings.
+            var overlap = await owner.ScalarAsync<long>("INSERT INTO releases (name) VALUES ('Paging: overlap') RETURNING id");
+            await owner.ExecuteAsync($"""
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, locale_id, entity_key, payload)
+                SELECT entity_id, entity_type, {overlap}, locale_id, entity_key, payload || '{"{"}"value": "other"{"}"}'
+                FROM entity_versions WHERE release_id = {id} AND entity_type = 'translation' AND entity_key <= 'paging.key.012'
+                """);
         }
         static int Cards(string html) => ChangeCard().Matches(html).Count;
 
@@ -103,6 +110,11 @@ public sealed partial class ReleasePagesHttpTests(WebAppFixture app) : IClassFix
         Assert.Contains("Translations (115)", first);
         Assert.Contains("1–50 of 120", first);
         Assert.DoesNotContain("paging.flag.", first);
+        // The conflicts: counted, the first ten listed, each linking to its change through the search.
+        Assert.Contains("— 12 warnings", first);
+        Assert.Equal(10, Regex.Matches(first, "data-testid=\"conflict\"").Count);
+        Assert.Contains("Show all 12", first);
+        Assert.Contains($"href=\"/releases/{id}?q=paging.key.001#entity-", first);
 
         var last = await PageAsync($"/releases/{id}?page=3", AppRoles.ReleaseManager);
         Assert.Equal(20, Cards(last));
