@@ -125,4 +125,31 @@ public sealed class ReleaseDiffBasesTests(DatabaseFixture fixture) : IClassFixtu
         await admin.ExecuteAsync($"DELETE FROM entity_versions WHERE id = {discarded}");
         Assert.Equal(0L, await admin.ScalarAsync<long>($"SELECT count(*) FROM entity_version_bases WHERE version_id = {discarded}"));
     }
+    [Fact]
+    public async Task Editors_saving_into_one_draft_at_once_each_get_their_base()
+    {
+        var key = Key();
+        var first = await Db.ApprovedReleaseAsync("Parallel first " + key, Enumerable.Range(0, 8).Select(i => Translation($"{key}-{i}", "live")).ToArray());
+        await ManagerService.DeployAsync(first);
+        var ids = (await EditorService.DiffAsync(first)).ToDictionary(c => c.EntityKey!, c => c.EntityId);
+        var draft = await EditorService.CreateAsync("Parallel draft " + key, "");
+
+        // Eight entities saved at once from eight connections, and one of them twice more at the same moment.
+        using var start = new Barrier(10);
+        var saves = Enumerable.Range(0, 8).Select(i => ($"{key}-{i}", $"draft {i}"))
+            .Append(($"{key}-0", "draft 0 again")).Append(($"{key}-0", "draft 0 again"))
+            .Select(s => Task.Run(async () =>
+            {
+                start.SignalAndWait();
+                await Db.ReleaseService(Editor).SaveEntityAsync(draft, Translation(s.Item1, s.Item2, id: ids[s.Item1]));
+            }));
+        await Task.WhenAll(saves);
+
+        var diff = await EditorService.DiffAsync(draft);
+        Assert.Equal(8, diff.Count);
+        Assert.All(diff, c => Assert.Equal((ChangeKinds.Modified, first), (c.Change, c.OldReleaseId)));
+        Assert.All(diff, c => Assert.Equal(["$.value"], c.ChangedPaths));
+        await using var admin = await Db.OpenAppAsAdminAsync();
+        Assert.Equal(8L, await admin.ScalarAsync<long>($"SELECT count(*) FROM entity_version_bases WHERE release_id = {draft} AND base_version_id IS NOT NULL"));
+    }
 }
