@@ -121,6 +121,8 @@ public sealed partial class ReleasePagesHttpTests(WebAppFixture app) : IClassFix
         Assert.Contains("101–120 of 120", last);
         Assert.Contains("Feature flags (5)", last);
         Assert.Contains("101–120 of 120", await PageAsync($"/releases/{id}?page=99", AppRoles.ReleaseManager));
+        Assert.Contains("1–50 of 120", await PageAsync($"/releases/{id}?page=abc", AppRoles.ReleaseManager));
+        Assert.Contains("No change matches these filters.", await PageAsync($"/releases/{id}?type=bogus", AppRoles.ReleaseManager));
 
         var one = await PageAsync($"/releases/{id}?q=KEY.007", AppRoles.ReleaseManager);
         Assert.Equal(1, Cards(one));
