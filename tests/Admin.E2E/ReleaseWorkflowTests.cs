@@ -1,3 +1,4 @@
+using Admin.TestSupport;
 using System.Text.RegularExpressions;
 
 namespace Admin.E2E;
@@ -95,6 +96,59 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
         await manager.Locator("[data-testid=live-key]").FillAsync(key);
         await manager.ClickAsync("[data-testid=live-search]");
         await Expect(manager.Locator("[data-testid=live-grid]")).Not.ToContainTextAsync("Hello from E2E");
+    });
+
+    [Fact]
+    public Task A_large_release_is_read_a_page_at_a_time_searched_and_its_conflicts_opened() => RunAsync(async page =>
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        long id;
+        await using (var owner = await App.Database.OpenAsync(TestPostgres.OwnerRole))
+        {
+            await owner.ExecuteAsync("""
+                SELECT set_config('app.user_id', '00000000-0000-0000-0000-00000000e001', false),
+                       set_config('app.user_email', 'editor@admin.local', false), set_config('app.roles', 'Editor', false)
+                """);
+            id = await owner.ScalarAsync<long>($"INSERT INTO releases (name) VALUES ('E2E 60 changes {suffix}') RETURNING id");
+            var overlap = await owner.ScalarAsync<long>($"INSERT INTO releases (name) VALUES ('E2E overlap {suffix}') RETURNING id");
+            await owner.ExecuteAsync($$"""
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, locale_id, entity_key, payload)
+                SELECT gen_random_uuid(), 'translation', {{id}}, 'en-GB', 'e2e.page.{{suffix}}.' || lpad(g::text, 3, '0'), jsonb_build_object('value', 'Text ' || g)
+                FROM generate_series(1, 60) g;
+                INSERT INTO entity_versions (entity_id, entity_type, release_id, locale_id, entity_key, payload)
+                SELECT entity_id, entity_type, {{overlap}}, locale_id, entity_key, '{"value": "other"}'
+                FROM entity_versions WHERE release_id = {{id}} AND entity_key <= 'e2e.page.{{suffix}}.012';
+                """);
+        }
+
+        await LoginAsync(page, DemoUserWithRole(AppRoles.ReleaseManager));
+        await page.GotoAsync($"/releases/{id}");
+        var cards = page.Locator("[data-testid=change]");
+        await Expect(page.Locator("[data-testid=change-range]")).ToHaveTextAsync("1–50 of 60");
+        await Expect(cards).ToHaveCountAsync(50);
+
+        await page.ClickAsync("[data-testid=change-next]");
+        await Expect(page.Locator("[data-testid=change-range]")).ToHaveTextAsync("51–60 of 60");
+        await Expect(cards).ToHaveCountAsync(10);
+        Assert.Contains("page=2", page.Url);
+
+        await page.FillAsync("[data-testid=change-search]", $"{suffix}.007");
+        await page.PressAsync("[data-testid=change-search]", "Enter");
+        await Expect(cards).ToHaveCountAsync(1);
+        await Expect(cards.First).ToHaveAttributeAsync("data-key", $"e2e.page.{suffix}.007");
+        await Expect(page.Locator("[data-testid=change-pager]")).ToHaveCountAsync(0);
+
+        // Twelve conflicts: counted, ten listed until asked for all; a conflict's link opens its change.
+        await page.GotoAsync($"/releases/{id}");
+        var conflicts = page.Locator("[data-testid=conflict]");
+        await Expect(page.Locator("[data-testid=conflict-summary]")).ToContainTextAsync("12 warnings");
+        await Expect(conflicts).ToHaveCountAsync(10);
+        await page.ClickAsync("[data-testid=conflict-toggle]");
+        await Expect(conflicts).ToHaveCountAsync(12);
+        await conflicts.Nth(11).Locator("[data-testid=conflict-change-link]").ClickAsync();
+        await Expect(cards).ToHaveCountAsync(1);
+        await Expect(cards.First).ToHaveAttributeAsync("data-key", new Regex($@"^e2e\.page\.{suffix}\.0(0\d|1[0-2])$"));
+        await page.SaveReviewScreenshotAsync("release-large-search");
     });
 
     private static async Task<long> CreateReleaseAsync(IPage page, string name)
