@@ -22,6 +22,7 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true,
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Admin", Database.AppConnectionString);
         builder.UseSetting("ConnectionStrings:AdminOwner", Database.OwnerConnectionString);
+        builder.UseSetting("ConnectionStrings:AdminExplain", Database.ExplainConnectionString);
         builder.UseSetting("Admin:DemoSeed", demoSeed ? "true" : "false");
         builder.UseSetting("Admin:DataProtectionKeysPath", _keys);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

@@ -87,6 +87,11 @@ public sealed class TemporaryCluster : IAsyncDisposable
             await TestPostgres.EnsureRolesAsync(super);
             await super.ExecuteAsync($"CREATE DATABASE \"{database}\" OWNER {TestPostgres.OwnerRole}");
         }
+        await using (var inDb = new NpgsqlConnection(ConnectionString(database, tweak: b => b.Pooling = false)))
+        {
+            await inDb.OpenAsync();
+            await inDb.ExecuteAsync(Admin.Data.Setup.DatabaseSetup.DatabaseSql);
+        }
         var migrator = new Admin.Data.Migrations.DatabaseMigrator(
             ConnectionString(database, TestPostgres.OwnerRole, b => b.Pooling = false),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Admin.Data.Migrations.DatabaseMigrator>.Instance);

@@ -4,6 +4,7 @@ using Admin.Data;
 using Admin.Data.Migrations;
 using Admin.Data.Security;
 using Admin.Data.Session;
+using Admin.Data.Setup;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -25,6 +26,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public string Name { get; }
     public string AppConnectionString => TestPostgres.ConnectionString(Name, TestPostgres.AppRole);
     public string OwnerConnectionString => TestPostgres.ConnectionString(Name, TestPostgres.OwnerRole);
+    public string ExplainConnectionString => TestPostgres.ConnectionString(Name, TestPostgres.ExplainRole);
     public string SuperuserConnectionString => TestPostgres.ConnectionString(Name, "postgres");
 
     private TestDatabase(string name) => Name = name;
@@ -40,6 +42,7 @@ public sealed class TestDatabase : IAsyncDisposable
             {
                 await using var super = await TestPostgres.OpenSuperuserAsync();
                 await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" TEMPLATE \"{template}\" OWNER {TestPostgres.OwnerRole}");
+                await TestPostgres.SetUpDatabaseAsync(db.Name);
                 return db;
             }
             catch (PostgresException e) when (attempt < 3 && e.SqlState is PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.ObjectInUse)
@@ -62,6 +65,7 @@ public sealed class TestDatabase : IAsyncDisposable
             await TestPostgres.EnsureRolesAsync(super);
             await super.ExecuteAsync($"CREATE DATABASE \"{db.Name}\" OWNER {TestPostgres.OwnerRole}");
         }
+        await TestPostgres.SetUpDatabaseAsync(db.Name);
         if (statements)
         {
             await using var inDb = await TestPostgres.OpenSuperuserAsync(db.Name);
@@ -143,6 +147,7 @@ public sealed class TestDatabase : IAsyncDisposable
                     await super.ExecuteAsync($"CREATE DATABASE \"{name}\" OWNER {TestPostgres.OwnerRole}");
                     await using (var inTemplate = await TestPostgres.OpenSuperuserAsync(name))
                         await inTemplate.ExecuteAsync(TestPostgres.StatementsExtensionSql);
+                    await TestPostgres.SetUpDatabaseAsync(name);
                     var migrator = new DatabaseMigrator(TestPostgres.ConnectionString(name, TestPostgres.OwnerRole, b => b.Pooling = false),
                         NullLogger<DatabaseMigrator>.Instance);
                     await migrator.MigrateAsync();
@@ -190,9 +195,10 @@ public sealed class TestDatabase : IAsyncDisposable
 
     private static string SchemaHash()
     {
-        var migrations = typeof(AdminDbContext).Assembly.GetManifestResourceNames().Where(n => n.EndsWith(".sql")).Order();
-        var text = new StringBuilder();
-        foreach (var name in migrations) text.Append(name).Append('\n').Append(SqlMigration.ReadSql(name["Admin.Data.Migrations.".Length..^4]));
+        const string prefix = "Admin.Data.Migrations.";
+        var migrations = typeof(AdminDbContext).Assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix) && n.EndsWith(".sql")).Order();
+        var text = new StringBuilder(DatabaseSetup.RolesSql).Append(DatabaseSetup.DatabaseSql);
+        foreach (var name in migrations) text.Append(name).Append('\n').Append(SqlMigration.ReadSql(name[prefix.Length..^4]));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..12];
     }
 }

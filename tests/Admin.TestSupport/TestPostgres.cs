@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Admin.Data.Setup;
 using Npgsql;
 
 namespace Admin.TestSupport;
@@ -11,6 +12,7 @@ public static class TestPostgres
 {
     public const string OwnerRole = "admin_owner";
     public const string AppRole = "admin_app";
+    public const string ExplainRole = DatabaseSetup.ExplainRole;
 
     public static string ServerConnectionString =>
         Environment.GetEnvironmentVariable("ADMIN_TEST_PG")
@@ -56,21 +58,15 @@ public static class TestPostgres
         GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO admin_app;
         """;
 
-    /// <summary>The two roles the product expects (./admin creates them too; tests do not rely on that).</summary>
-    public static async Task EnsureRolesAsync(NpgsqlConnection superuser) =>
-        await superuser.ExecuteAsync($"""
-            DO $$
-            BEGIN
-                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OwnerRole}') THEN
-                    CREATE ROLE {OwnerRole} LOGIN PASSWORD '{OwnerRole}';
-                END IF;
-                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{AppRole}') THEN
-                    CREATE ROLE {AppRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{AppRole}';
-                END IF;
-            END $$;
-            GRANT pg_monitor TO {AppRole};
-            GRANT pg_signal_backend TO {AppRole};
-            """);
+    /// <summary>The roles the product expects, set up by the same script ./admin runs (tests do not rely on ./admin).</summary>
+    public static Task EnsureRolesAsync(NpgsqlConnection superuser) => superuser.ExecuteAsync(DatabaseSetup.RolesSql);
+
+    /// <summary>The database-level privileges ./admin gives a console database (a clone from a template has none).</summary>
+    public static async Task SetUpDatabaseAsync(string database)
+    {
+        await using var inDb = await OpenSuperuserAsync(database);
+        await inDb.ExecuteAsync(DatabaseSetup.DatabaseSql);
+    }
 
     /// <summary>Whether the process whose id a leftover's name carries still runs.</summary>
     public static bool IsProcessAlive(string pid)

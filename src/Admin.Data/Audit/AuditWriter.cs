@@ -7,7 +7,11 @@ using NpgsqlTypes;
 
 namespace Admin.Data.Audit;
 
-/// <summary>An application event for the audit trail. Actor fields left null are taken from the session context.</summary>
+/// <summary>
+/// An application event for the audit trail. When someone is signed in, the actor is who the session context says
+/// (audit_write ignores the actor fields); the fields name the actor only where nobody is signed in (sign-in attempts),
+/// and those left null are taken from the session context (background jobs, CI tokens).
+/// </summary>
 public sealed record AuditEntry(
     string Action,
     string? TableName = null,

@@ -42,11 +42,14 @@ public static class ExportWriter
         return written;
     }
 
-    /// <summary>A CSV field: quoted when needed; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.</summary>
+    /// <summary>
+    /// A CSV field: quoted when needed; a field that starts with a character a spreadsheet evaluates (=, +, -, @, and
+    /// tab or carriage return, which some spreadsheets skip before looking for one) is prefixed with ' so it stays text.
+    /// </summary>
     public static string Csv(string? value)
     {
         if (string.IsNullOrEmpty(value)) return "";
-        if (value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 

@@ -55,3 +55,9 @@ public sealed class ReleaseDiffBases : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000105_ConflictCheckSpeed")]
 public sealed class ConflictCheckSpeed : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000100_ExplainRole")]
+public sealed class ExplainRole : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000101_DefinerFunctions")]
+public sealed class DefinerFunctions : SqlMigration;

@@ -12,41 +12,82 @@ public sealed record ExplainResult(IReadOnlyList<string> Lines, bool Analyzed, b
 public sealed class ExplainRefusedException(string message) : Exception(message);
 
 /// <summary>
-/// EXPLAIN for a statement a DBA pastes or picks from pg_stat_statements. Everything runs inside a READ ONLY
-/// transaction that is always rolled back, with a statement timeout, so even EXPLAIN ANALYZE cannot change data:
-/// PostgreSQL itself refuses any write. ANALYZE is accepted only for read-only statement kinds (SELECT, VALUES, TABLE,
-/// and WITH without a data-modifying part); normalised statements with $1… placeholders get the generic plan (values
-/// unknown) via PREPARE under plan_cache_mode = force_generic_plan, and cannot be analyzed.
+/// EXPLAIN for a statement a DBA pastes or picks from pg_stat_statements. What guards the database is not this class's
+/// reading of the statement but PostgreSQL:
+/// <list type="bullet">
+/// <item>exactly one statement: the text goes to the server as one extended-protocol Parse (an <see cref="NpgsqlBatch"/>
+/// of one command), which PostgreSQL refuses when it holds more than one statement, whatever quoting or comments hide
+/// the semicolon;</item>
+/// <item>a login role of its own (admin_explain, see src/Admin.Data/Setup/roles.sql): no write grant, no signal or
+/// advisory-lock functions, reads only what a DBA reads, by policies that read no setting;</item>
+/// <item>a READ ONLY transaction that is always rolled back, with statement and lock timeouts;</item>
+/// <item>a new, unpooled session that is discarded and closed after the call, so no advisory lock, setting, prepared
+/// statement or temporary table outlives it.</item>
+/// </list>
+/// <see cref="Validate"/> still reads the statement first, but only to give advice in plain words (one statement,
+/// read-only kinds for ANALYZE, real values for placeholders). Errors come back as the SQLSTATE and an explanation;
+/// PostgreSQL's own message is shown only when it is about the statement's text, never when it could quote a row.
+/// Normalised statements with $1… placeholders get the generic plan via PREPARE under plan_cache_mode =
+/// force_generic_plan.
 /// </summary>
 public static partial class QueryExplainer
 {
-    public static readonly TimeSpan AnalyzeTimeout = TimeSpan.FromSeconds(30);
+    public static TimeSpan AnalyzeTimeout => MonitoringTargets.ExplainTimeout;
     private const string PreparedName = "admin_explain_statement";
 
     private static readonly string[] Explainable = ["SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE"];
     private static readonly string[] ReadOnly = ["SELECT", "WITH", "VALUES", "TABLE"];
 
-    public static async Task<ExplainResult> ExplainAsync(NpgsqlDataSource dataSource, string sql, bool analyze, CancellationToken ct = default)
+    /// <summary>EXPLAIN on a target, through its explain connection; refused in plain words when it has none.</summary>
+    public static Task<ExplainResult> ExplainAsync(MonitoringTarget target, string sql, bool analyze, CancellationToken ct = default) =>
+        target.ExplainSource is { } source
+            ? ExplainAsync(source, sql, analyze, ct)
+            : throw new ExplainRefusedException(
+                $"EXPLAIN on {target.Name} has no connection of its own: set {ExplainSetting(target.Name)} to a role made for it (docs/database.md, \"The explain role\").");
+
+    /// <summary>The setting that names a target's explain connection.</summary>
+    public static string ExplainSetting(string target) =>
+        target == MonitoringTarget.ConsoleTargetName ? "ConnectionStrings:AdminExplain" : $"Monitoring:Explain:{target}";
+
+    public static async Task<ExplainResult> ExplainAsync(NpgsqlDataSource explainSource, string sql, bool analyze, CancellationToken ct = default)
     {
         var statement = Validate(sql, analyze, out var parameters);
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await RunAsync(explainSource, statement, analyze, parameters, ct);
+    }
+
+    /// <summary>
+    /// The guarded part alone, without <see cref="Validate"/>'s advice: what stands between any text and the database.
+    /// Public so that tests can prove the guard holds on its own.
+    /// </summary>
+    public static async Task<ExplainResult> RunAsync(NpgsqlDataSource explainSource, string statement, bool analyze, int parameters, CancellationToken ct = default)
+    {
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await explainSource.OpenConnectionAsync(ct);
+        }
+        catch (PostgresException e)
+        {
+            throw new ExplainRefusedException(Describe(e));
+        }
+        await using var _ = connection;
         await using var tx = await connection.BeginTransactionAsync(ct);
         try
         {
-            await Execute(connection, $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {(int)AnalyzeTimeout.TotalMilliseconds}", ct);
+            await Execute(connection, tx, $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {(int)AnalyzeTimeout.TotalMilliseconds}; SET LOCAL lock_timeout = 2000", ct);
             var options = analyze ? "ANALYZE, BUFFERS, VERBOSE" : "VERBOSE";
             string explain;
             if (parameters > 0)
             {
-                await Execute(connection, "SET LOCAL plan_cache_mode = force_generic_plan", ct);
-                await Execute(connection, $"PREPARE {PreparedName} AS {statement}", ct);
+                await Execute(connection, tx, "SET LOCAL plan_cache_mode = force_generic_plan", ct);
+                await ExecuteOne(connection, tx, $"PREPARE {PreparedName} AS {statement}", ct);
                 explain = $"EXPLAIN ({options}) EXECUTE {PreparedName}({string.Join(", ", Enumerable.Repeat("NULL", parameters))})";
             }
             else explain = $"EXPLAIN ({options}) {statement}";
 
             var lines = new List<string>();
-            await using (var command = new NpgsqlCommand(explain, connection, tx))
-            await using (var r = await command.ExecuteReaderAsync(ct))
+            await using (var batch = OneStatement(connection, tx, explain))
+            await using (var r = await batch.ExecuteReaderAsync(ct))
                 while (await r.ReadAsync(ct)) lines.Add(r.GetString(0));
             return Summarise(lines, analyze, parameters > 0);
         }
@@ -56,12 +97,12 @@ public static partial class QueryExplainer
         }
         finally
         {
-            // The prepared statement belongs to the session, not the transaction: drop it before the pool reuses it.
+            // The session is closed right after (no pool), which ends everything it holds; DISCARD ALL first releases
+            // advisory locks and drops temporary objects at once rather than when the backend gets round to exiting.
             if (connection.FullState == System.Data.ConnectionState.Open)
             {
                 try { await tx.RollbackAsync(CancellationToken.None); } catch (NpgsqlException) { }
-                if (parameters > 0)
-                    try { await Execute(connection, $"DEALLOCATE IF EXISTS {PreparedName}", CancellationToken.None); } catch (NpgsqlException) { }
+                try { await Execute(connection, null, "DISCARD ALL", CancellationToken.None); } catch (NpgsqlException) { }
             }
         }
     }
@@ -103,18 +144,22 @@ public static partial class QueryExplainer
         return new ExplainResult(lines, analyzed, generic, cost, planning, execution);
     }
 
-    private static string Describe(PostgresException e) => e.SqlState switch
-    {
-        PostgresErrorCodes.ReadOnlySqlTransaction => "PostgreSQL refused: the statement would change data, and EXPLAIN runs read-only here. Nothing was changed.",
-        PostgresErrorCodes.QueryCanceled => $"The statement ran longer than {AnalyzeTimeout.TotalSeconds:0} seconds and was cancelled. Explain it without ANALYZE to see the plan.",
-        PostgresErrorCodes.InsufficientPrivilege => $"The monitoring role may not read what this statement reads: {e.MessageText}.",
-        PostgresErrorCodes.IndeterminateDatatype => $"PostgreSQL cannot tell the type of a placeholder ({e.MessageText}); replace it with a typed value, e.g. $1::int → 42.",
-        _ => $"PostgreSQL could not explain this statement: {e.MessageText}{(e.Position > 0 ? $" (at character {e.Position})" : "")}.",
-    };
+    private static string Describe(PostgresException e) => $"{ExplainErrors.Explain(e)} (SQLSTATE {e.SqlState})";
 
-    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken ct)
+    /// <summary>One statement, sent as one extended-protocol Parse: PostgreSQL refuses a text that holds more.</summary>
+    private static NpgsqlBatch OneStatement(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql) =>
+        new(connection, tx) { BatchCommands = { new NpgsqlBatchCommand(sql) } };
+
+    private static async Task ExecuteOne(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var batch = OneStatement(connection, tx, sql);
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The class's own fixed commands (never a user's text).</summary>
+    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, tx);
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -13,6 +13,7 @@ public static class DatabaseExtensions
 {
     public const string AppConnectionName = "Admin";
     public const string OwnerConnectionName = "AdminOwner";
+    public const string ExplainConnectionName = "AdminExplain";
 
     public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)
     {

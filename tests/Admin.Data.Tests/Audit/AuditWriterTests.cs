@@ -17,23 +17,38 @@ public sealed class AuditWriterTests(DatabaseFixture fixture) : IClassFixture<Da
     private TestDatabase Db => fixture.Database;
 
     [Fact]
-    public async Task Explicit_actor_is_stored_instead_of_the_session_user()
+    public async Task A_signed_in_session_is_the_actor_whatever_the_caller_names()
     {
-        var actor = Guid.Parse("a3e1f0b2-6c4d-4f8e-9b7a-1c2d3e4f5a6b");
         await using var db = Db.CreateAppContext(SignedIn);
 
         var id = await AuditWriter.WriteAsync(db, new AuditEntry(
             AuditActions.RolesChanged, "users", "u-42",
-            ActorId: actor, ActorEmail: "system@admin.local", ActorRoles: ["System", "Dba"], RequestId: "req-explicit"));
+            ActorId: Guid.NewGuid(), ActorEmail: "someone-else@admin.local", ActorRoles: ["System", "Dba"], RequestId: "req-explicit"));
 
         var row = await ReadAsync(id);
-        Assert.Equal(actor, row.ActorId);
-        Assert.Equal("system@admin.local", row.ActorEmail);
-        Assert.Equal(["System", "Dba"], row.ActorRoles);
+        Assert.Equal(SignedIn.UserId, row.ActorId);
+        Assert.Equal(SignedIn.Email, row.ActorEmail);
+        Assert.Equal(SignedIn.Roles, row.ActorRoles);
         Assert.Equal("req-explicit", row.RequestId);
         Assert.Equal(AuditActions.RolesChanged, row.Action);
         Assert.Equal("users", row.TableName);
         Assert.Equal("u-42", row.RecordId);
+    }
+
+    [Fact]
+    public async Task Without_a_signed_in_user_the_caller_names_the_actor_as_a_sign_in_does()
+    {
+        var actor = Guid.Parse("a3e1f0b2-6c4d-4f8e-9b7a-1c2d3e4f5a6b");
+        await using var db = Db.CreateAppContext(SessionContext.Anonymous);
+
+        var id = await AuditWriter.WriteAsync(db, new AuditEntry(
+            AuditActions.LoginSucceeded, "users", actor.ToString(),
+            ActorId: actor, ActorEmail: "person@admin.local", ActorRoles: ["Editor"], RequestId: "req-login"));
+
+        var row = await ReadAsync(id);
+        Assert.Equal(actor, row.ActorId);
+        Assert.Equal("person@admin.local", row.ActorEmail);
+        Assert.Equal(["Editor"], row.ActorRoles);
     }
 
     [Fact]

@@ -87,9 +87,14 @@ public sealed class MonitoringRoleTests : IAsyncLifetime
         var reset = await Assert.ThrowsAsync<StatementsUnavailableException>(() => SlowQueries.ResetAsync(Monitor.DataSource));
         Assert.Contains("GRANT EXECUTE ON FUNCTION pg_stat_statements_reset", reset.Message);
 
+        // EXPLAIN needs a connection of its own on the target; given one with the same rights, it says what it may not read.
+        var unconfigured = await Assert.ThrowsAsync<ExplainRefusedException>(() =>
+            QueryExplainer.ExplainAsync(Monitor, "SELECT * FROM secret.ledger WHERE amount = 3", analyze: false));
+        Assert.Contains("Monitoring:Explain:monitor", unconfigured.Message);
+        await using var explainSource = NpgsqlDataSource.Create(MonitoringTargets.ExplainConnectionString(TestPostgres.ConnectionString(_db.Name, _role)));
         var explain = await Assert.ThrowsAsync<ExplainRefusedException>(() =>
-            QueryExplainer.ExplainAsync(Monitor.DataSource, "SELECT * FROM secret.ledger WHERE amount = 3", analyze: false));
-        Assert.Contains("may not read", explain.Message);
+            QueryExplainer.ExplainAsync(explainSource, "SELECT * FROM secret.ledger WHERE amount = 3", analyze: false));
+        Assert.Contains("permission denied for schema secret", explain.Message);
 
         await using var session = await TestSession.OpenAsync(_db.Name, "monitor-role-sleeper");
         var sleeping = session.Start("SELECT pg_sleep(30)");

@@ -4,20 +4,24 @@ using Npgsql;
 
 namespace Admin.Data.Tests.Monitoring;
 
-/// <summary>EXPLAIN through the monitoring role: plans, generic plans for $n statements, and what must never run.</summary>
+/// <summary>
+/// EXPLAIN through the explain role: plans, generic plans for $n statements, the advice given before anything reaches
+/// the server, and errors explained without quoting rows. What the guard holds against is in ExplainGuardTests.
+/// </summary>
 public sealed class QueryExplainerTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
     private MonitoringTargets _targets = null!;
-    private NpgsqlDataSource Monitoring => _targets.Default.DataSource;
+    private MonitoringTarget Monitoring => _targets.Default;
 
     public async Task InitializeAsync()
     {
-        _targets = new MonitoringTargets(fixture.Database.AppConnectionString, new Dictionary<string, string>());
+        _targets = new MonitoringTargets(fixture.Database.AppConnectionString, new Dictionary<string, string>(),
+            fixture.Database.ExplainConnectionString);
         await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
         await owner.ExecuteAsync("""
             CREATE TABLE IF NOT EXISTS explain_probe (id int);
             CREATE OR REPLACE FUNCTION explain_probe_write() RETURNS int LANGUAGE sql AS 'INSERT INTO explain_probe VALUES (1) RETURNING 1';
-            GRANT SELECT, INSERT, UPDATE, DELETE ON explain_probe TO admin_app; -- the role could: only the checks stop it
+            GRANT SELECT ON explain_probe TO admin_explain;
             INSERT INTO explain_probe VALUES (1);
             """);
     }
@@ -91,15 +95,63 @@ public sealed class QueryExplainerTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Plain_explain_of_a_data_modifying_statement_shows_its_plan_and_changes_nothing()
+    public async Task Plain_explain_of_a_data_modifying_statement_is_refused_by_the_roles_privileges_and_changes_nothing()
     {
         var before = await ProbeRowsAsync();
 
-        var plan = await QueryExplainer.ExplainAsync(Monitoring, "DELETE FROM explain_probe", analyze: false);
+        var e = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(Monitoring, "DELETE FROM explain_probe", analyze: false));
 
-        Assert.False(plan.Analyzed);
-        Assert.Contains(plan.Lines, l => l.Contains("Delete on public.explain_probe"));
+        Assert.Contains("writes nothing", e.Message);
+        Assert.Contains("permission denied for table explain_probe", e.Message);
+        Assert.Contains("SQLSTATE 42501", e.Message);
         Assert.Equal(before, await ProbeRowsAsync());
+    }
+
+    [Fact]
+    public async Task The_read_only_transaction_holds_on_its_own_when_the_role_was_granted_a_write()
+    {
+        await using (var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync("GRANT INSERT, DELETE ON explain_probe TO admin_explain");
+        try
+        {
+            var before = await ProbeRowsAsync();
+            var e = await Assert.ThrowsAsync<ExplainRefusedException>(() =>
+                QueryExplainer.RunAsync(Monitoring.ExplainSource!, "WITH gone AS (DELETE FROM explain_probe RETURNING *) SELECT count(*) FROM gone", analyze: true, parameters: 0));
+            Assert.Contains("read-only", e.Message);
+            Assert.Equal(before, await ProbeRowsAsync());
+        }
+        finally
+        {
+            await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+            await owner.ExecuteAsync("REVOKE INSERT, DELETE ON explain_probe FROM admin_explain");
+        }
+    }
+
+    [Fact]
+    public async Task A_value_from_a_row_never_appears_in_the_error_only_the_sqlstate_and_an_explanation()
+    {
+        await using (var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync("""SELECT audit_write('database.row_value_probe', p_new_data => '{"secret": "ROW-VALUE-4417"}')""");
+
+        var e = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(Monitoring,
+            "SELECT (new_data->>'secret')::int FROM audit_events WHERE action = 'database.row_value_probe'", analyze: true));
+
+        Assert.DoesNotContain("ROW-VALUE-4417", e.Message);
+        Assert.Contains("SQLSTATE 22P02", e.Message);
+        Assert.Contains("not shown", e.Message);
+    }
+
+    [Fact]
+    public async Task A_target_without_an_explain_connection_is_refused_with_the_setting_to_add()
+    {
+        await using var targets = new MonitoringTargets(fixture.Database.AppConnectionString,
+            new Dictionary<string, string> { ["reporting"] = fixture.Database.AppConnectionString });
+
+        var console = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(targets.Default, "SELECT 1", analyze: false));
+        var reporting = await Assert.ThrowsAsync<ExplainRefusedException>(() => QueryExplainer.ExplainAsync(targets.Get("reporting"), "SELECT 1", analyze: false));
+
+        Assert.Contains("ConnectionStrings:AdminExplain", console.Message);
+        Assert.Contains("Monitoring:Explain:reporting", reporting.Message);
     }
 
     [Fact]

@@ -106,6 +106,7 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
         // Refused, and the attempts are in the audit trail.
         Assert.Equal(["NotPermitted"], await AuditOutcomesAsync(DatabaseAuditActions.StatisticsReset, "admin-refused@test.local"));
         Assert.Equal(["NotPermitted"], await AuditOutcomesAsync(DatabaseAuditActions.ExplainAnalyzed, "admin-refused@test.local"));
+        Assert.Equal(["Done"], await AuditOutcomesAsync(DatabaseAuditActions.Explained, "admin-refused@test.local")); // plain EXPLAIN is audited too
     }
 
     [Fact]
@@ -131,7 +132,7 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
     [InlineData("DELETE FROM audit_events")]
     [InlineData("WITH gone AS (DELETE FROM section_schedules RETURNING *) SELECT count(*) FROM gone")]
     [InlineData("SELECT * INTO audit_copy FROM audit_events")]
-    public async Task A_dbas_explain_analyze_of_a_statement_that_writes_is_refused_and_runs_nothing(string sql)
+    public async Task A_dbas_explain_analyze_of_a_statement_that_writes_is_refused_runs_nothing_and_is_audited_with_its_text(string sql)
     {
         await using var scope = app.Factory.Services.CreateAsyncScope();
         var queries = scope.ServiceProvider.GetRequiredService<DatabaseQueries>();
@@ -141,6 +142,11 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
 
         Assert.Null(plan);
         Assert.Contains("EXPLAIN ANALYZE runs the statement", problem);
-        Assert.Empty(await AuditOutcomesAsync(DatabaseAuditActions.ExplainAnalyzed, actor)); // nothing ran, nothing to record
+        Assert.Equal(["Refused"], await AuditOutcomesAsync(DatabaseAuditActions.ExplainAnalyzed, actor));
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
+        await using var command = new NpgsqlCommand("SELECT new_data->>'statement' FROM audit_events WHERE action = @a AND actor_email = @e", connection);
+        command.Parameters.AddWithValue("a", DatabaseAuditActions.ExplainAnalyzed);
+        command.Parameters.AddWithValue("e", actor);
+        Assert.Equal(sql, await command.ExecuteScalarAsync());
     }
 }

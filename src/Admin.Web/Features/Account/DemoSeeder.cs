@@ -44,9 +44,10 @@ public static class DemoSeeder
     public static async Task SeedAsync(IServiceProvider services, SeedScale scale, IHostEnvironment environment)
     {
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DemoSeeder));
-        if (environment.IsProduction())
+        // Demo users have published passwords: never outside Development (Staging included).
+        if (!environment.IsDevelopment())
         {
-            logger.LogWarning("Demo seeding is never done in Production; skipped");
+            logger.LogWarning("Demo seeding is done in Development only (this is {Environment}); skipped", environment.EnvironmentName);
             return;
         }
         var ownerConnection = services.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.OwnerConnectionName)

@@ -13,6 +13,7 @@ public static class DatabaseAuditActions
     public const string QueryCancelled = "database.query_cancelled";
     public const string BackendTerminated = "database.backend_terminated";
     public const string StatisticsReset = "database.statistics_reset";
+    public const string Explained = "database.explained";
     public const string ExplainAnalyzed = "database.explain_analyzed";
 
     /// <summary>Writes one audit row for an action of the Database panels, with the signed-in user as the actor.</summary>

@@ -17,10 +17,9 @@ public static class DatabaseFeature
         services.AddSingleton(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
-            var configured = configuration.GetSection("Monitoring:Targets").GetChildren()
-                .Where(c => !string.IsNullOrWhiteSpace(c.Value))
-                .ToDictionary(c => c.Key, c => c.Value!);
-            return new MonitoringTargets(configuration.GetConnectionString(DatabaseExtensions.AppConnectionName)!, configured);
+            return new MonitoringTargets(
+                configuration.GetConnectionString(DatabaseExtensions.AppConnectionName)!, Named(configuration, "Monitoring:Targets"),
+                configuration.GetConnectionString(DatabaseExtensions.ExplainConnectionName), Named(configuration, "Monitoring:Explain"));
         });
 
         // Slow queries and the statistics history (one sampling instance at a time).
@@ -31,4 +30,9 @@ public static class DatabaseFeature
         services.AddHostedService<StatisticsSamplerService>();
         return services;
     }
+
+    private static Dictionary<string, string> Named(IConfiguration configuration, string section) =>
+        configuration.GetSection(section).GetChildren()
+            .Where(c => !string.IsNullOrWhiteSpace(c.Value))
+            .ToDictionary(c => c.Key, c => c.Value!);
 }

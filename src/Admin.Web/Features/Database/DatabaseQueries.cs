@@ -22,7 +22,7 @@ public sealed class DatabaseQueries(
     public static bool MayRun(ClaimsPrincipal user) => user.IsInRole(AppRoles.Dba);
 
     // The audit rows' outcome, named like the Activity panel's (SignalOutcome).
-    private const string Done = nameof(SignalOutcome.Done), NotPermitted = nameof(SignalOutcome.NotPermitted);
+    private const string Done = nameof(SignalOutcome.Done), NotPermitted = nameof(SignalOutcome.NotPermitted), Refused = "Refused";
 
     public async Task<TargetRead<StatementReport>> LoadAsync(string? target, StatementSort sort, int top, string? search, CancellationToken ct = default, long? queryId = null)
     {
@@ -52,30 +52,38 @@ public sealed class DatabaseQueries(
     public Task<SamplerRun?> LastSampleAsync(string? target, CancellationToken ct = default) =>
         history.LastRunAsync(targets.Get(target).Name, ct);
 
-    /// <summary>The plan, or the reason it was refused (the exception's message is written for the user).</summary>
+    /// <summary>
+    /// The plan, or the reason it was refused (the exception's message is written for the user). Every EXPLAIN is audited
+    /// with its statement text and outcome, plain or analyzed, refused or failed.
+    /// </summary>
     public async Task<(ExplainResult? Plan, string? Problem)> ExplainAsync(string? target, string sql, bool analyze, ClaimsPrincipal user, CancellationToken ct = default)
     {
         var t = targets.Get(target);
+        var action = analyze ? DatabaseAuditActions.ExplainAnalyzed : DatabaseAuditActions.Explained;
         if (analyze && !MayRun(user))
         {
             var refused = $"EXPLAIN ANALYZE runs the statement: only users in role {AppRoles.Label(AppRoles.Dba)} may use it.";
-            await AuditAsync(DatabaseAuditActions.ExplainAnalyzed, t.Name, user, new { target = t.Name, statement = sql, outcome = NotPermitted, message = refused }, ct);
+            await AuditAsync(action, t.Name, user, new { target = t.Name, statement = sql, outcome = NotPermitted, message = refused }, ct);
             return (null, refused);
         }
+        ExplainResult? plan = null;
+        string? problem = null;
         try
         {
-            var plan = await QueryExplainer.ExplainAsync(t.DataSource, sql, analyze, ct);
-            if (analyze) await AuditAsync(DatabaseAuditActions.ExplainAnalyzed, t.Name, user, new { target = t.Name, statement = sql, executionMs = plan.ExecutionMs, outcome = Done }, ct);
-            return (plan, null);
+            plan = await QueryExplainer.ExplainAsync(t, sql, analyze, ct);
         }
         catch (ExplainRefusedException e)
         {
-            return (null, e.Message);
+            problem = e.Message;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            return (null, DatabaseOverview.Unreachable(t.Name, e));
+            problem = DatabaseOverview.Unreachable(t.Name, e);
         }
+        await AuditAsync(action, t.Name, user, plan is not null
+            ? new { target = t.Name, statement = sql, executionMs = plan.ExecutionMs, outcome = Done }
+            : new { target = t.Name, statement = sql, executionMs = (double?)null, outcome = Refused, message = problem }, ct);
+        return (plan, problem);
     }
 
     public async Task<QueryActionResult> ResetAsync(string? target, ClaimsPrincipal user, CancellationToken ct = default)
