@@ -22,6 +22,7 @@ public static class DeploymentApi
         var group = app.MapGroup("/api/deployments").WithTags("Deployments");
         group.MapPost("", CreateAsync)
             .RequireAuthorization(DeployTokenHandler.Policy)
+            .LimitBody()
             .Accepts<CreateDeploymentRequest>("application/json")
             .Produces<DeploymentResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -34,6 +35,7 @@ public static class DeploymentApi
                              "replay the first response (with Idempotency-Replayed: true), the same key with another body is a 422.");
         group.MapPost("/{id}/status", PostStatusAsync)
             .RequireAuthorization(DeployTokenHandler.Policy)
+            .LimitBody()
             .WithMetadata(new TokenCheckedInDatabase())
             .Accepts<StatusRequest>("application/json")
             .Produces<DeploymentResponse>()
@@ -104,6 +106,40 @@ public static class DeploymentApi
 
     internal sealed record Request(JsonElement Body, string? Key, byte[] Hash);
 
+    /// <summary>
+    /// The body, read only up to the limit: a chunked body (no Content-Length) that goes past it is refused after
+    /// <see cref="MaxBodyBytes"/> + 1 bytes, not read to its end. Null when it is too large (also when the server's own
+    /// per-endpoint limit, <see cref="LimitBody"/>, stopped it).
+    /// </summary>
+    internal static async Task<MemoryStream?> ReadBoundedAsync(HttpContext http)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > MaxBodyBytes)
+                {
+                    await buffer.DisposeAsync();
+                    return null;
+                }
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await buffer.DisposeAsync();
+            return null;
+        }
+        return buffer;
+    }
+
+    /// <summary>The server refuses to read more than the API accepts, whatever the reader does (Kestrel's limit per endpoint).</summary>
+    public static TBuilder LimitBody<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes));
+
     /// <summary>The JSON body, the Idempotency-Key and the request's fingerprint (method, path and body bytes); null after answering 400/413.</summary>
     /// <param name="mayRefuse">Asked before answering 400 or 413; false when it has answered already (a 401).</param>
     internal static async Task<Request?> ReadAsync(HttpContext http, Func<Task<bool>>? mayRefuse = null)
@@ -115,18 +151,12 @@ public static class DeploymentApi
             if (await mayRefuse()) await ApiProblems.InvalidAsync(http, IdempotencyHeader, "must be at most 200 printable characters (a UUID is a good choice)");
             return null;
         }
-        if (http.Request.ContentLength > MaxBodyBytes)
+        if (http.Request.ContentLength > MaxBodyBytes || await ReadBoundedAsync(http) is not { } buffer)
         {
             if (await mayRefuse()) await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
             return null;
         }
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        if (buffer.Length > MaxBodyBytes)
-        {
-            if (await mayRefuse()) await ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "Body too large", $"body: at most {MaxBodyBytes} bytes", "body");
-            return null;
-        }
+        using var _ = buffer;
         var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
         JsonElement body;
         try

@@ -32,6 +32,7 @@ public static class ExportEndpoint
 
     public static void MapExport(this RouteGroupBuilder group) =>
         group.MapPost("/export", ExportAsync)
+            .LimitBody()
             .RequireAuthorization(Policy)
             .Accepts<ExportRequest>("application/json")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
