@@ -55,3 +55,6 @@ public sealed class ReleaseDiffBases : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261129000105_ConflictCheckSpeed")]
 public sealed class ConflictCheckSpeed : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000300_TokenScopes")]
+public sealed class TokenScopes : SqlMigration;
