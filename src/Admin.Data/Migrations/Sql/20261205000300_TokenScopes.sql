@@ -14,8 +14,8 @@
 --    refuses the requester and the token holder, and refuses to approve a deployment whose requester is not a console
 --    user (rows reported before this migration), so neither a chosen name nor the token lets anyone approve their own.
 --
--- The status post stays one database call (deploy_api_status_by_token); the scope check adds one primary-key probe of
--- the token and a comparison of two short arrays to it.
+-- The status post stays one database call (deploy_api_status_by_token) reading the token once, as before (its token
+-- check now returns the scope too); the scope check adds a comparison of two short arrays.
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Scopes on the token.
@@ -82,35 +82,47 @@ ALTER TABLE deployments
     ADD COLUMN token_holder uuid,
     ADD COLUMN token_holder_email text;
 
--- The start of both ingestion calls: the token, read by id (revoked or unknown: http_status 401), and the claim of the
--- Idempotency-Key (http_status and body of the stored answer to replay, or NULL when the caller does the work).
-CREATE FUNCTION deploy_api_begin(p_token_id uuid, p_idempotency_key text, p_request_hash bytea,
-    OUT token api_tokens, OUT http_status integer, OUT body text)
+-- The token check of the status post (20261129000102's version) also returns the token's scope, so the post reads the
+-- token once. Same probe, same once-a-minute last_used_at update.
+DROP FUNCTION api_token_authenticate(bytea);
+
+CREATE FUNCTION api_token_authenticate(p_hash bytea)
+RETURNS TABLE (id uuid, name text, created_by uuid, created_by_email text, services text[], environments text[])
 LANGUAGE plpgsql AS $$
+DECLARE
+    t api_tokens;
 BEGIN
-    SELECT * INTO token FROM api_tokens x WHERE x.id = p_token_id AND x.revoked_at IS NULL;
-    IF NOT FOUND THEN
-        http_status := 401;
-        RETURN;
+    SELECT * INTO t FROM api_tokens x WHERE x.token_hash = p_hash AND x.revoked_at IS NULL;
+    IF NOT FOUND THEN RETURN; END IF;
+    IF t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' THEN
+        UPDATE api_tokens u SET last_used_at = now() WHERE u.id = t.id;
     END IF;
-    SELECT c.http_status, c.body INTO http_status, body FROM api_idempotency_claim(p_token_id, p_idempotency_key, p_request_hash) c;
+    id := t.id;
+    name := t.name;
+    created_by := t.created_by;
+    created_by_email := t.created_by_email;
+    services := t.services;
+    environments := t.environments;
+    RETURN NEXT;
 END $$;
 
 -- A refusal of the ingestion API (403 out of scope, 422 unknown requester): the Idempotency-Key claimed for this
 -- request is given back (so a retry after the admin widens the scope, or with a known requester, is applied), and one
 -- audit row records what was refused. Returns the problem details to answer.
-CREATE FUNCTION deploy_api_refuse(t api_tokens, p_idempotency_key text, p_status integer, p_title text, p_detail text,
-    p_extra jsonb, p_attempt jsonb) RETURNS jsonb
+CREATE FUNCTION deploy_api_refuse(p_token_id uuid, p_token_name text, p_services text[], p_environments text[],
+    p_idempotency_key text, p_status integer, p_title text, p_detail text, p_extra jsonb, p_attempt jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_idempotency_key IS NOT NULL THEN
-        DELETE FROM api_idempotency_keys k WHERE k.token_id = t.id AND k.key = p_idempotency_key;
+        DELETE FROM api_idempotency_keys k WHERE k.token_id = p_token_id AND k.key = p_idempotency_key;
     END IF;
     PERFORM audit_write('deployment.api_refused', 'deployments', p_attempt ->> 'id', NULL,
-        p_attempt || jsonb_build_object('status', p_status, 'reason', p_detail, 'tokenId', t.id, 'tokenName', t.name,
-                                        'tokenServices', to_jsonb(t.services), 'tokenEnvironments', to_jsonb(t.environments)),
-        NULL, 'api:' || t.name);
-    RETURN deploy_problem(p_status, p_title, p_detail, p_extra);
+        p_attempt || jsonb_build_object('status', p_status, 'reason', p_detail, 'tokenId', p_token_id, 'tokenName', p_token_name,
+                                        'tokenServices', to_jsonb(p_services), 'tokenEnvironments', to_jsonb(p_environments)),
+        NULL, 'api:' || p_token_name);
+    RETURN deploy_problem(p_status, p_title, p_detail,
+        p_extra || CASE WHEN p_status = 403 THEN jsonb_build_object('tokenServices', to_jsonb(p_services), 'tokenEnvironments', to_jsonb(p_environments))
+                        ELSE '{}' END);
 END $$;
 
 -- ---------------------------------------------------------------------------------------------------------
@@ -126,7 +138,6 @@ CREATE FUNCTION deploy_api_create(
     OUT http_status integer, OUT body text, OUT replayed boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
-    started record;
     t api_tokens;
     env deploy_environments;
     d deployments;
@@ -137,13 +148,15 @@ DECLARE
     reason text;
     result jsonb;
 BEGIN
-    SELECT * INTO started FROM deploy_api_begin(p_token_id, p_idempotency_key, p_request_hash);
-    IF started.http_status IS NOT NULL THEN
-        SELECT started.http_status, started.body, started.http_status <> 401 INTO http_status, body, replayed;
+    replayed := false;
+    SELECT * INTO t FROM api_tokens x WHERE x.id = p_token_id AND x.revoked_at IS NULL;
+    IF NOT FOUND THEN
+        http_status := 401;
         RETURN;
     END IF;
-    t := started.token;
-    replayed := false;
+    SELECT c.http_status, c.body INTO http_status, body FROM api_idempotency_claim(t.id, p_idempotency_key, p_request_hash) c;
+    replayed := http_status IS NOT NULL;
+    IF replayed THEN RETURN; END IF;
 
     SELECT * INTO env FROM deploy_environments e WHERE e.name = p_environment;
     IF NOT FOUND THEN
@@ -158,9 +171,8 @@ BEGIN
     reason := api_token_scope_refusal(t.services, t.environments, p_service, p_environment);
     IF reason IS NOT NULL THEN
         http_status := 403;
-        body := deploy_api_refuse(t, p_idempotency_key, 403, 'Outside the token''s scope', reason,
-            jsonb_build_object('field', CASE WHEN t.services = ARRAY['*'] OR p_service = ANY (t.services) THEN 'environment' ELSE 'service' END,
-                               'tokenServices', to_jsonb(t.services), 'tokenEnvironments', to_jsonb(t.environments)),
+        body := deploy_api_refuse(t.id, t.name, t.services, t.environments, p_idempotency_key, 403, 'Outside the token''s scope', reason,
+            jsonb_build_object('field', CASE WHEN t.services = ARRAY['*'] OR p_service = ANY (t.services) THEN 'environment' ELSE 'service' END),
             jsonb_build_object('action', 'create', 'externalId', p_external_id, 'service', p_service, 'environment', p_environment))::text;
         RETURN;
     END IF;
@@ -178,7 +190,7 @@ BEGIN
     END IF;
     IF env.requires_approval AND requester_disabled IS DISTINCT FROM false THEN
         http_status := 422;
-        body := deploy_api_refuse(t, p_idempotency_key, 422, 'Unknown requester',
+        body := deploy_api_refuse(t.id, t.name, t.services, t.environments, p_idempotency_key, 422, 'Unknown requester',
             CASE WHEN p_requested_by IS NULL
                 THEN format('requestedBy: %s requires approval, so the requester must be an enabled console user, and this token''s creator (%s) is not one; name the requester in requestedBy',
                             env.name, t.created_by_email)
@@ -219,18 +231,18 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------------------------------------------------
--- A status post. Replaces the version of 20261122000006 (which trusted the caller's actor and never looked at the
--- token): the token's row gives the scope and the actor, and a revoked token is a 401 here too.
+-- A status post, in one database call (20261129000103): now the token's scope is checked against the deployment's
+-- service and environment, with the token read once (api_token_authenticate returns the scope). The body is the
+-- former deploy_api_status, which trusted an actor and a token id from the caller and never looked at the token.
 -- ---------------------------------------------------------------------------------------------------------
 DROP FUNCTION deploy_api_status(uuid, text, text, bytea, text, text, text);
 
-CREATE FUNCTION deploy_api_status(
-    p_token_id uuid, p_idempotency_key text, p_request_hash bytea, p_ref text, p_status text, p_message text,
+CREATE OR REPLACE FUNCTION deploy_api_status_by_token(
+    p_token_hash bytea, p_idempotency_key text, p_request_hash bytea, p_ref text, p_status text, p_message text,
     OUT http_status integer, OUT body text, OUT replayed boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
-    started record;
-    t api_tokens;
+    t record;
     d deployments;
     env_requires boolean;
     reason text;
@@ -238,13 +250,15 @@ DECLARE
 BEGIN
     -- Asynchronous commit, as before: see 20261122000006 and docs/deployments.md.
     PERFORM set_config('synchronous_commit', 'off', true);
-    SELECT * INTO started FROM deploy_api_begin(p_token_id, p_idempotency_key, p_request_hash);
-    IF started.http_status IS NOT NULL THEN
-        SELECT started.http_status, started.body, started.http_status <> 401 INTO http_status, body, replayed;
+    replayed := false;
+    SELECT * INTO t FROM api_token_authenticate(p_token_hash);
+    IF NOT FOUND THEN
+        http_status := 401;
         RETURN;
     END IF;
-    t := started.token;
-    replayed := false;
+    SELECT c.http_status, c.body INTO http_status, body FROM api_idempotency_claim(t.id, p_idempotency_key, p_request_hash) c;
+    replayed := http_status IS NOT NULL;
+    IF replayed THEN RETURN; END IF;
 
     SELECT * INTO d FROM deployments x WHERE x.external_id = p_ref FOR UPDATE;
     IF NOT FOUND AND p_ref ~ '^[0-9]{1,18}$' THEN
@@ -257,9 +271,9 @@ BEGIN
         reason := api_token_scope_refusal(t.services, t.environments, d.service, d.environment);
         IF reason IS NOT NULL THEN
             http_status := 403;
-            body := deploy_api_refuse(t, p_idempotency_key, 403, 'Outside the token''s scope',
+            body := deploy_api_refuse(t.id, t.name, t.services, t.environments, p_idempotency_key, 403, 'Outside the token''s scope',
                 format('%s (deployment %s is %s in %s)', reason, d.id, d.service, d.environment),
-                jsonb_build_object('id', d.id, 'tokenServices', to_jsonb(t.services), 'tokenEnvironments', to_jsonb(t.environments)),
+                jsonb_build_object('id', d.id),
                 jsonb_build_object('action', 'status', 'id', d.id::text, 'externalId', d.external_id, 'service', d.service,
                                    'environment', d.environment, 'from', d.status, 'to', p_status))::text;
             RETURN;
@@ -280,23 +294,16 @@ BEGIN
     PERFORM api_idempotency_store(t.id, p_idempotency_key, http_status, result);
 END $$;
 
--- The one-call status post (20261129000103), calling the new deploy_api_status.
-CREATE OR REPLACE FUNCTION deploy_api_status_by_token(
-    p_token_hash bytea, p_idempotency_key text, p_request_hash bytea, p_ref text, p_status text, p_message text,
+-- The same post for a caller that holds the token's id rather than its secret (DeploymentIngestion.PostStatusAsync with an
+-- ApiCaller). Same checks: the id only finds the token, whose row decides the rest (unknown or revoked: 401).
+CREATE FUNCTION deploy_api_status(
+    p_token_id uuid, p_idempotency_key text, p_request_hash bytea, p_ref text, p_status text, p_message text,
     OUT http_status integer, OUT body text, OUT replayed boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-    caller record;
-BEGIN
-    SELECT * INTO caller FROM api_token_authenticate(p_token_hash);
-    IF NOT FOUND THEN
-        http_status := 401;
-        replayed := false;
-        RETURN;
-    END IF;
-    SELECT s.http_status, s.body, s.replayed INTO http_status, body, replayed
-    FROM deploy_api_status(caller.id, p_idempotency_key, p_request_hash, p_ref, p_status, p_message) s;
-END $$;
+LANGUAGE sql AS $$
+    SELECT s.http_status, s.body, s.replayed
+    FROM deploy_api_status_by_token((SELECT x.token_hash FROM api_tokens x WHERE x.id = p_token_id),
+                                    p_idempotency_key, p_request_hash, p_ref, p_status, p_message) s
+$$;
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Approvals: as in 20261122000006, plus the token holder may not decide either, and a deployment whose requester is
