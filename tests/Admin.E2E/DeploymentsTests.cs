@@ -13,7 +13,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
 {
     private async Task<HttpClient> CiClientAsync()
     {
-        var token = await App.Database.TokenService(DeploymentFixtures.Admin).CreateAsync("e2e-ci");
+        var token = await App.Database.NewTokenAsync("e2e-ci");
         var client = new HttpClient { BaseAddress = App.BaseUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Secret);
         return client;
@@ -133,15 +133,24 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/deployments/tokens");
         await page.WaitForInteractiveShellAsync();
         await page.Locator("[data-testid=token-name]").FillAsync("e2e-pipeline");
+        // Without a scope the token is refused, with the reason.
+        await page.Locator("[data-testid=create-token]").ClickAsync();
+        await Expect(page.Locator(".rz-alert")).ToContainTextAsync("Name the services the token may report");
+        await page.Locator("[data-testid=token-services]").FillAsync("storefront");
+        await page.Locator("[data-testid=token-environments]").GetByText("staging", new() { Exact = true }).ClickAsync();
         await page.Locator("[data-testid=create-token]").ClickAsync();
         var secret = (await page.Locator("[data-testid=token-secret]").TextContentAsync())!.Trim();
         Assert.StartsWith("adm_", secret);
+        await Expect(page.Locator("[data-testid=tokens-grid]")).ToContainTextAsync("services [storefront] in environments [staging]");
         await page.SaveReviewScreenshotAsync("deployments-tokens");
 
         using var ci = new HttpClient { BaseAddress = App.BaseUrl };
         ci.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
         var body = new StringContent("{\"status\":\"cancelled\"}", Encoding.UTF8, "application/json");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await ci.PostAsync("/api/deployments/none/status", body)).StatusCode);
+        var production = new StringContent("{\"externalId\":\"e2e-scope\",\"service\":\"storefront\",\"environment\":\"production\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}",
+            Encoding.UTF8, "application/json");
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await ci.PostAsync("/api/deployments", production)).StatusCode);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke e2e-pipeline" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();

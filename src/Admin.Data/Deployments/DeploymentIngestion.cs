@@ -6,10 +6,7 @@ using NpgsqlTypes;
 namespace Admin.Data.Deployments;
 
 /// <summary>The CI/CD system behind a request: the API token it presented and the console user who created it.</summary>
-public sealed record ApiCaller(Guid TokenId, string TokenName, Guid CreatedBy, string CreatedByEmail)
-{
-    public string Actor => "api:" + TokenName;
-}
+public sealed record ApiCaller(Guid TokenId, string TokenName, Guid CreatedBy, string CreatedByEmail);
 
 /// <summary>An HTTP answer decided in the database: status, JSON body (problem details when 4xx), replayed or not.</summary>
 public sealed record ApiResult(int Status, string Body, bool Replayed);
@@ -20,9 +17,9 @@ public sealed record NewDeployment(
 
 /// <summary>
 /// The ingestion API's database side. Each call is one round trip to one function (deploy_api_create,
-/// deploy_api_status) that checks the Idempotency-Key, applies the state machine, writes the history, announces the
-/// change and stores the response for replays, all in one transaction. No EF Core and no session-context statements
-/// on this path: it has to sustain over a thousand status posts a second.
+/// deploy_api_status) that checks the token's scope (403 outside it) and the Idempotency-Key, applies the state
+/// machine, writes the history, announces the change and stores the response for replays, all in one transaction. No
+/// EF Core and no session-context statements on this path: it has to sustain over a thousand status posts a second.
 /// </summary>
 public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
 {
@@ -88,18 +85,19 @@ public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
         }
     }
 
+    // The token's id is all the database is told about the caller: its scope, name and creator come from the token's
+    // row (a revoked token is a 401 there too), so nothing here can widen what the token may do.
     private Task<ApiResult> CreateOrReplayAsync(ApiCaller caller, NewDeployment d, string? idempotencyKey, byte[] requestHash, CancellationToken ct) =>
-        CallAsync("SELECT http_status, body, replayed FROM deploy_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)", ct,
-            P(caller.TokenId, NpgsqlDbType.Uuid), P(caller.CreatedBy, NpgsqlDbType.Uuid), P(caller.CreatedByEmail),
-            P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
+        CallAsync("SELECT http_status, body, replayed FROM deploy_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", ct,
+            P(caller.TokenId, NpgsqlDbType.Uuid), P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
             P(d.ExternalId), P(d.Service), P(d.Environment), P(d.Version), P(d.CommitSha),
             P(d.CommitAt, NpgsqlDbType.TimestampTz), P(d.ReleaseId, NpgsqlDbType.Bigint), P(d.RequestedBy), P(d.Message));
 
     /// <param name="reference">The deployment's external id, or the console's numeric id.</param>
     public Task<ApiResult> PostStatusAsync(ApiCaller caller, string reference, string status, string? message, string? idempotencyKey,
         byte[] requestHash, CancellationToken ct = default) =>
-        CallAsync("SELECT http_status, body, replayed FROM deploy_api_status($1, $2, $3, $4, $5, $6, $7)", ct,
-            P(caller.TokenId, NpgsqlDbType.Uuid), P(caller.Actor), P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
+        CallAsync("SELECT http_status, body, replayed FROM deploy_api_status($1, $2, $3, $4, $5, $6)", ct,
+            P(caller.TokenId, NpgsqlDbType.Uuid), P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
             P(reference), P(status), P(message));
 
     /// <summary>

@@ -28,10 +28,13 @@ public sealed record DeploymentCursor(DateTimeOffset CreatedAt, long Id)
 
 public sealed record DeploymentPage(IReadOnlyList<DeploymentListItem> Items, DeploymentCursor? Next);
 
+/// <param name="RequestedById">The requester's console user, when the requester is one (always, for deployments reported since TokenScopes to environments that require approval).</param>
+/// <param name="TokenHolderId">The creator of the API token that reported the deployment (none for deployments reported before TokenScopes, or seeded).</param>
 public sealed record DeploymentRow(
     long Id, string ExternalId, string Service, string Environment, string Version, string CommitSha, DateTimeOffset? CommitAt,
     long? ReleaseId, Guid? RequestedById, string RequestedBy, string Status, DateTimeOffset CreatedAt,
-    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? RolledBackAt, bool RequiresApproval);
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? RolledBackAt, bool RequiresApproval,
+    Guid? TokenHolderId = null, string? TokenHolder = null);
 
 public sealed record StatusEntry(long Id, string Status, string? Message, string? Actor, DateTimeOffset OccurredAt);
 
@@ -50,4 +53,7 @@ public static class DeploymentAuditActions
     public const string Exported = "deployment.exported";
     public const string TokenCreated = "deployment.token_created";
     public const string TokenRevoked = "deployment.token_revoked";
+    public const string TokenScopeChanged = "deployment.token_scope_changed";
+    /// <summary>A call of the ingestion API refused by the database (403 outside the token's scope, 422 unknown requester); written by deploy_api_refuse.</summary>
+    public const string ApiRefused = "deployment.api_refused";
 }

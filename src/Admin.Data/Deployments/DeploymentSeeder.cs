@@ -24,6 +24,12 @@ public static class DeploymentSeeder
 
     private static readonly string[] Requesters = ["ci-bot@example.com", "admin@admin.local", "dev.lead@example.com"];
 
+    /// <summary>
+    /// Requester of the deployments left awaiting approval: a demo user (linked when the user exists), because only a
+    /// deployment whose requester is a console user can be approved (four eyes need two known people).
+    /// </summary>
+    private const string WaitingRequester = "admin@admin.local";
+
     public static async Task<DeploymentSeedResult> SeedAsync(NpgsqlConnection owner, DeploymentSeedShape shape, CancellationToken ct = default)
     {
         await using var transaction = await owner.BeginTransactionAsync(ct);
@@ -66,13 +72,17 @@ public static class DeploymentSeeder
         await using (var insert = new NpgsqlCommand("""
             WITH inserted AS (
                 INSERT INTO deployments (external_id, service, environment, version, commit_sha, commit_at, release_id,
-                                         requested_by_email, status, created_at, started_at, finished_at, rolled_back_at, updated_at)
+                                         requested_by, requested_by_email, status, created_at, started_at, finished_at, rolled_back_at, updated_at)
                 SELECT 'seed-' || lpad(g::text, 6, '0'), @services[1 + g % cardinality(@services)], environment,
                        '1.' || (g / 500) || '.' || (g % 500), substr(md5(g::text), 1, 12), commit_at,
-                       NULL, CASE WHEN status = 'awaiting_approval' THEN 'ci-bot@example.com' ELSE @requesters[1 + g % cardinality(@requesters)] END,
+                       NULL, (SELECT u.id FROM users u WHERE u.normalized_email = upper(r.email) LIMIT 1), r.email,
                        status, created_at, started_at, finished_at, rolled_back_at,
                        coalesce(rolled_back_at, finished_at, started_at, created_at)
-                FROM seed_deployments ORDER BY g
+                FROM seed_deployments
+                -- The waiting ones are requested by a console user (the demo admin), so a release manager can approve them.
+                CROSS JOIN LATERAL (SELECT CASE WHEN status = 'awaiting_approval' THEN @waitingRequester
+                                                ELSE @requesters[1 + g % cardinality(@requesters)] END AS email) r
+                ORDER BY g
                 ON CONFLICT (external_id) DO NOTHING
                 RETURNING id, external_id)
             INSERT INTO seed_new SELECT id, substr(external_id, 6)::int FROM inserted
@@ -80,6 +90,7 @@ public static class DeploymentSeeder
         {
             insert.Parameters.AddWithValue("services", Services);
             insert.Parameters.AddWithValue("requesters", Requesters);
+            insert.Parameters.AddWithValue("waitingRequester", WaitingRequester);
             insert.CommandTimeout = 600;
             deployments = await insert.ExecuteNonQueryAsync(ct);
         }

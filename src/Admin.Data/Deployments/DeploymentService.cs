@@ -49,7 +49,8 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
                    d.version AS "Version", d.commit_sha AS "CommitSha", d.commit_at AS "CommitAt", d.release_id AS "ReleaseId",
                    d.requested_by AS "RequestedById", d.requested_by_email AS "RequestedBy", d.status AS "Status",
                    d.created_at AS "CreatedAt", d.started_at AS "StartedAt", d.finished_at AS "FinishedAt",
-                   d.rolled_back_at AS "RolledBackAt", e.requires_approval AS "RequiresApproval"
+                   d.rolled_back_at AS "RolledBackAt", e.requires_approval AS "RequiresApproval",
+                   d.token_holder AS "TokenHolderId", d.token_holder_email AS "TokenHolder"
             FROM deployments d JOIN deploy_environments e ON e.name = d.environment
             WHERE d.id = {id}
             """).ToListAsync(ct)).SingleOrDefault();
@@ -97,17 +98,35 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
             """).ToListAsync(ct);
     }
 
-    /// <summary>Whether the current user may decide on this deployment at all, and if not why (for the UI).</summary>
+    /// <summary>
+    /// Whether the current user may decide on this deployment at all, and if not why (for the UI). Four eyes: neither
+    /// the requester nor the creator of the API token that reported it (the token holder). deploy_decide enforces the
+    /// same in SQL.
+    /// </summary>
     public string? WhyCannotDecide(DeploymentRow deployment)
     {
         var me = session.Current;
         if (!CanApprove(me)) return "Only release managers and admins approve or reject deployments.";
         if (deployment.Status != DeploymentStatuses.AwaitingApproval) return $"The deployment is {DeploymentStatuses.Label(deployment.Status).ToLowerInvariant()}, not awaiting approval.";
-        if ((me.UserId is { } id && deployment.RequestedById == id)
-            || string.Equals(me.Email, deployment.RequestedBy, StringComparison.OrdinalIgnoreCase))
+        if (IsMe(me, deployment.RequestedById, deployment.RequestedBy))
             return "You requested this deployment; someone else must approve or reject it.";
+        if (IsMe(me, deployment.TokenHolderId, deployment.TokenHolder))
+            return "You created the API token that reported this deployment; someone else must approve or reject it.";
         return null;
     }
+
+    /// <summary>
+    /// Why the current user may reject but not approve (null when approving is up to them): a requester who is not a
+    /// console user cannot be held apart from the approver, so such a deployment (reported before requesters had to be
+    /// console users) can only be rejected and reported again.
+    /// </summary>
+    public string? WhyCannotApprove(DeploymentRow deployment) =>
+        WhyCannotDecide(deployment) ?? (deployment.RequestedById is null
+            ? $"The requester ({deployment.RequestedBy}) is not a console user, so four eyes cannot be checked; reject it and have it reported again with a console user as requester."
+            : null);
+
+    private static bool IsMe(SessionContext me, Guid? id, string? email) =>
+        (me.UserId is { } mine && id == mine) || (email is not null && string.Equals(me.Email, email, StringComparison.OrdinalIgnoreCase));
 
     public static bool CanApprove(SessionContext user) => user.Roles.Contains(ReleaseManagerRole) || user.Roles.Contains(AdminRole);
 

@@ -61,3 +61,6 @@ public sealed class ExplainRole : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000101_DefinerFunctions")]
 public sealed class DefinerFunctions : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000300_TokenScopes")]
+public sealed class TokenScopes : SqlMigration;

@@ -191,6 +191,7 @@ public sealed class DeploymentIngestionTests(DatabaseFixture fixture) : IClassFi
     [Fact]
     public async Task A_requestedBy_email_in_the_body_becomes_the_requester()
     {
+        await fixture.Database.EnsureUserAsync(DeploymentFixtures.ReleaseManager);
         var result = await Api.CreateAsync(_caller, DeploymentFixtures.NewDeployment("production", requestedBy: "Release@Test.Local"), null, Hash1);
         Assert.Equal("release@test.local", JsonNode.Parse(result.Body)!["requestedBy"]!.GetValue<string>());
     }

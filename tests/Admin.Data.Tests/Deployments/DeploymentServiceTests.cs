@@ -49,15 +49,74 @@ public sealed class DeploymentServiceTests(DatabaseFixture fixture) : IClassFixt
         var e = await Assert.ThrowsAsync<DeploymentException>(() => adminService.DecideAsync(byToken, true, null));
         Assert.Contains("you requested this deployment", e.Message, StringComparison.OrdinalIgnoreCase);
 
+        await fixture.Database.EnsureUserAsync(DeploymentFixtures.ReleaseManager);
         var byBody = await CreateAsync(requestedBy: DeploymentFixtures.ReleaseManager.Email);
         var rm = fixture.Database.DeploymentService(DeploymentFixtures.ReleaseManager);
-        await Assert.ThrowsAsync<DeploymentException>(() => rm.DecideAsync(byBody, true, null));
+        e = await Assert.ThrowsAsync<DeploymentException>(() => rm.DecideAsync(byBody, true, null));
+        Assert.Equal("You requested this deployment; someone else must approve or reject it.", e.Message);
         Assert.Equal(DeploymentStatuses.AwaitingApproval, (await rm.GetAsync(byBody))!.Deployment.Status);
         Assert.NotNull(rm.WhyCannotDecide((await rm.GetAsync(byBody))!.Deployment));
+    }
 
-        // The token's creator may approve one that someone else requested.
-        await adminService.DecideAsync(byBody, true, null);
-        Assert.Equal(DeploymentStatuses.Approved, (await rm.GetAsync(byBody))!.Deployment.Status);
+    [Fact]
+    public async Task The_creator_of_the_token_cannot_approve_a_deployment_reported_with_it_even_naming_someone_else_as_requester()
+    {
+        // The token's creator (Admin) names a release manager as requester: before, that let the creator approve it.
+        await fixture.Database.EnsureUserAsync(DeploymentFixtures.ReleaseManager);
+        var id = await CreateAsync(requestedBy: DeploymentFixtures.ReleaseManager.Email);
+        var holder = fixture.Database.DeploymentService(DeploymentFixtures.Admin);
+        var row = (await holder.GetAsync(id))!.Deployment;
+        Assert.Equal(DeploymentFixtures.Admin.Email, row.TokenHolder);
+        Assert.Equal("You created the API token that reported this deployment; someone else must approve or reject it.", holder.WhyCannotDecide(row));
+
+        var e = await Assert.ThrowsAsync<DeploymentException>(() => holder.DecideAsync(id, true, "mine, but named someone else"));
+        Assert.Equal("You created the API token that reported this deployment; someone else must approve or reject it.", e.Message);
+        // The database refuses it whoever calls: deploy_decide as the token holder, without the service.
+        await using (var db = fixture.Database.CreateAppContext(DeploymentFixtures.Admin))
+        {
+            await db.Database.OpenConnectionAsync();
+            Assert.Equal("you created the API token that reported this deployment; someone else must approve or reject it",
+                await ((NpgsqlConnection)db.Database.GetDbConnection()).ScalarAsync<string>($"SELECT deploy_decide({id}, true, null)"));
+        }
+        Assert.Equal(DeploymentStatuses.AwaitingApproval, (await holder.GetAsync(id))!.Deployment.Status);
+    }
+
+    [Fact]
+    public async Task Neither_the_requester_nor_the_token_holder_approves_and_a_third_person_does()
+    {
+        await fixture.Database.EnsureUserAsync(DeploymentFixtures.ReleaseManager);
+        var id = await CreateAsync(requestedBy: DeploymentFixtures.ReleaseManager.Email);
+
+        await Assert.ThrowsAsync<DeploymentException>(() => fixture.Database.DeploymentService(DeploymentFixtures.ReleaseManager).DecideAsync(id, true, null));
+        await Assert.ThrowsAsync<DeploymentException>(() => fixture.Database.DeploymentService(DeploymentFixtures.Admin).DecideAsync(id, true, null));
+        var third = fixture.Database.DeploymentService(DeploymentFixtures.OtherReleaseManager);
+        Assert.Null(third.WhyCannotApprove((await third.GetAsync(id))!.Deployment));
+        await third.DecideAsync(id, true, "four eyes");
+
+        Assert.Equal(DeploymentStatuses.Approved, (await third.GetAsync(id))!.Deployment.Status);
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.Equal(DeploymentFixtures.Admin.Email, await owner.ScalarAsync<string>(
+            $"SELECT new_data ->> 'tokenHolder' FROM audit_events WHERE action = 'deployment.approved' AND record_id = '{id}' AND actor_email = '{DeploymentFixtures.OtherReleaseManager.Email}'"));
+    }
+
+    [Fact]
+    public async Task A_waiting_deployment_whose_requester_is_not_a_console_user_can_be_rejected_but_not_approved()
+    {
+        // As reported before requesters had to be console users: a free-text requester and no token recorded.
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        var id = await owner.ScalarAsync<long>("""
+            INSERT INTO deployments (external_id, service, environment, version, commit_sha, requested_by_email, status)
+            VALUES ('legacy-' || gen_random_uuid(), 'shop-api', 'production', '1', 'abcdef1', 'someone@example.com', 'awaiting_approval') RETURNING id
+            """);
+        var rm = fixture.Database.DeploymentService(DeploymentFixtures.ReleaseManager);
+        var row = (await rm.GetAsync(id))!.Deployment;
+        Assert.Null(rm.WhyCannotDecide(row));
+        Assert.StartsWith("The requester (someone@example.com) is not a console user", rm.WhyCannotApprove(row));
+
+        var e = await Assert.ThrowsAsync<DeploymentException>(() => rm.DecideAsync(id, true, null));
+        Assert.StartsWith("The requester (someone@example.com) is not a console user, so four eyes cannot be checked", e.Message);
+        await rm.DecideAsync(id, false, "unknown requester, report it again");
+        Assert.Equal(DeploymentStatuses.Cancelled, (await rm.GetAsync(id))!.Deployment.Status);
     }
 
     [Fact]

@@ -59,7 +59,9 @@ public sealed class RlsMatrixTests(RlsMatrixTests.Fixture fixture) : IClassFixtu
         ("deployments UPDATE", "UPDATE deployments SET updated_at = now() WHERE id = {Deployment}", "ofof fof"),
         ("deployment_status_history INSERT", "INSERT INTO deployment_status_history (deployment_id, status) VALUES ({Deployment}, 'queued')", "odod dod"),
         ("api_tokens SELECT", "SELECT count(*) FROM api_tokens WHERE name = 'matrix'", "offf fof"),
-        ("api_tokens INSERT", "INSERT INTO api_tokens (name, token_hash, token_prefix, created_by, created_by_email) VALUES ('matrix2', '\\x02'::bytea, 'adm_', gen_random_uuid(), 'a@m.test')", "oddd ddd"),
+        ("api_tokens INSERT", "INSERT INTO api_tokens (name, token_hash, token_prefix, created_by, created_by_email, services, environments) VALUES ('matrix2', '\\x02'::bytea, 'adm_', gen_random_uuid(), 'a@m.test', '{web}', '{staging}')", "oddd ddd"),
+        // Only an admin widens or narrows a token; the ingestion pool (DeployApi) may update api_tokens for last use only.
+        ("api_tokens UPDATE scope", "UPDATE api_tokens SET services = '{*}' WHERE name = 'matrix'", "offf fdf"),
         ("audit_events SELECT a login", "SELECT count(*) FROM audit_events WHERE id = {AuditLogin}", "offf off"),
         ("audit_events SELECT a database action", "SELECT count(*) FROM audit_events WHERE id = {AuditDatabase}", "offo off"),
         ("audit_events INSERT (only audit_write)", "INSERT INTO audit_events (action) VALUES ('matrix')", "dddd ddd"),
@@ -124,7 +126,7 @@ public sealed class RlsMatrixTests(RlsMatrixTests.Fixture fixture) : IClassFixtu
                 SELECT set_config('app.user_id', '{Author}', false), set_config('app.user_email', 'author@m.test', false),
                        set_config('app.roles', 'Editor', false);
                 INSERT INTO products (sku, name, price) VALUES ('MATRIX-1', 'Matrix product', 1);
-                INSERT INTO api_tokens (name, token_hash, token_prefix, created_by, created_by_email) VALUES ('matrix', '\x01'::bytea, 'adm_', '{Author}', 'author@m.test');
+                INSERT INTO api_tokens (name, token_hash, token_prefix, created_by, created_by_email, services, environments) VALUES ('matrix', '\x01'::bytea, 'adm_', '{Author}', 'author@m.test', ARRAY['web'], ARRAY['staging']);
                 """);
             _ids["SectionGB"] = (await owner.ScalarAsync<Guid>(
                 "INSERT INTO homepage_sections (locale, section_key, section_type, display_order) VALUES ('en-GB', 'matrix', 'hero', 80) RETURNING id")).ToString();

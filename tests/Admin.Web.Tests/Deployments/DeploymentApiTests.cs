@@ -15,9 +15,9 @@ namespace Admin.Web.Tests.Deployments;
 /// <summary>The ingestion API over HTTP: token scheme, 400 naming the field, 409 reasons, idempotency, OpenAPI and Swagger UI.</summary>
 public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
-    private async Task<(HttpClient Client, Guid TokenId)> TokenClientAsync()
+    private async Task<(HttpClient Client, Guid TokenId)> TokenClientAsync(TokenScope? scope = null)
     {
-        var created = await app.Database.TokenService(DeploymentFixtures.Admin).CreateAsync("ci-" + Guid.NewGuid().ToString("N")[..6]);
+        var created = await app.Database.NewTokenAsync("ci-" + Guid.NewGuid().ToString("N")[..6], scope);
         var client = app.Anonymous();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
         return (client, created.Token.Id);
@@ -25,10 +25,10 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static string NewBody(string environment = "staging", string? externalId = null) => new JsonObject
+    private static string NewBody(string environment = "staging", string? externalId = null, string? requestedBy = null) => new JsonObject
     {
         ["externalId"] = externalId ?? "gh-" + Guid.NewGuid().ToString("N")[..10], ["service"] = "shop-api", ["environment"] = environment,
-        ["version"] = "2.0.1", ["commitSha"] = "0123456789abcdef0123", ["commitTime"] = "2026-11-22T08:00:00Z",
+        ["version"] = "2.0.1", ["commitSha"] = "0123456789abcdef0123", ["commitTime"] = "2026-11-22T08:00:00Z", ["requestedBy"] = requestedBy,
     }.ToJsonString();
 
     private static async Task<JsonNode> BodyAsync(HttpResponseMessage response) => JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
@@ -97,6 +97,46 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         // Nothing was applied by the refused posts: the deployment is still in progress.
         await using var db = await app.Database.OpenAsync(TestPostgres.OwnerRole);
         Assert.Equal("in_progress", await db.ScalarAsync<string>($"SELECT status FROM deployments WHERE external_id = '{externalId}'"));
+    }
+
+    [Fact]
+    public async Task A_staging_token_gets_403_with_the_reason_creating_or_moving_a_production_deployment_and_nothing_is_applied()
+    {
+        var (staging, stagingId) = await TokenClientAsync(new TokenScope(["shop-api", "shop-web"], ["staging"]));
+        var (everything, _) = await TokenClientAsync();
+        var externalId = "gh-" + Guid.NewGuid().ToString("N")[..10];
+
+        var create = await staging.PostAsync("/api/deployments", Json(NewBody("production", externalId)));
+        Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+        Assert.Equal("application/problem+json", create.Content.Headers.ContentType!.MediaType);
+        var problem = await BodyAsync(create);
+        Assert.Equal("this token may report services [shop-api, shop-web] in environments [staging]; not production", problem["detail"]!.GetValue<string>());
+        await using var db = await app.Database.OpenAsync(TestPostgres.OwnerRole);
+        Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM deployments WHERE external_id = '{externalId}'"));
+
+        Assert.Equal(HttpStatusCode.Created, (await everything.PostAsync("/api/deployments", Json(NewBody("production", externalId)))).StatusCode);
+        var move = await staging.PostAsync($"/api/deployments/{externalId}/status", Json("{\"status\":\"cancelled\"}"));
+        Assert.Equal(HttpStatusCode.Forbidden, move.StatusCode);
+        Assert.StartsWith("this token may report services [shop-api, shop-web] in environments [staging]; not production",
+            (await BodyAsync(move))["detail"]!.GetValue<string>());
+        Assert.Equal("awaiting_approval", await db.ScalarAsync<string>($"SELECT status FROM deployments WHERE external_id = '{externalId}'"));
+        Assert.Equal(2L, await db.ScalarAsync<long>($"SELECT count(*) FROM deployment_status_history h JOIN deployments d ON d.id = h.deployment_id WHERE d.external_id = '{externalId}'"));
+        Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM api_idempotency_keys WHERE token_id = '{stagingId}'"));
+
+        // Inside its scope the same token works.
+        Assert.Equal(HttpStatusCode.Created, (await staging.PostAsync("/api/deployments", Json(NewBody("staging")))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_production_requester_who_is_not_a_console_user_is_422_naming_requestedBy()
+    {
+        var (client, _) = await TokenClientAsync();
+        var response = await client.PostAsync("/api/deployments", Json(NewBody("production", requestedBy: "made.up@example.com")));
+
+        Assert.Equal((HttpStatusCode)422, response.StatusCode);
+        var problem = await BodyAsync(response);
+        Assert.Equal("requestedBy", problem["field"]!.GetValue<string>());
+        Assert.Contains("'made.up@example.com' is not a console user", problem["detail"]!.GetValue<string>());
     }
 
     [Fact]
@@ -197,8 +237,20 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         Assert.NotNull(document["paths"]!["/api/deployments/{id}/status"]!["post"]);
         Assert.Equal("bearer", document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
         Assert.NotNull(document["components"]!["schemas"]!["CreateDeploymentRequest"]);
+        // The scope: a 403 with the token's lists, described on both endpoints, and the requester rule on requestedBy.
+        foreach (var path in new[] { "/api/deployments", "/api/deployments/{id}/status" })
+        {
+            var forbidden = document["paths"]![path]!["post"]!["responses"]!["403"]!["content"]!["application/problem+json"]!;
+            Assert.EndsWith("TokenScopeProblem", forbidden["schema"]!["$ref"]!.GetValue<string>());
+            Assert.Contains("only the services and environments", document["paths"]![path]!["post"]!["description"]!.GetValue<string>());
+        }
+        var scopeProblem = document["components"]!["schemas"]!["TokenScopeProblem"]!["properties"]!;
+        Assert.Contains("every environment", scopeProblem["tokenEnvironments"]!["description"]!.GetValue<string>());
+        Assert.NotNull(scopeProblem["tokenServices"]);
+        Assert.Contains("enabled console user",
+            document["components"]!["schemas"]!["CreateDeploymentRequest"]!["properties"]!["requestedBy"]!["description"]!.GetValue<string>());
         // Every answer the endpoints give is described, the body limit and the export included.
-        foreach (var (path, codes) in new[] { ("/api/deployments", "400 401 409 413 422 503"), ("/api/deployments/{id}/status", "400 401 404 409 413 422 503"),
+        foreach (var (path, codes) in new[] { ("/api/deployments", "400 401 403 409 413 422 503"), ("/api/deployments/{id}/status", "400 401 403 404 409 413 422 503"),
                                               ("/api/deployments/export", "400 401 413 422") })
             foreach (var code in codes.Split(' '))
                 Assert.True(document["paths"]![path]!["post"]!["responses"]![code] is not null, $"{path} {code}");
@@ -224,6 +276,22 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         Assert.Equal(expected, response.StatusCode);
         if (expected == HttpStatusCode.Redirect) Assert.StartsWith("/Account/AccessDenied", response.Headers.Location!.PathAndQuery);
         else Assert.Contains("data-testid=\"tokens-grid\"", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_tokens_page_asks_for_the_scope_and_lists_what_each_token_may_report()
+    {
+        var name = "scoped-" + Guid.NewGuid().ToString("N")[..6];
+        await app.Database.NewTokenAsync(name, new TokenScope(["shop-api"], ["staging", "production"]));
+        var demo = DemoLogins.For(AppRoles.Admin);
+        using var client = await app.SignedInAsync(demo.Email, demo.Password);
+        var html = System.Net.WebUtility.HtmlDecode(await client.GetStringAsync("/deployments/tokens"));
+
+        Assert.Contains("data-testid=\"token-services\"", html);
+        Assert.Contains("data-testid=\"token-environments\"", html);
+        Assert.Contains("data-testid=\"token-all-environments\"", html);
+        Assert.Contains("production (requires approval)", html);
+        Assert.Matches($"{name}[\\s\\S]*?services \\[shop-api\\] in environments \\[staging, production\\]", html);
     }
 }
 

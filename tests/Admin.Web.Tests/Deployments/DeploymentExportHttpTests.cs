@@ -13,7 +13,7 @@ public sealed class DeploymentExportHttpTests(WebAppFixture app) : IClassFixture
 
     private async Task<HttpClient> TokenClientAsync(string service = "export-any")
     {
-        var created = await app.Database.TokenService(DeploymentFixtures.Admin).CreateAsync("export-ci");
+        var created = await app.Database.NewTokenAsync("export-ci");
         var client = app.Anonymous();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
         await client.PostAsync("/api/deployments", Json($$"""{"externalId":"exp-{{Guid.NewGuid():N}}","service":"{{service}}","environment":"staging","version":"1","commitSha":"abcdef1"}"""));

@@ -62,6 +62,8 @@ public sealed class DeploymentPagesHttpTests(WebAppFixture app) : IClassFixture<
         foreach (var check in new[] { "connections", "long-queries", "blocking-locks", "cache-hit", "invalid-indexes" })
             Assert.Contains($"data-key=\"{check}\"", html);
         Assert.DoesNotContain("data-testid=\"approval-refusal\"", html);
+        // Who holds the token that reported it (that person may not approve it either).
+        Assert.Contains($"an API token created by {DeploymentFixtures.Admin.Email}", html);
     }
 
     [Fact]

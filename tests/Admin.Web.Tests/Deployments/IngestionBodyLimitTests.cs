@@ -56,7 +56,7 @@ public sealed class IngestionBodyLimitTests
         await using var db = await TestDatabase.CreateAsync();
         await using var app = new AdminAppFactory(db, demoSeed: false);
         var address = app.StartKestrel();
-        var token = (await db.TokenService(DeploymentFixtures.Admin).CreateAsync("limit-test")).Secret;
+        var token = (await db.TokenService(DeploymentFixtures.Admin).CreateAsync("limit-test", Admin.Data.Deployments.TokenScope.Everything)).Secret;
         using var client = new HttpClient { BaseAddress = address };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 

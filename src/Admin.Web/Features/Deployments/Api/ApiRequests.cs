@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -17,7 +18,24 @@ namespace Admin.Web.Features.Deployments.Api;
 /// <param name="Message">A note for the status timeline.</param>
 public sealed record CreateDeploymentRequest(
     string ExternalId, string Service, string Environment, string Version, string CommitSha, DateTimeOffset? CommitTime = null,
-    long? ReleaseId = null, string? RequestedBy = null, string? Message = null);
+    long? ReleaseId = null,
+    [property: Description(CreateDeploymentRequest.RequestedByDescription)] string? RequestedBy = null,
+    string? Message = null)
+{
+    public const string RequestedByDescription =
+        "E-mail of the person who asked for the deployment; without it, the creator of the token is the requester. In an " +
+        "environment that requires approval the requester must be an enabled console user (else 422, field requestedBy). " +
+        "Neither the requester nor the token's creator may approve the deployment.";
+}
+
+/// <summary>The 403 of a call outside the token's scope (problem details with the scope).</summary>
+public sealed record TokenScopeProblem(
+    string Type, string Title, int Status,
+    [property: Description("The reason in plain words, e.g. \"this token may report services [web, api] in environments [staging]; not production\".")] string Detail,
+    [property: Description("When creating: the request field outside the scope, service or environment.")] string? Field,
+    [property: Description("When moving a status: the deployment's id.")] long? Id,
+    [property: Description("The services the token may report; [\"*\"] means every service.")] string[] TokenServices,
+    [property: Description("The environments the token may report; [\"*\"] means every environment.")] string[] TokenEnvironments);
 
 /// <summary>POST /api/deployments/{id}/status body.</summary>
 /// <param name="Status">in_progress, succeeded, failed, cancelled or rolled_back (InProgress-style spelling is accepted too).</param>
@@ -49,8 +67,8 @@ public static partial class ApiRequestParser
         if (body.ValueKind != JsonValueKind.Object) return Parsed<NewDeployment>.Invalid("body", "must be a JSON object");
         string? error;
         if (!Text(body, "externalId", true, 200, null, out var externalId, out error)) return Parsed<NewDeployment>.Invalid("externalId", error!);
-        if (!Text(body, "service", true, 100, ServicePattern(), out var service, out error)) return Parsed<NewDeployment>.Invalid("service", error!);
-        if (!Text(body, "environment", true, 40, EnvironmentPattern(), out var environment, out error)) return Parsed<NewDeployment>.Invalid("environment", error!);
+        if (!Text(body, "service", true, 100, DeploymentNames.ServicePattern(), out var service, out error)) return Parsed<NewDeployment>.Invalid("service", error!);
+        if (!Text(body, "environment", true, 40, DeploymentNames.EnvironmentPattern(), out var environment, out error)) return Parsed<NewDeployment>.Invalid("environment", error!);
         if (!Text(body, "version", true, 100, null, out var version, out error)) return Parsed<NewDeployment>.Invalid("version", error!);
         if (!Text(body, "commitSha", true, 40, ShaPattern(), out var sha, out error)) return Parsed<NewDeployment>.Invalid("commitSha", error!);
         if (!Text(body, "requestedBy", false, 256, EmailPattern(), out var requestedBy, out error)) return Parsed<NewDeployment>.Invalid("requestedBy", error!);
@@ -121,8 +139,6 @@ public static partial class ApiRequestParser
         _ => "has the wrong format",
     };
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")] internal static partial Regex ServicePattern();
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")] internal static partial Regex EnvironmentPattern();
     [GeneratedRegex("^[0-9A-Fa-f]{7,40}$")] private static partial Regex ShaPattern();
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+$")] private static partial Regex EmailPattern();
 }

@@ -17,6 +17,11 @@ public static class DeploymentApi
     public const string ReplayedHeader = "Idempotency-Replayed";
     public const int MaxBodyBytes = 64 * 1024;
 
+    private const string ScopeRule =
+        "A token may report only the services and environments it was created for (\"*\": all); anything else is a 403 whose " +
+        "detail gives the reason, e.g. \"this token may report services [web, api] in environments [staging]; not production\", " +
+        "and nothing is applied (the Idempotency-Key is not used up either).";
+
     public static RouteGroupBuilder MapDeploymentApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/deployments").WithTags("Deployments");
@@ -26,13 +31,16 @@ public static class DeploymentApi
             .Accepts<CreateDeploymentRequest>("application/json")
             .Produces<DeploymentResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .Produces<TokenScopeProblem>(StatusCodes.Status403Forbidden, ApiProblems.ProblemType)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("CreateDeployment")
             .WithSummary("Report a new deployment")
             .WithDescription("Creates a deployment in status queued, or awaiting_approval in an environment that requires approval. " +
                              "An external id that exists already is a 409. Send Idempotency-Key to make retries safe: the same key and body " +
-                             "replay the first response (with Idempotency-Replayed: true), the same key with another body is a 422.");
+                             "replay the first response (with Idempotency-Replayed: true), the same key with another body is a 422. " +
+                             ScopeRule + " In an environment that requires approval the requester (requestedBy, or else the token's creator) " +
+                             "must be an enabled console user: otherwise 422 with field requestedBy, and nothing is applied.");
         group.MapPost("/{id}/status", PostStatusAsync)
             .RequireAuthorization(DeployTokenHandler.Policy)
             .LimitBody()
@@ -40,6 +48,7 @@ public static class DeploymentApi
             .Accepts<StatusRequest>("application/json")
             .Produces<DeploymentResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .Produces<TokenScopeProblem>(StatusCodes.Status403Forbidden, ApiProblems.ProblemType)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -48,7 +57,7 @@ public static class DeploymentApi
             .WithDescription("{id} is the deployment's external id (or the console's numeric id). Allowed: queued → in_progress " +
                              "(not in environments that require approval), approved → in_progress, in_progress → succeeded | failed | cancelled, " +
                              "queued/awaiting_approval/approved → cancelled, succeeded → rolled_back. Anything else is a 409 giving the reason. " +
-                             "Approval itself is given in the console.");
+                             "Approval itself is given in the console. " + ScopeRule + " The deployment's own service and environment are checked.");
         return group;
     }
 

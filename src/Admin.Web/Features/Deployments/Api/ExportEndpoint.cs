@@ -89,9 +89,9 @@ public static class ExportEndpoint
         formatText ??= "csv";
         if (!Enum.TryParse<ExportFormat>(formatText, ignoreCase: true, out var format) || formatText.Any(char.IsDigit))
             return Invalid("format", "must be csv or json");
-        if (!ApiRequestParser.Text(body, "environment", false, 40, ApiRequestParser.EnvironmentPattern(), out var environment, out error))
+        if (!ApiRequestParser.Text(body, "environment", false, 40, DeploymentNames.EnvironmentPattern(), out var environment, out error))
             return Invalid("environment", error!);
-        if (!ApiRequestParser.Text(body, "service", false, 100, ApiRequestParser.ServicePattern(), out var service, out error))
+        if (!ApiRequestParser.Text(body, "service", false, 100, DeploymentNames.ServicePattern(), out var service, out error))
             return Invalid("service", error!);
         if (!ApiRequestParser.Text(body, "status", false, 40, null, out var statusText, out error)) return Invalid("status", error!);
         var status = statusText is null ? null : DeploymentStatuses.Parse(statusText);

@@ -1,0 +1,20 @@
+using Admin.Data.Deployments;
+
+namespace Admin.Web.Features.Deployments;
+
+/// <summary>The scope fields of the tokens page as typed and ticked; <see cref="ToScope"/> gives what is sent to the service (which validates it).</summary>
+public sealed class TokenScopeForm
+{
+    public string Services { get; set; } = "";
+    public IEnumerable<string> Environments { get; set; } = [];
+    public bool AllEnvironments { get; set; }
+
+    public TokenScope ToScope() => new(TokenScope.ParseList(Services), AllEnvironments ? [TokenScope.All] : Environments.ToList());
+
+    public static TokenScopeForm From(TokenScope scope) => new()
+    {
+        Services = string.Join(", ", scope.Services),
+        Environments = scope.AllEnvironments ? [] : scope.Environments.ToList(),
+        AllEnvironments = scope.AllEnvironments,
+    };
+}
