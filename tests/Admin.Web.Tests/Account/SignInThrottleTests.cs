@@ -169,7 +169,9 @@ public sealed class SignInThrottleTests(WebAppFixture app) : IClassFixture<WebAp
         Console.WriteLine($"Flood: {admitted + refused} attempts in {flood.Elapsed.TotalSeconds:0.0} s ({(admitted + refused) / flood.Elapsed.TotalSeconds:0} per s), " +
                           $"{admitted} admitted (the window, spent in {spent.TotalMilliseconds:0} ms), {refused} refused with 429");
 
-        Assert.True(Figures.Median(during) <= 2 * Math.Max(Figures.Median(before), Figures.Median(after)) + 20,
+        // Generous: the flood's clients run in this process and the machine is shared. Without the throttle the writes
+        // were about six times slower (every attempt hashed a password and took a turn at the audit chain).
+        Assert.True(Figures.Median(during) <= 3 * Math.Max(Figures.Median(before), Figures.Median(after)) + 25,
             $"audited writes slowed from {Figures.Median(before):0.0} ms to {Figures.Median(during):0.0} ms during the flood");
         // Admitted attempts wrote their rows; refused ones none: the flood costs the audit chain one row each per window.
         Assert.Equal(admitted, await AuditCountAsync($"action IN ('{AuditActions.LoginFailed}', '{AuditActions.LockedOut}') AND client_address = @v::inet", floodAddress));
