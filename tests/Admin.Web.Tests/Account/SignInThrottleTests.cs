@@ -112,6 +112,30 @@ public sealed class SignInThrottleTests(WebAppFixture app) : IClassFixture<WebAp
         Assert.Equal(2, await AuditCountAsync("actor_email = @v", known));
     }
 
+    [Fact]
+    public async Task A_post_that_is_no_valid_sign_in_form_gets_400_not_an_error_and_still_counts_for_its_address()
+    {
+        await using var limited = Limited(perAddress: 3, perAccount: 1);
+        using var client = WebAppFixture.ClientFrom(limited, "198.51.100.20");
+        var token = WebAppFixture.AntiforgeryToken(await client.GetStringAsync("/Account/Login"));
+        var email = Unknown();
+
+        var json = await client.PostAsync("/Account/Login", new StringContent("{\"email\":\"x\"}", System.Text.Encoding.UTF8, "application/json"));
+        // A form without its antiforgery token (an old tab after a restart) must not be read, even for its email.
+        var tokenless = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login", ["Input.Email"] = email, ["Input.Password"] = "Wrong-Password-1",
+        }));
+        var garbled = new StringContent("--b\r\nContent-Disposition: form-data; name=\"__RequestVerificationToken\"\r\n\r\n" + token);
+        garbled.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+        var truncated = await client.PostAsync("/Account/Login", garbled);
+
+        Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tokenless.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, truncated.StatusCode);
+        await AssertRefusedAsync(await WebAppFixture.PostLoginAsync(client, email, "Wrong-Password-1"), 60);
+    }
+
     /// <summary>
     /// Audited writes (an admin disabling and enabling a user) timed alone and while six clients flood the form with
     /// failed sign-ins at the shipped limits. Once the flood has spent its address's window, every attempt is refused

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Threading.RateLimiting;
 using Admin.Data;
 using Admin.Data.Audit;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -125,10 +126,13 @@ public sealed class SignInThrottle : IDisposable
         await RefuseAsync(http, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
     }
 
-    /// <summary>The email field of the form, trimmed; "" for a body that is not a readable form (the page then answers 400).</summary>
+    /// <summary>
+    /// The email field of the form, trimmed; "" for a body that is not a readable form or fails the antiforgery check
+    /// (the form must not be read then; the page answers 400).
+    /// </summary>
     private static async Task<string> PostedEmailAsync(HttpContext http)
     {
-        if (!http.Request.HasFormContentType) return "";
+        if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false } || !http.Request.HasFormContentType) return "";
         try
         {
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
