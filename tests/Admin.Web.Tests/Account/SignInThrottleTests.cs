@@ -14,6 +14,7 @@ namespace Admin.Web.Tests.Account;
 /// The sign-in form's throttle per client address and per account: 429 with Retry-After before any database work,
 /// one audit summary row for the refused attempts, and a flood that leaves other audited writes as fast as before.
 /// </summary>
+[Collection(TimedCollection.Name)]
 public sealed class SignInThrottleTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
     private static readonly SignInThrottleOptions Shipped = new();
