@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Encodings.Web;
 using System.Threading.RateLimiting;
 using Admin.Data;
