@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Admin.TestSupport;
 
 namespace Admin.E2E;
 
@@ -106,6 +107,30 @@ public sealed partial class AuditViewerTests(AppFixture app) : BrowserTest(app)
         foreach (var action in await dba.Locator("[data-testid=audit-row]").EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.action)"))
             Assert.StartsWith("database.", action);
         await dba.SaveReviewScreenshotAsync("audit-viewer-dba");
+    });
+
+    [Fact]
+    public Task A_dbas_paused_tail_counts_only_the_events_row_level_security_lets_a_dba_read() => RunAsync(async dba =>
+    {
+        await LoginAsync(dba, DemoUserWithRole(AppRoles.Dba));
+        await dba.GotoAsync("/audit?tail=paused");
+        await dba.WaitForInteractiveShellAsync();
+        await Expect(dba.Locator("[data-testid=tail-state]")).ToHaveAttributeAsync("data-state", "paused");
+
+        // Three events the DBA may not read (an admin's password reset, sign-ins), then one database action.
+        await using (var sql = await App.Database.OpenAppAsAdminAsync())
+        {
+            foreach (var action in new[] { "user.password_reset", "auth.login_failed", "auth.login" })
+                await sql.ExecuteAsync($"SELECT audit_write('{action}')");
+            await sql.ExecuteAsync("SELECT audit_write('database.statistics_reset')");
+        }
+
+        var pending = dba.Locator("[data-testid=tail-pending]");
+        await Expect(pending).ToHaveTextAsync(new Regex("(^|\\D)1 new"));
+        await Task.Delay(500); // an event counted late would still show
+        await Expect(pending).ToHaveTextAsync(new Regex("(^|\\D)1 new"));
+        await pending.ClickAsync();
+        await Expect(dba.Locator("[data-testid=audit-row]").First).ToHaveAttributeAsync("data-action", "database.statistics_reset");
     });
 
     [GeneratedRegex("/releases/([0-9]+)$")]

@@ -27,6 +27,9 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true,
         builder.UseSetting("Admin:DataProtectionKeysPath", _keys);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Admin", "Information");
+        // Tests sign in hundreds of times from one address; the sign-in throttle's own tests set their limits.
+        builder.UseSetting("Account:SignIn:PerAddress:PermitLimit", "0");
+        builder.UseSetting("Account:SignIn:PerAccount:PermitLimit", "0");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

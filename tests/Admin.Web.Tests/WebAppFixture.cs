@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Admin.TestSupport;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 
 namespace Admin.Web.Tests;
 
@@ -29,6 +30,14 @@ public class WebAppFixture : IAsyncLifetime
 
     public HttpClient Anonymous() =>
         Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    /// <summary>A client of the app whose requests come from the given address (the sign-in throttle counts per address), with cookies.</summary>
+    public static HttpClient ClientFrom(WebApplicationFactory<Program> factory, string address)
+    {
+        var ip = IPAddress.Parse(address);
+        var handler = new CookieContainerHandler { InnerHandler = factory.Server.CreateHandler(c => c.Connection.RemoteIpAddress = ip) };
+        return new HttpClient(handler) { BaseAddress = factory.Server.BaseAddress };
+    }
 
     /// <summary>A client signed in through the real login form (antiforgery token and all).</summary>
     public async Task<HttpClient> SignedInAsync(string email, string password)

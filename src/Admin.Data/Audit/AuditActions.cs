@@ -7,6 +7,8 @@ public static class AuditActions
     public const string LoginFailed = "auth.login_failed";
     public const string LockedOut = "auth.locked_out";
     public const string Logout = "auth.logout";
+    /// <summary>One row per summary interval counting the sign-in attempts the throttle refused (they write no row each).</summary>
+    public const string LoginThrottled = "auth.login_throttled";
     public const string UserCreated = "user.created";
     public const string UserDisabled = "user.disabled";
     public const string UserEnabled = "user.enabled";

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Security.Claims;
 using Admin.Data.Live;
+using Admin.Web.Features.Account;
 
 namespace Admin.Web.Live;
 
@@ -25,6 +27,13 @@ public sealed class LiveBus(ILogger<LiveBus> logger)
         ImmutableInterlocked.Update(ref _subscriptions, list => list.Add(subscription));
         return subscription;
     }
+
+    /// <summary>
+    /// Subscribes on behalf of a user: only events the user may read (<see cref="LiveReaders"/>, the row-level security
+    /// of the rows they announce) reach the handler, so a page neither shows nor counts what the database hides from them.
+    /// </summary>
+    public IDisposable Subscribe(string topic, ClaimsPrincipal reader, Func<LiveEvent, Task> handler) =>
+        Subscribe(topic, e => LiveReaders.MayRead(reader, e) ? handler(e) : Task.CompletedTask);
 
     /// <summary>
     /// Starts every matching handler and returns at once: the listener must not wait for a page to reload before it

@@ -15,6 +15,8 @@ public static class LiveFeature
             sp.GetRequiredService<ILogger<NotificationListener>>()));
         services.AddHostedService<LiveListenerService>();
         services.AddHostedService<LiveHubRelay>();
+        services.AddSingleton<LiveConnections>();
+        services.AddHostedService<LiveConnectionRevalidator>();
         return services;
     }
 

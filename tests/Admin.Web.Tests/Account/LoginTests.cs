@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 using Admin.Data.Audit;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
@@ -9,6 +11,7 @@ using Npgsql;
 
 namespace Admin.Web.Tests.Account;
 
+[Collection(TimedCollection.Name)]
 public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
     private async Task<(string Action, string? Email, string? RequestId, string? Roles)?> LastAuditAsync(string email)
@@ -23,16 +26,19 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
         return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
     }
 
-    private async Task<string> CreateUserAsync(string role, string password = "Correct-Horse-42")
+    private async Task<string> CreateUserAsync(string role) => (await TestAccounts.CreateAsync(app.Factory.Services, role, "login")).Email;
+
+    private string FailureMessage
     {
-        var email = $"login-{Guid.NewGuid():N}@test.local";
-        await using var scope = app.Factory.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
-        var user = new AppUser { UserName = email, Email = email, DisplayName = "Login Test" };
-        Assert.True((await users.CreateAsync(user, password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
-        return email;
+        get
+        {
+            using var scope = app.Factory.Services.CreateScope();
+            return scope.ServiceProvider.GetRequiredService<SignInService>().FailureMessage;
+        }
     }
+
+    private static string? ErrorOf(string html) =>
+        Regex.Match(html, "data-testid=\"login-error\">([^<]*)<") is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
 
     [Fact]
     public async Task Successful_login_sets_the_cookie_redirects_home_and_is_audited_with_the_request_id()
@@ -40,7 +46,7 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
         var email = await CreateUserAsync(AppRoles.Editor);
         using var client = app.Anonymous();
 
-        var response = await WebAppFixture.PostLoginAsync(client, email, "Correct-Horse-42");
+        var response = await WebAppFixture.PostLoginAsync(client, email, TestAccounts.Password);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/", response.Headers.Location!.AbsolutePath);
@@ -56,11 +62,11 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
     {
         var email = await CreateUserAsync(AppRoles.Dba);
         using var local = app.Anonymous();
-        var toAudit = await WebAppFixture.PostLoginAsync(local, email, "Correct-Horse-42", "/audit");
+        var toAudit = await WebAppFixture.PostLoginAsync(local, email, TestAccounts.Password, "/audit");
         Assert.Equal("/audit", toAudit.Headers.Location!.AbsolutePath);
 
         using var hostile = app.Anonymous();
-        var offsite = await WebAppFixture.PostLoginAsync(hostile, email, "Correct-Horse-42", "//evil.example/phish");
+        var offsite = await WebAppFixture.PostLoginAsync(hostile, email, TestAccounts.Password, "//evil.example/phish");
         Assert.Equal("http://localhost/", offsite.Headers.Location!.AbsoluteUri);
     }
 
@@ -89,22 +95,25 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
     }
 
     [Fact]
-    public async Task Five_failures_lock_the_account_even_for_the_right_password()
+    public async Task Five_failures_lock_the_account_even_for_the_right_password_with_the_same_words_as_any_failure()
     {
         var email = await CreateUserAsync(AppRoles.Editor);
         using var client = app.Anonymous();
         for (var i = 0; i < 5; i++)
             await WebAppFixture.PostLoginAsync(client, email, $"Wrong-Password-{i}");
 
-        var response = await WebAppFixture.PostLoginAsync(client, email, "Correct-Horse-42");
+        var response = await WebAppFixture.PostLoginAsync(client, email, TestAccounts.Password);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("locked for 15 minutes", await response.Content.ReadAsStringAsync());
+        // A lockout message would tell a stranger that the account exists: the page says what it says for any failure.
+        Assert.Equal(FailureMessage, ErrorOf(await response.Content.ReadAsStringAsync()));
+        Assert.Contains("locked for 15 minutes", FailureMessage);
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("admin.auth=")));
         Assert.Equal(AuditActions.LockedOut, (await LastAuditAsync(email))?.Action);
     }
 
     [Fact]
-    public async Task Disabled_account_cannot_sign_in()
+    public async Task Disabled_account_cannot_sign_in_and_hears_what_a_wrong_password_hears()
     {
         var email = await CreateUserAsync(AppRoles.Editor);
         await using (var scope = app.Factory.Services.CreateAsyncScope())
@@ -115,8 +124,84 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
             await users.UpdateAsync(user);
         }
         using var client = app.Anonymous();
-        var response = await WebAppFixture.PostLoginAsync(client, email, "Correct-Horse-42");
-        Assert.Contains("This account is disabled", await response.Content.ReadAsStringAsync());
+        var response = await WebAppFixture.PostLoginAsync(client, email, TestAccounts.Password);
+        Assert.Equal(FailureMessage, ErrorOf(await response.Content.ReadAsStringAsync()));
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("admin.auth=")));
+        Assert.Contains("account disabled", await ReasonAsync(email));
+    }
+
+    /// <summary>
+    /// Unknown email, wrong password, disabled and locked account: the same words, and about the same time (each hashes
+    /// the password once), so neither tells a stranger whether an account exists. Rounds interleave the four cases.
+    /// </summary>
+    [Fact]
+    public async Task Unknown_wrong_disabled_and_locked_get_the_same_answer_in_about_the_same_time()
+    {
+        var wrong = await CreateUserAsync(AppRoles.Editor);
+        var disabled = await CreateUserAsync(AppRoles.Editor);
+        var locked = await CreateUserAsync(AppRoles.Editor);
+        await using (var scope = app.Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+            var d = (await users.FindByEmailAsync(disabled))!;
+            d.IsDisabled = true;
+            await users.UpdateAsync(d);
+            await users.SetLockoutEndDateAsync((await users.FindByEmailAsync(locked))!, DateTimeOffset.UtcNow.AddHours(1));
+        }
+        using var client = app.Anonymous();
+        var token = WebAppFixture.AntiforgeryToken(await client.GetStringAsync("/Account/Login"));
+        var cases = new Dictionary<string, Func<string>>
+        {
+            ["unknown"] = () => $"nobody-{Guid.NewGuid():N}@test.local",
+            ["wrong"] = () => wrong,
+            ["disabled"] = () => disabled,
+            ["locked"] = () => locked,
+        };
+        var times = cases.Keys.ToDictionary(k => k, _ => new List<double>());
+        var messages = new HashSet<string?>();
+
+        for (var round = -2; round < 15; round++) // two rounds to warm up, not counted
+        {
+            foreach (var (name, email) in cases.OrderBy(_ => Random.Shared.Next()))
+            {
+                var clock = Stopwatch.StartNew();
+                var response = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["_handler"] = "login", ["__RequestVerificationToken"] = token,
+                    ["Input.Email"] = email(), ["Input.Password"] = "Not-The-Password-1",
+                }));
+                var html = await response.Content.ReadAsStringAsync();
+                clock.Stop();
+                if (round >= 0) times[name].Add(clock.Elapsed.TotalMilliseconds);
+                messages.Add(ErrorOf(html));
+                if (name == "wrong") await ResetFailuresAsync(wrong); // stay below the lockout: this case is "wrong password"
+            }
+        }
+
+        var medians = times.ToDictionary(t => t.Key, t => Figures.Median(t.Value));
+        Console.WriteLine("Sign-in failure timing, median of 15 (ms): " + string.Join(", ", medians.Select(m => $"{m.Key} {m.Value:0.0}")) +
+                          " | p90: " + string.Join(", ", times.Select(t => $"{t.Key} {Figures.P90(t.Value):0.0}")));
+        Assert.Equal([FailureMessage], messages);
+        Assert.Equal("wrong password", await ReasonAsync(wrong));
+        // Each case hashes the password once (tens of ms); what remains is a database round trip or two.
+        var spread = medians.Values.Max() - medians.Values.Min();
+        Assert.True(spread <= Math.Max(15, 0.4 * medians["wrong"]), $"medians differ by {spread:0.0} ms");
+    }
+
+    private async Task ResetFailuresAsync(string email)
+    {
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        await users.ResetAccessFailedCountAsync((await users.FindByEmailAsync(email))!);
+    }
+
+    private async Task<string?> ReasonAsync(string email)
+    {
+        await using var connection = await app.Database.OpenAppAsAdminAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT new_data->>'reason' FROM audit_events WHERE actor_email = @e ORDER BY id DESC LIMIT 1", connection);
+        command.Parameters.AddWithValue("e", email);
+        return await command.ExecuteScalarAsync() as string;
     }
 
     [Fact]
@@ -147,7 +232,7 @@ public sealed class LoginTests(WebAppFixture app) : IClassFixture<WebAppFixture>
     public async Task Logout_ends_the_session_and_is_audited()
     {
         var email = await CreateUserAsync(AppRoles.ReleaseManager);
-        using var client = await app.SignedInAsync(email, "Correct-Horse-42");
+        using var client = await app.SignedInAsync(email, TestAccounts.Password);
         var home = await client.GetStringAsync("/");
 
         var response = await client.PostAsync("/Account/Logout", new FormUrlEncodedContent(new Dictionary<string, string>

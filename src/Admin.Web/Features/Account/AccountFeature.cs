@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Admin.Web.Features.Account;
 
@@ -13,6 +14,9 @@ public static class AccountFeature
     public static IServiceCollection AddAccountFeature(this IServiceCollection services)
     {
         services.AddDbContextFactory<AccountDbContext>(DataServiceCollectionExtensions.ConfigureAppContext, ServiceLifetime.Scoped);
+        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section)
+            .Validate(o => o.RevalidationSeconds is >= 1 and <= 3600, "Account:RevalidationSeconds must be between 1 and 3600.")
+            .ValidateOnStart();
 
         services.AddAuthentication(o =>
         {
@@ -49,8 +53,13 @@ public static class AccountFeature
             .AddRoles<AppRole>()
             .AddEntityFrameworkStores<AccountDbContext>()
             .AddClaimsPrincipalFactory<AppClaimsPrincipalFactory>()
-            .AddSignInManager()
+            .AddSignInManager<AppSignInManager>()
             .AddDefaultTokenProviders();
+        // The cookie's security stamp is checked against the database as often as circuits and hub connections are.
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<AccountOptions>>((stamp, account) =>
+            stamp.ValidationInterval = account.Value.RevalidationInterval);
+        services.AddSingleton<SignInThrottle>();
+        services.AddHostedService<SignInThrottleSummaryWriter>();
 
         services.AddAuthorization(Areas.AddPolicies);
         services.AddCascadingAuthenticationState();
@@ -71,6 +80,8 @@ public static class AccountFeature
 
     public static WebApplication MapAccountFeature(this WebApplication app)
     {
+        // Before the sign-in form's endpoint runs: a throttled attempt costs no database work and no password hash.
+        app.Use(SignInThrottle.InvokeAsync);
         app.MapPost("/Account/Logout", async (HttpContext context, SignInService signIn, [FromForm] string? returnUrl) =>
         {
             await signIn.SignOutAsync(context.User);

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Admin.Data.Live;
 using Microsoft.AspNetCore.Authorization;
 
 namespace Admin.Web.Features.Account;
@@ -9,7 +11,7 @@ namespace Admin.Web.Features.Account;
 public sealed record Area(string Key, string Title, string Icon, string Path, string Description, IReadOnlyList<string> Roles)
 {
     public string Policy => Areas.PolicyPrefix + Key;
-    public bool Allows(System.Security.Claims.ClaimsPrincipal user) => Roles.Any(user.IsInRole);
+    public bool Allows(ClaimsPrincipal user) => Roles.Any(user.IsInRole);
 }
 
 public static class Areas
@@ -54,4 +56,34 @@ public static class Areas
         // Every endpoint needs a signed-in user unless it says [AllowAnonymous].
         options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
     }
+}
+
+/// <summary>
+/// Who may read a live event: the roles whose row-level security lets them read the row the event announces, so a
+/// subscriber (hub client or Blazor component) hears of nothing the database would hide from it. An event goes to the
+/// roles of its topic's area, except on the audit topic, which follows the audit policies of migration
+/// 20261129000100_RowLevelSecurity.sql: <c>audit_events_read</c> (Admin: every action), <c>audit_events_read_database</c>
+/// (Dba: actions starting with <c>database.</c>) and <c>rls_denials_read</c> (Admin and Dba: every denial). A change to
+/// those policies must change <see cref="Of"/> too; LiveVisibilityTests checks both against the database.
+/// </summary>
+public static class LiveReaders
+{
+    /// <summary>The event kind denial_write announces on the audit topic (an audit event's kind is its action).</summary>
+    public const string DenialKind = "denial";
+
+    /// <summary>The audit actions DBAs may read (<c>action LIKE 'database.%'</c>).</summary>
+    public const string DatabaseActionPrefix = "database.";
+
+    private static readonly IReadOnlyList<string> AdminOnly = [AppRoles.Admin];
+    private static readonly IReadOnlyList<string> AdminAndDba = [AppRoles.Admin, AppRoles.Dba];
+
+    /// <summary>The roles that may read the event; empty for a topic no area owns (nobody subscribes to it).</summary>
+    public static IReadOnlyList<string> Of(LiveEvent e)
+    {
+        if (e.Topic != Areas.Audit.Key) return Areas.ByKey(e.Topic)?.Roles ?? [];
+        return e.Kind == DenialKind || e.Kind?.StartsWith(DatabaseActionPrefix, StringComparison.Ordinal) == true ? AdminAndDba : AdminOnly;
+    }
+
+    /// <summary>Whether the user may read the event; a resync carries nothing and reaches everyone.</summary>
+    public static bool MayRead(ClaimsPrincipal user, LiveEvent e) => e.IsResync || Of(e).Any(user.IsInRole);
 }
