@@ -73,8 +73,9 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await page.SaveReviewScreenshotAsync("deployments-approval");
         await requester.SaveReviewScreenshotAsync("deployments-approval-requester");
         await page.Locator("[data-testid=approval-comment] textarea, textarea[data-testid=approval-comment]").First.FillAsync("checks green, go");
-        await page.Locator("[data-testid=approve]").ClickAsync();
+        // Read the checks before approving: once approved the panel (and its verdict) is gone.
         var overall = await page.Locator("[data-testid=checks-overall]").TextContentAsync();
+        await page.Locator("[data-testid=approve]").ClickAsync();
         if (overall == "FAIL") await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).Last.ClickAsync();
         await Expect(page.Locator("[data-testid=deployment-status] [data-status]")).ToHaveAttributeAsync("data-status", "approved");
         await Expect(page.Locator("[data-testid=timeline] li").Last).ToContainTextAsync("checks green, go");

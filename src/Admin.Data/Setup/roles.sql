@@ -31,3 +31,5 @@ ALTER ROLE admin_explain SET statement_timeout = '30s';
 ALTER ROLE admin_explain SET lock_timeout = '2s';
 ALTER ROLE admin_explain SET idle_in_transaction_session_timeout = '60s';
 ALTER ROLE admin_explain SET temp_file_limit = '256MB';
+-- The slow-query list is about the application's statements, not the EXPLAINs DBAs ran (the audit trail has those).
+ALTER ROLE admin_explain SET pg_stat_statements.track = 'none';
