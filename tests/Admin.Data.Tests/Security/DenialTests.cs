@@ -75,7 +75,7 @@ public sealed class DenialTests(DatabaseFixture fixture) : IClassFixture<Databas
         // The service refuses first; plain EF through the app's interceptors shows what the database itself says.
         await using var db = Db.CreateAppContext(ContentFixtures.Editor with { RequestId = "req-denial-3" });
         var error = await Assert.ThrowsAnyAsync<Exception>(() => Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions
-            .ExecuteSqlRawAsync(db.Database, $"UPDATE releases SET status = 'APPROVED' WHERE id = {release}"));
+            .ExecuteSqlAsync(db.Database, $"UPDATE releases SET status = 'APPROVED' WHERE id = {release}"));
         var translated = DenialRecorder.Translate(error, ContentFixtures.Editor);
 
         Assert.NotNull(translated);
