@@ -15,7 +15,6 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true,
     : WebApplicationFactory<Program>
 {
     public TestDatabase Database { get; } = database;
-    private readonly string _keys = Directory.CreateTempSubdirectory("admin-keys-").FullName;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -24,7 +23,6 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true,
         builder.UseSetting("ConnectionStrings:AdminOwner", Database.OwnerConnectionString);
         builder.UseSetting("ConnectionStrings:AdminExplain", Database.ExplainConnectionString);
         builder.UseSetting("Admin:DemoSeed", demoSeed ? "true" : "false");
-        builder.UseSetting("Admin:DataProtectionKeysPath", _keys);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Admin", "Information");
         // Tests sign in hundreds of times from one address; the sign-in throttle's own tests set their limits.
@@ -41,11 +39,5 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true,
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1"));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        try { Directory.Delete(_keys, recursive: true); } catch (IOException) { }
     }
 }

@@ -23,6 +23,8 @@ public sealed class AuditEvent
     public JsonDocument? NewData { get; set; }
     public string? RequestId { get; set; }
     public IPAddress? ClientAddress { get; set; }
+    /// <summary>The OpenTelemetry trace the action happened in (not covered by the hash chain).</summary>
+    public string? TraceId { get; set; }
 }
 
 internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEvent>

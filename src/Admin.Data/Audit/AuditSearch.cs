@@ -33,7 +33,7 @@ public sealed record Keyset(DateTimeOffset At, long Id)
 
 public sealed record AuditRow(
     long Id, DateTimeOffset OccurredAt, Guid? ActorId, string? ActorEmail, string[] ActorRoles, string Action, string? TableName,
-    string? RecordId, string? OldData, string? NewData, string? RequestId, string? ClientAddress, long? ChainSeq);
+    string? RecordId, string? OldData, string? NewData, string? RequestId, string? ClientAddress, long? ChainSeq, string? TraceId = null);
 
 public sealed record DenialRow(
     long Id, DateTimeOffset OccurredAt, string? UserEmail, string[] Roles, string[] Brands, string[] Locales, string? TableName,
@@ -53,7 +53,7 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
 
     private const string AuditColumns = """
         id, occurred_at, actor_id, actor_email, actor_roles, action, table_name, record_id, old_data::text, new_data::text,
-        request_id, host(client_address), chain_seq
+        request_id, host(client_address), chain_seq, trace_id
         """;
 
     private const string DenialColumns = """
@@ -160,7 +160,8 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
 
     private static AuditRow ReadAudit(DbDataReader r) => new(
         r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.IsDBNull(2) ? null : r.GetGuid(2), Text(r, 3), r.GetFieldValue<string[]>(4),
-        r.GetString(5), Text(r, 6), Text(r, 7), Text(r, 8), Text(r, 9), Text(r, 10), Text(r, 11), r.IsDBNull(12) ? null : r.GetInt64(12));
+        r.GetString(5), Text(r, 6), Text(r, 7), Text(r, 8), Text(r, 9), Text(r, 10), Text(r, 11), r.IsDBNull(12) ? null : r.GetInt64(12),
+        Text(r, 13));
 
     private static DenialRow ReadDenial(DbDataReader r) => new(
         r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), Text(r, 2), r.GetFieldValue<string[]>(3), r.GetFieldValue<string[]>(4),

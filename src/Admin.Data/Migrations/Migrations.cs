@@ -64,3 +64,9 @@ public sealed class DefinerFunctions : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000300_TokenScopes")]
 public sealed class TokenScopes : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000500_DataProtectionKeys")]
+public sealed class DataProtectionKeys : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000501_AuditTraceIds")]
+public sealed class AuditTraceIds : SqlMigration;

@@ -10,7 +10,8 @@ public sealed record SessionContext(
     IReadOnlyList<string> Roles,
     IReadOnlyList<string> Brands,
     IReadOnlyList<string> Locales,
-    string? RequestId)
+    string? RequestId,
+    string? TraceId = null)
 {
     public static readonly SessionContext Anonymous = new(null, null, [], [], [], null);
 

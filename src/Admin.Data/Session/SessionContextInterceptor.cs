@@ -16,7 +16,7 @@ public sealed class SessionContextInterceptor(ISessionContextSource source) : Db
     public const string Sql =
         "SELECT set_config('app.user_id', $1, false), set_config('app.user_email', $2, false), " +
         "set_config('app.roles', $3, false), set_config('app.brands', $4, false), " +
-        "set_config('app.locales', $5, false), set_config('app.request_id', $6, false)";
+        "set_config('app.locales', $5, false), set_config('app.request_id', $6, false), set_config('app.trace_id', $7, false)";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
@@ -74,6 +74,7 @@ public sealed class SessionContextInterceptor(ISessionContextSource source) : Db
         AddText(command, string.Join(',', context.Brands));
         AddText(command, string.Join(',', context.Locales));
         AddText(command, context.RequestId ?? "");
+        AddText(command, context.TraceId ?? "");
         return command;
     }
 

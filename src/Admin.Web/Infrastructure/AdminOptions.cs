@@ -5,7 +5,7 @@ public sealed class AdminOptions
 {
     public const string Section = "Admin";
 
-    /// <summary>Seed reference data and the demo users at start-up. Ignored in Production.</summary>
+    /// <summary>Seed reference data and the demo users at start-up. Development only.</summary>
     public bool DemoSeed { get; set; }
 
     /// <summary>With DemoSeed: also seed demo catalog and homepage sections (tests that need empty locales turn it off).</summary>
@@ -13,7 +13,4 @@ public sealed class AdminOptions
 
     /// <summary>Apply pending migrations at start-up (as the owner role).</summary>
     public bool MigrateOnStartup { get; set; } = true;
-
-    /// <summary>Directory for data-protection keys (cookies survive restarts and are shared by app instances).</summary>
-    public string DataProtectionKeysPath { get; set; } = ".data/keys";
 }

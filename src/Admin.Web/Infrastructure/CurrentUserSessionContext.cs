@@ -44,20 +44,22 @@ public sealed class CurrentUserSessionContext(CircuitUserState circuit, IHttpCon
             if (circuit.User is { } circuitUser)
                 return FromPrincipal(circuitUser, circuit.CircuitId is { } id ? $"circuit:{id}"[..Math.Min(40, 8 + id.Length)] : null);
             var context = http.HttpContext;
-            return context is null ? SessionContext.Anonymous : FromPrincipal(context.User, context.TraceIdentifier);
+            return context is null ? SessionContext.Anonymous : FromPrincipal(context.User, context.TraceIdentifier, Telemetry.TraceId(context));
         }
     }
 
-    public static SessionContext FromPrincipal(ClaimsPrincipal? user, string? requestId)
+    public static SessionContext FromPrincipal(ClaimsPrincipal? user, string? requestId, string? traceId = null)
     {
+        traceId ??= Telemetry.TraceId();
         if (user?.Identity?.IsAuthenticated != true || !Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id))
-            return SessionContext.Anonymous with { RequestId = requestId };
+            return SessionContext.Anonymous with { RequestId = requestId, TraceId = traceId };
         return new SessionContext(
             id,
             user.FindFirstValue(ClaimTypes.Email) ?? user.Identity.Name,
             user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order().ToList(),
             user.FindAll(ScopeClaims.Brand).Select(c => c.Value).Order().ToList(),
             user.FindAll(ScopeClaims.Locale).Select(c => c.Value).Order().ToList(),
-            requestId);
+            requestId,
+            traceId);
     }
 }

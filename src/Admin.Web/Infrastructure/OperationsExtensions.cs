@@ -1,4 +1,5 @@
 using Admin.Data;
+using Admin.Data.Infrastructure;
 using Admin.Data.Migrations;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -14,18 +15,25 @@ public static class OperationsExtensions
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
 
         builder.Logging.ClearProviders();
+        // Every log line's scope carries the trace and span ids beside the request id (RequestIdMiddleware).
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         if (builder.Configuration.GetValue("Logging:Json", !builder.Environment.IsDevelopment()))
             builder.Logging.AddJsonConsole(o => { o.IncludeScopes = true; o.TimestampFormat = "O"; o.UseUtcTimestamp = true; });
         else
             builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
 
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-            c.ProblemDetails.Extensions["requestId"] = c.HttpContext.TraceIdentifier);
+        {
+            c.ProblemDetails.Extensions["requestId"] = c.HttpContext.TraceIdentifier;
+            c.ProblemDetails.Extensions["traceId"] = Telemetry.TraceId(c.HttpContext);
+        });
+        builder.AddTelemetry();
 
-        var keysPath = builder.Configuration.GetValue<string>($"{AdminOptions.Section}:DataProtectionKeysPath") ?? ".data/keys";
+        // One key ring for every instance, in the database (table data_protection_keys): a cookie issued by one instance
+        // is read by the others, and no key material lives in a folder of the app.
         builder.Services.AddDataProtection()
             .SetApplicationName("Admin")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(keysPath, builder.Environment.ContentRootPath)));
+            .PersistKeysToDbContext<DataProtectionKeysContext>();
 
         builder.Services.AddHealthChecks()
             .AddCheck<MigrationsAppliedCheck>("database", tags: ["ready"]);

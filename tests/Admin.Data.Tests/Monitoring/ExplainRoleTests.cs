@@ -25,7 +25,7 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
     /// <summary>What a DBA does not read: deployments and their tokens, identity (password hashes, stamps, tokens), internals.</summary>
     private static readonly string[] DbaDoesNotRead =
     [
-        "__EFMigrationsHistory", "api_idempotency_keys", "audit_chain_key", "api_tokens", "deploy_environments", "deployment_exports",
+        "__EFMigrationsHistory", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_environments", "deployment_exports",
         "deployment_status_history", "deployments", "role_claims", "roles",
         "user_claims", "user_logins", "user_roles", "user_tokens", "users",
     ];

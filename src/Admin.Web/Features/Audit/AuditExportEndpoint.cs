@@ -17,7 +17,7 @@ public static class AuditExportEndpoint
     public const string Path = "/audit/export";
 
     private static readonly string[] AuditHeader =
-        ["id", "occurred_at", "actor_id", "actor_email", "actor_roles", "action", "table_name", "record_id", "old_data", "new_data", "request_id", "client_address", "chain_seq"];
+        ["id", "occurred_at", "actor_id", "actor_email", "actor_roles", "action", "table_name", "record_id", "old_data", "new_data", "request_id", "client_address", "chain_seq", "trace_id"];
 
     private static readonly string[] DenialHeader =
         ["id", "occurred_at", "user_email", "roles", "brands", "locales", "table_name", "operation", "sqlstate", "message", "policy", "request_id", "hint", "detail"];
@@ -63,7 +63,7 @@ public static class AuditExportEndpoint
             var rows = search.StreamAuditAsync(filter, ct);
             if (format == "csv")
                 await ExportWriter.CsvAsync(body, AuditHeader, rows, r => [r.Id.ToString(), ExportWriter.Time(r.OccurredAt), r.ActorId?.ToString(), r.ActorEmail,
-                    string.Join(' ', r.ActorRoles), r.Action, r.TableName, r.RecordId, r.OldData, r.NewData, r.RequestId, r.ClientAddress, r.ChainSeq?.ToString()], ct);
+                    string.Join(' ', r.ActorRoles), r.Action, r.TableName, r.RecordId, r.OldData, r.NewData, r.RequestId, r.ClientAddress, r.ChainSeq?.ToString(), r.TraceId], ct);
             else
                 await ExportWriter.JsonAsync(body, rows, WriteAudit, ct);
         }
@@ -87,6 +87,7 @@ public static class AuditExportEndpoint
         json.WriteString("requestId", r.RequestId);
         json.WriteString("clientAddress", r.ClientAddress);
         if (r.ChainSeq is { } seq) json.WriteNumber("chainSeq", seq); else json.WriteNull("chainSeq");
+        json.WriteString("traceId", r.TraceId);
         json.WriteEndObject();
     }
 

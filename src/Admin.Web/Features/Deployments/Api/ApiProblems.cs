@@ -15,6 +15,7 @@ public static class ApiProblems
         };
         if (field is not null) body["field"] = field;
         body["requestId"] = http.TraceIdentifier;
+        body["traceId"] = Infrastructure.Telemetry.TraceId(http);
         http.Response.StatusCode = status;
         http.Response.ContentType = ProblemType;
         return JsonSerializer.SerializeAsync(http.Response.Body, body, JsonSerializerOptions.Web, http.RequestAborted);
