@@ -15,6 +15,10 @@ public static class ShellExtensions
     public static IServiceCollection AddShell(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddOptions<ReconnectOptions>().BindConfiguration(ReconnectOptions.Section)
+            .Validate(o => o.RetryIntervalSeconds is >= 1 and <= 600, "Reconnect:RetryIntervalSeconds must be between 1 and 600.")
+            .Validate(o => o.MaxRetries is >= 1 and <= 10_000, "Reconnect:MaxRetries must be between 1 and 10000.")
+            .ValidateOnStart();
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
         services.AddRadzenComponents();
         services.AddRadzenCookieThemeService(o =>

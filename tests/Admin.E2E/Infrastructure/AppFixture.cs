@@ -42,12 +42,15 @@ public sealed class AppFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A page in a new browser context (no cookies) whose relative URLs resolve against the app.</summary>
-    public async Task<IPage> NewPageAsync()
+    /// <summary>
+    /// A page in a new browser context (no cookies) whose relative URLs resolve against the app, or against
+    /// <paramref name="baseUrl"/> (an app of the test's own, e.g. an <see cref="AppProcess"/>).
+    /// </summary>
+    public async Task<IPage> NewPageAsync(Uri? baseUrl = null)
     {
         var context = await _browser!.NewContextAsync(new()
         {
-            BaseURL = BaseUrl.ToString(),
+            BaseURL = (baseUrl ?? BaseUrl).ToString(),
             ViewportSize = new() { Width = 1280, Height = 800 },
             Locale = "en-GB",
         });

@@ -13,13 +13,16 @@ public abstract class BrowserTest(AppFixture app)
     protected AppFixture App => app;
     private readonly List<IPage> _pages = [];
 
-    /// <summary>Runs <paramref name="body"/> with a fresh page; <paramref name="variant"/> tells theory cases apart in file names.</summary>
-    protected async Task RunAsync(Func<IPage, Task> body, string? variant = null, [CallerMemberName] string test = "")
+    /// <summary>
+    /// Runs <paramref name="body"/> with a fresh page (on the shared app, or on <paramref name="baseUrl"/>);
+    /// <paramref name="variant"/> tells theory cases apart in file names.
+    /// </summary>
+    protected async Task RunAsync(Func<IPage, Task> body, string? variant = null, Uri? baseUrl = null, [CallerMemberName] string test = "")
     {
         var name = GetType().Name + "." + test + (variant is null ? "" : "-" + variant);
         try
         {
-            await body(await NewPageAsync());
+            await body(await NewPageAsync(baseUrl));
         }
         catch
         {
@@ -34,9 +37,9 @@ public abstract class BrowserTest(AppFixture app)
     }
 
     /// <summary>Another page in a context of its own (another person's browser); closed when the test ends.</summary>
-    protected async Task<IPage> NewPageAsync()
+    protected async Task<IPage> NewPageAsync(Uri? baseUrl = null)
     {
-        var page = await app.NewPageAsync();
+        var page = await app.NewPageAsync(baseUrl);
         _pages.Add(page);
         return page;
     }

@@ -74,11 +74,14 @@ public sealed class OperationsTests(WebAppFixture app) : IClassFixture<WebAppFix
     }
 
     [Theory]
-    [InlineData("/_framework/blazor.web.js", "Blazor")]
+    // .NET 10's client (the SDK's own; .NET 9's had no circuit resume), and the reconnect dialog's module and styles.
+    [InlineData("/_framework/blazor.web.js", "resumeCircuit")]
+    [InlineData("/Components/Layout/ReconnectModal.razor.js", "components-reconnect-state-changed")]
+    [InlineData("/Admin.Web.styles.css", ".components-reconnect-retrying")]
     [InlineData("/lib/apexcharts/apexcharts.min.js", "ApexCharts")]
     [InlineData("/lib/signalr/signalr.min.js", "signalR")]
     [InlineData("/js/apexchart.js", "export async function create")]
-    public async Task Build_step_assets_are_served(string path, string marker)
+    public async Task Framework_and_build_step_assets_are_served(string path, string marker)
     {
         using var client = app.Anonymous();
         var response = await client.GetAsync(path);

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Admin.TestSupport;
+
+namespace Admin.E2E.Infrastructure;
+
+/// <summary>
+/// The console as a process of its own (<c>dotnet Admin.Web.dll</c>, the way ./admin run starts it) on a fixed loopback
+/// port, so a test can kill it (SIGKILL: no graceful shutdown, like a crash or an OOM kill) and start it again at the
+/// same address, like a restart or a deploy. Its data-protection keys live in one folder for every start, as a real
+/// deployment's do, so a sign-in cookie outlives a restart.
+/// </summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private readonly string _keys = Directory.CreateTempSubdirectory("admin-keys-").FullName;
+    private readonly Queue<string> _output = new();
+    private Process? _process;
+
+    public Uri BaseUrl { get; }
+
+    /// <param name="settings">Configuration for the app, as environment variables (e.g. ["Reconnect__MaxRetries"] = "3").</param>
+    public AppProcess(TestDatabase database, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        BaseUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        _environment = new()
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = BaseUrl.ToString().TrimEnd('/'),
+            ["ConnectionStrings__Admin"] = database.AppConnectionString,
+            ["ConnectionStrings__AdminOwner"] = database.OwnerConnectionString,
+            ["ConnectionStrings__AdminExplain"] = database.ExplainConnectionString,
+            ["Admin__DemoSeed"] = "true",
+            ["Admin__DataProtectionKeysPath"] = _keys,
+            ["Account__SignIn__PerAddress__PermitLimit"] = "0",
+            ["Account__SignIn__PerAccount__PermitLimit"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
+    }
+
+    /// <summary>Starts the app and returns once /healthz answers.</summary>
+    public async Task StartAsync()
+    {
+        if (_process is { HasExited: false }) throw new InvalidOperationException("The app is already running.");
+        var web = Path.Combine(Artifacts.RepoRoot, "src", "Admin.Web");
+        var dll = Path.Combine(web, "bin", Configuration, "net10.0", "Admin.Web.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException("Build Admin.Web first (./admin test builds it).", dll);
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = web, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (var (key, value) in _environment) start.Environment[key] = value;
+
+        lock (_output) _output.Clear();
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The app exited with {process.ExitCode}:\n{Output}");
+            try
+            {
+                if ((await http.GetAsync(new Uri(BaseUrl, "/healthz"))).IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"The app did not answer /healthz within 90 s:\n{Output}");
+    }
+
+    /// <summary>Kills the process at once (SIGKILL): open connections drop without a goodbye.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is not { HasExited: false } process) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>The app's last lines of output, for failure messages.</summary>
+    public string Output
+    {
+        get { lock (_output) return string.Join('\n', _output); }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        try { Directory.Delete(_keys, recursive: true); } catch (IOException) { }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            _output.Enqueue(line);
+            while (_output.Count > 200) _output.Dequeue();
+        }
+    }
+
+    /// <summary>Debug or Release: the tests run from tests/Admin.E2E/bin/CONFIGURATION/net10.0/.</summary>
+    private static string Configuration =>
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try { return ((IPEndPoint)listener.LocalEndpoint).Port; }
+        finally { listener.Stop(); }
+    }
+}
