@@ -14,7 +14,6 @@ namespace Admin.E2E.Infrastructure;
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string> _environment;
-    private readonly string _keys = Directory.CreateTempSubdirectory("admin-keys-").FullName;
     private readonly Queue<string> _output = new();
     private Process? _process;
 
@@ -32,7 +31,6 @@ public sealed class AppProcess : IAsyncDisposable
             ["ConnectionStrings__AdminOwner"] = database.OwnerConnectionString,
             ["ConnectionStrings__AdminExplain"] = database.ExplainConnectionString,
             ["Admin__DemoSeed"] = "true",
-            ["Admin__DataProtectionKeysPath"] = _keys,
             ["Account__SignIn__PerAddress__PermitLimit"] = "0",
             ["Account__SignIn__PerAccount__PermitLimit"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
@@ -92,7 +90,6 @@ public sealed class AppProcess : IAsyncDisposable
     {
         await KillAsync();
         _process?.Dispose();
-        try { Directory.Delete(_keys, recursive: true); } catch (IOException) { }
     }
 
     private void Keep(string? line)
