@@ -1,6 +1,5 @@
 using Admin.Data.Audit;
 using Admin.Data.Content;
-using Admin.Data.Infrastructure;
 using Admin.Data.Reference;
 using Admin.Data.Releases;
 using Microsoft.EntityFrameworkCore;
@@ -24,9 +23,13 @@ public class AdminDbContext(DbContextOptions<AdminDbContext> options) : DbContex
     public DbSet<Release> Releases => Set<Release>();
     public DbSet<EntityVersion> EntityVersions => Set<EntityVersion>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
-    {
+    /// <summary>
+    /// snake_case names for everything mapped (EFCore.NamingConventions), whoever builds the options: the app, the
+    /// migrator, the schedule worker, tests and benchmarks. Keys and indexes whose SQL names differ from the
+    /// convention's (PostgreSQL's own <c>*_pkey</c>, named constraints) are named in their entity configurations.
+    /// </summary>
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AdminDbContext).Assembly);
-        modelBuilder.UseSnakeCaseNames();
-    }
 }
