@@ -76,9 +76,9 @@ public static class ContentBench
             await using var scope = app.Services.CreateAsyncScope();
             await using var context = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<AdminDbContext>>().CreateDbContextAsync();
             await context.Database.SqlQuery<VersionSummary>($"""
-                SELECT version_number AS "Number", change_summary AS "ChangeSummary", created_at AS "CreatedAt",
-                       created_by_email AS "CreatedByEmail", is_published AS "IsPublished", published_at AS "PublishedAt",
-                       restored_from AS "RestoredFrom", octet_length(content::text) AS "ContentBytes"
+                SELECT version_number AS "number", change_summary AS "change_summary", created_at AS "created_at",
+                       created_by_email AS "created_by_email", is_published AS "is_published", published_at AS "published_at",
+                       restored_from AS "restored_from", octet_length(content::text) AS "content_bytes"
                 FROM section_versions WHERE section_id = {longHistory}
                 ORDER BY version_number DESC OFFSET {(page - 1) * PageSize} LIMIT {PageSize + 1}
                 """).ToListAsync();

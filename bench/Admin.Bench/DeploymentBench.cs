@@ -91,7 +91,7 @@ public static class DeploymentBench
         foreach (var id in ids)
         {
             var history = await db.Database.SqlQuery<StatusEntry>($"""
-                SELECT id AS "Id", status AS "Status", message AS "Message", actor AS "Actor", occurred_at AS "OccurredAt"
+                SELECT id AS "id", status AS "status", message AS "message", actor AS "actor", occurred_at AS "occurred_at"
                 FROM deployment_status_history WHERE deployment_id = {id} ORDER BY id
                 """).ToListAsync();
             if (history[^1].Status == DeploymentStatuses.Succeeded)

@@ -31,7 +31,7 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
 {
     public void Configure(EntityTypeBuilder<AuditEvent> b)
     {
-        b.HasKey(x => new { x.OccurredAt, x.Id });
+        b.HasKey(x => new { x.OccurredAt, x.Id }).HasName("audit_events_pkey");
         b.Property(x => x.OldData).HasColumnType("jsonb");
         b.Property(x => x.NewData).HasColumnType("jsonb");
     }

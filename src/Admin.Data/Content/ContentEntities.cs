@@ -138,24 +138,34 @@ internal sealed class ContentConfiguration :
 {
     public void Configure(EntityTypeBuilder<HomepageSection> b)
     {
+        b.HasKey(x => x.Id).HasName("homepage_sections_pkey");
         b.Property(x => x.Metadata).HasColumnType("jsonb");
         b.Property(x => x.Id).HasDefaultValueSql("gen_random_uuid()");
     }
 
     public void Configure(EntityTypeBuilder<SectionVersion> b)
     {
+        b.HasKey(x => x.Id).HasName("section_versions_pkey");
         b.Property(x => x.Content).HasColumnType("jsonb");
         b.Property(x => x.Id).HasDefaultValueSql("gen_random_uuid()");
-        b.HasIndex(x => new { x.SectionId, x.VersionNumber }).IsUnique();
+        b.HasIndex(x => new { x.SectionId, x.VersionNumber }).IsUnique().HasDatabaseName("section_versions_number_per_section");
     }
 
-    public void Configure(EntityTypeBuilder<SectionSchedule> b) => b.Property(x => x.Id).HasDefaultValueSql("gen_random_uuid()");
+    public void Configure(EntityTypeBuilder<SectionSchedule> b)
+    {
+        b.HasKey(x => x.Id).HasName("section_schedules_pkey");
+        b.Property(x => x.Id).HasDefaultValueSql("gen_random_uuid()");
+    }
 
-    public void Configure(EntityTypeBuilder<Product> b) => b.Property(x => x.Price).HasColumnType("numeric(12,2)");
+    public void Configure(EntityTypeBuilder<Product> b)
+    {
+        b.HasKey(x => x.Id).HasName("products_pkey");
+        b.Property(x => x.Price).HasColumnType("numeric(12,2)");
+    }
 
-    public void Configure(EntityTypeBuilder<Category> b) { }
+    public void Configure(EntityTypeBuilder<Category> b) => b.HasKey(x => x.Id).HasName("categories_pkey");
 
-    public void Configure(EntityTypeBuilder<SectionProduct> b) => b.HasKey(x => new { x.SectionId, x.ProductId });
+    public void Configure(EntityTypeBuilder<SectionProduct> b) => b.HasKey(x => new { x.SectionId, x.ProductId }).HasName("section_products_pkey");
 
-    public void Configure(EntityTypeBuilder<SectionCategory> b) => b.HasKey(x => new { x.SectionId, x.CategoryId });
+    public void Configure(EntityTypeBuilder<SectionCategory> b) => b.HasKey(x => new { x.SectionId, x.CategoryId }).HasName("section_categories_pkey");
 }

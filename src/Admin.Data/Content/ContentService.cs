@@ -28,15 +28,15 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var text = LikePattern.Contains(filter.Text);
         return await db.Database.SqlQuery<SectionListItem>($"""
-            SELECT s.id AS "Id", s.section_key AS "Key", s.section_type AS "Type", s.status AS "Status",
-                   s.is_active AS "IsActive", s.display_order AS "DisplayOrder",
+            SELECT s.id AS "id", s.section_key AS "key", s.section_type AS "type", s.status AS "status",
+                   s.is_active AS "is_active", s.display_order AS "display_order",
                    -- The draft, when there is one, is always the newest version: one index lookup per row saved.
-                   pv.version_number AS "PublishedNumber",
-                   CASE WHEN s.draft_version_id IS NOT NULL THEN s.latest_version_number END AS "DraftNumber",
-                   s.latest_version_number AS "VersionCount",
-                   s.updated_by_email AS "LastChangedBy", s.updated_at AS "LastChangedAt",
-                   sch.next_at IS NOT NULL AS "HasSchedule", sch.next_at AS "NextScheduleAt",
-                   lv.content->>'title' AS "Title"
+                   pv.version_number AS "published_number",
+                   CASE WHEN s.draft_version_id IS NOT NULL THEN s.latest_version_number END AS "draft_number",
+                   s.latest_version_number AS "version_count",
+                   s.updated_by_email AS "last_changed_by", s.updated_at AS "last_changed_at",
+                   sch.next_at IS NOT NULL AS "has_schedule", sch.next_at AS "next_schedule_at",
+                   lv.content->>'title' AS "title"
             FROM homepage_sections s
             LEFT JOIN section_versions pv ON pv.id = s.published_version_id
             LEFT JOIN section_versions lv ON lv.section_id = s.id AND lv.version_number = s.latest_version_number
@@ -80,9 +80,9 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Database.SqlQuery<VersionSummary>($"""
-            SELECT version_number AS "Number", change_summary AS "ChangeSummary", created_at AS "CreatedAt",
-                   created_by_email AS "CreatedByEmail", is_published AS "IsPublished", published_at AS "PublishedAt",
-                   restored_from AS "RestoredFrom", octet_length(content::text) AS "ContentBytes"
+            SELECT version_number AS "number", change_summary AS "change_summary", created_at AS "created_at",
+                   created_by_email AS "created_by_email", is_published AS "is_published", published_at AS "published_at",
+                   restored_from AS "restored_from", octet_length(content::text) AS "content_bytes"
             FROM section_versions
             WHERE section_id = {sectionId} AND version_number < {before ?? int.MaxValue}
             ORDER BY version_number DESC

@@ -1,79 +1,96 @@
 using AngleSharp.Dom;
-using AngleSharp.Html.Parser;
+using Ganss.Xss;
 
 namespace Admin.Data.Content;
 
 /// <summary>
-/// Cleans rich text from the editor down to an allow-list of tags, attributes and URL schemes, parsing it with a real
-/// HTML5 parser (AngleSharp) so malformed markup cannot sneak past. The HtmlSanitizer package is not served here.
-/// Anything not allowed is removed; the text inside a removed formatting tag is kept, the content of script-like
-/// elements is dropped.
+/// Cleans rich text from the editor down to the console's allow-list with the HtmlSanitizer library (Ganss.Xss, on
+/// AngleSharp's HTML5 parser). One instance is configured once and shared: the library is thread-safe once configured.
+/// Anything not allowed is removed; the text inside a removed formatting tag is kept, elements that hold code,
+/// styling, embedded documents or form controls go with their content.
 /// </summary>
 public static class HtmlSanitizer
 {
-    private static readonly HashSet<string> AllowedTags = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The formatting the editor produces. Every other element is unwrapped or, see below, dropped.</summary>
+    public static readonly IReadOnlySet<string> AllowedTags = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "p", "br", "strong", "b", "em", "i", "u", "s", "h2", "h3", "h4", "ul", "ol", "li", "a", "blockquote",
         "code", "pre", "span", "sub", "sup", "hr",
     };
 
-    private static readonly HashSet<string> DroppedWithContent = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>Removed with everything inside them rather than unwrapped: their content is not text for a reader.</summary>
+    private static readonly HashSet<string> RemovedWithContent = new(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "form", "input",
         "button", "select", "textarea", "link", "meta", "base",
     };
 
-    private static readonly Dictionary<string, HashSet<string>> AllowedAttributes = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The only attributes kept, and only on links (<c>a</c>); every other element loses all of its attributes.</summary>
+    public static readonly IReadOnlySet<string> LinkAttributes = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["a"] = new(StringComparer.OrdinalIgnoreCase) { "href", "title", "target", "rel" },
+        "href", "title", "target", "rel",
     };
 
-    public static string Sanitize(string html)
+    /// <summary>Schemes of absolute link addresses; besides them only site paths (<c>/…</c>) and anchors (<c>#…</c>).</summary>
+    public static readonly IReadOnlySet<string> AllowedSchemes = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        var document = new HtmlParser().ParseDocument($"<body>{html}</body>");
-        var body = document.Body!;
-        Clean(body);
-        return body.InnerHtml.Trim();
-    }
+        "http", "https", "mailto",
+    };
 
-    private static void Clean(IElement parent)
+    private static readonly Ganss.Xss.HtmlSanitizer Library = Create();
+
+    public static string Sanitize(string html) => Library.Sanitize(html).Trim();
+
+    private static Ganss.Xss.HtmlSanitizer Create()
     {
-        foreach (var child in parent.Children.ToList())
+        // Options start from the library's defaults: its list of URL attributes (href among them) stays, so every kept
+        // href is screened against AllowedSchemes. No CSS: no style attribute is allowed and style elements are dropped.
+        var sanitizer = new Ganss.Xss.HtmlSanitizer(new HtmlSanitizerOptions
         {
-            if (DroppedWithContent.Contains(child.LocalName))
+            AllowedTags = new HashSet<string>(AllowedTags, StringComparer.OrdinalIgnoreCase),
+            AllowedAttributes = new HashSet<string>(LinkAttributes, StringComparer.OrdinalIgnoreCase),
+            AllowedSchemes = new HashSet<string>(AllowedSchemes, StringComparer.OrdinalIgnoreCase),
+            AllowedCssProperties = new HashSet<string>(StringComparer.OrdinalIgnoreCase),
+        })
+        {
+            KeepChildNodes = true,
+        };
+
+        // KeepChildNodes unwraps every element that is not allowed; these go whole instead.
+        sanitizer.RemovingTag += (_, e) =>
+        {
+            if (!RemovedWithContent.Contains(e.Tag.LocalName)) return;
+            e.Tag.Remove();
+            e.Cancel = true;
+        };
+
+        // The library lets every relative URL through; ours are site paths and anchors only, never protocol-relative
+        // (//host, /\host) or relative to the page the text happens to be shown on.
+        sanitizer.FilterUrl += (_, e) =>
+        {
+            if (e.SanitizedUrl is { } url && !IsSitePathAnchorOrAbsolute(url.Trim())) e.SanitizedUrl = null;
+        };
+
+        // The library's attribute list is global; ours is for links. A link that opens a new window gets
+        // rel="noopener noreferrer"; any other target is dropped.
+        sanitizer.PostProcessNode += (_, e) =>
+        {
+            if (e.Node is not IElement element) return;
+            if (element.LocalName != "a")
             {
-                child.Remove();
-                continue;
+                foreach (var attribute in element.Attributes.ToList()) element.RemoveAttribute(attribute.Name);
+                return;
             }
-            Clean(child);
-            if (!AllowedTags.Contains(child.LocalName))
-            {
-                // Keep the text, lose the tag.
-                foreach (var node in child.ChildNodes.ToList()) parent.InsertBefore(node, child);
-                child.Remove();
-                continue;
-            }
-            foreach (var attribute in child.Attributes.ToList())
-            {
-                var allowed = AllowedAttributes.TryGetValue(child.LocalName, out var names) && names.Contains(attribute.Name);
-                if (!allowed || (attribute.Name == "href" && !IsSafeUrl(attribute.Value)))
-                    child.RemoveAttribute(attribute.Name);
-            }
-            if (child.LocalName == "a" && child.GetAttribute("target") is { } target)
-            {
-                if (target != "_blank") child.RemoveAttribute("target");
-                else child.SetAttribute("rel", "noopener noreferrer");
-            }
-        }
-        foreach (var comment in parent.ChildNodes.OfType<IComment>().ToList()) comment.Remove();
+            if (element.GetAttribute("target") is not { } target) return;
+            if (target == "_blank") element.SetAttribute("rel", "noopener noreferrer");
+            else element.RemoveAttribute("target");
+        };
+
+        return sanitizer;
     }
 
-    /// <summary>http(s), mailto, site-relative paths and in-page anchors; never javascript:, data: or protocol-relative.</summary>
-    public static bool IsSafeUrl(string url)
-    {
-        var trimmed = url.Trim();
-        if (trimmed.StartsWith('#')) return true;
-        if (trimmed.StartsWith('/')) return !trimmed.StartsWith("//") && !trimmed.StartsWith("/\\");
-        return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "mailto";
-    }
+    private static bool IsSitePathAnchorOrAbsolute(string url) =>
+        url.StartsWith('#')
+        || (url.StartsWith('/') ? !url.StartsWith("//") && !url.StartsWith("/\\")
+            : Uri.TryCreate(url, UriKind.Absolute, out var uri) && AllowedSchemes.Contains(uri.Scheme));
 }

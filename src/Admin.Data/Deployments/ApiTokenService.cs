@@ -28,9 +28,9 @@ public sealed class ApiTokenService(IDbContextFactory<AdminDbContext> dbFactory,
     public const string SecretPrefix = "adm_";
 
     private const string Columns = """
-        id AS "Id", name AS "Name", token_prefix AS "Prefix", created_by_email AS "CreatedBy", created_at AS "CreatedAt",
-        revoked_at AS "RevokedAt", revoked_by_email AS "RevokedBy", last_used_at AS "LastUsedAt",
-        services AS "Services", environments AS "Environments", scope_by_migration AS "ScopeByMigration"
+        id AS "id", name AS "name", token_prefix AS "prefix", created_by_email AS "created_by", created_at AS "created_at",
+        revoked_at AS "revoked_at", revoked_by_email AS "revoked_by", last_used_at AS "last_used_at",
+        services AS "services", environments AS "environments", scope_by_migration AS "scope_by_migration"
         """;
 
     public async Task<IReadOnlyList<ApiTokenInfo>> ListAsync(CancellationToken ct = default)

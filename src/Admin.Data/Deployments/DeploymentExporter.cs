@@ -49,7 +49,7 @@ public sealed class DeploymentExporter(IDbContextFactory<AdminDbContext> dbFacto
             }, JsonSerializerOptions.Web);
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(description));
             var begin = (await db.Database.SqlQuery<BeginRow>($"""
-                SELECT max_deployment_id AS "MaxDeploymentId", max_history_id AS "MaxHistoryId", mismatch AS "Mismatch", replayed AS "Replayed"
+                SELECT max_deployment_id AS "max_deployment_id", max_history_id AS "max_history_id", mismatch AS "mismatch", replayed AS "replayed"
                 FROM deploy_export_begin({owner}, {key}, {hash}, {description}::jsonb)
                 """).ToListAsync(ct)).Single();
             if (begin.Mismatch)
@@ -73,10 +73,10 @@ public sealed class DeploymentExporter(IDbContextFactory<AdminDbContext> dbFacto
                         WHERE h.deployment_id = d.id AND h.id <= {bound.MaxHistoryId} ORDER BY h.id DESC LIMIT 1))
                 """).ToListAsync(ct)).Single();
             var rows = db.Database.SqlQuery<ExportRow>($"""
-                SELECT d.id AS "Id", d.external_id AS "ExternalId", d.service AS "Service", d.environment AS "Environment",
-                       d.version AS "Version", d.commit_sha AS "CommitSha", d.commit_at AS "CommitAt", d.release_id AS "ReleaseId",
-                       d.requested_by_email AS "RequestedBy", h.last_status AS "Status", d.created_at AS "CreatedAt",
-                       h.started_at AS "StartedAt", h.finished_at AS "FinishedAt", h.rolled_back_at AS "RolledBackAt", h.history AS "History"
+                SELECT d.id AS "id", d.external_id AS "external_id", d.service AS "service", d.environment AS "environment",
+                       d.version AS "version", d.commit_sha AS "commit_sha", d.commit_at AS "commit_at", d.release_id AS "release_id",
+                       d.requested_by_email AS "requested_by", h.last_status AS "status", d.created_at AS "created_at",
+                       h.started_at AS "started_at", h.finished_at AS "finished_at", h.rolled_back_at AS "rolled_back_at", h.history AS "history"
                 FROM deployments d
                 CROSS JOIN LATERAL (
                     SELECT coalesce(json_agg(json_build_object('status', x.status, 'message', x.message, 'actor', x.actor,

@@ -51,25 +51,25 @@ public sealed class DeploymentMetrics(IDbContextFactory<AdminDbContext> dbFactor
         // One pass of plain aggregates: each deployment carries its own figures (generated columns, and restored_at
         // kept by triggers; migration 20261129000010), so nothing is recomputed per row or joined across rows here.
         var summary = (await db.Database.SqlQuery<MetricsSummary>($"""
-            SELECT count(*) AS "Total",
-                   count(*) FILTER (WHERE status = 'succeeded') AS "Succeeded",
-                   count(*) FILTER (WHERE status = 'failed') AS "Failed",
-                   count(*) FILTER (WHERE status = 'rolled_back') AS "RolledBack",
-                   count(*) FILTER (WHERE status = 'cancelled') AS "Cancelled",
-                   count(*) FILTER (WHERE status IN ('queued', 'awaiting_approval', 'approved', 'in_progress')) AS "Open",
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_time_s) AS "LeadTimeP50",
+            SELECT count(*) AS "total",
+                   count(*) FILTER (WHERE status = 'succeeded') AS "succeeded",
+                   count(*) FILTER (WHERE status = 'failed') AS "failed",
+                   count(*) FILTER (WHERE status = 'rolled_back') AS "rolled_back",
+                   count(*) FILTER (WHERE status = 'cancelled') AS "cancelled",
+                   count(*) FILTER (WHERE status IN ('queued', 'awaiting_approval', 'approved', 'in_progress')) AS "open",
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_time_s) AS "lead_time_p50",
                    -- Both percentiles from one sort: PostgreSQL computes identical aggregate calls once.
-                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[1] AS "DurationP50",
-                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[2] AS "DurationP95",
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', restored_at - failed_at)) AS "RestoreP50",
-                   count(restored_at) AS "Restores"
+                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[1] AS "duration_p50",
+                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[2] AS "duration_p95",
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', restored_at - failed_at)) AS "restore_p50",
+                   count(restored_at) AS "restores"
             FROM deployments
             WHERE created_at >= {from} AND created_at < {to}
               AND ({environment}::text IS NULL OR environment = {environment})
               AND ({service}::text IS NULL OR service = {service})
             """).ToListAsync(ct)).Single();
         var perDay = await db.Database.SqlQuery<DayStatusCount>($"""
-            SELECT created_day::timestamp AS "Day", status AS "Status", count(*) AS "Count"
+            SELECT created_day::timestamp AS "day", status AS "status", count(*) AS "count"
             FROM deployments
             WHERE created_at >= {from} AND created_at < {to}
               AND ({environment}::text IS NULL OR environment = {environment})

@@ -21,9 +21,9 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var text = LikePattern.Contains(filter.Text);
         var rows = await db.Database.SqlQuery<DeploymentListItem>($"""
-            SELECT id AS "Id", external_id AS "ExternalId", service AS "Service", environment AS "Environment",
-                   version AS "Version", commit_sha AS "CommitSha", release_id AS "ReleaseId", requested_by_email AS "RequestedBy",
-                   status AS "Status", created_at AS "CreatedAt", started_at AS "StartedAt", finished_at AS "FinishedAt"
+            SELECT id AS "id", external_id AS "external_id", service AS "service", environment AS "environment",
+                   version AS "version", commit_sha AS "commit_sha", release_id AS "release_id", requested_by_email AS "requested_by",
+                   status AS "status", created_at AS "created_at", started_at AS "started_at", finished_at AS "finished_at"
             FROM deployments
             WHERE ({filter.From}::timestamptz IS NULL OR created_at >= {filter.From})
               AND ({filter.To}::timestamptz IS NULL OR created_at < {filter.To})
@@ -45,18 +45,18 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
         var row = (await db.Database.SqlQuery<DeploymentRow>($"""
-            SELECT d.id AS "Id", d.external_id AS "ExternalId", d.service AS "Service", d.environment AS "Environment",
-                   d.version AS "Version", d.commit_sha AS "CommitSha", d.commit_at AS "CommitAt", d.release_id AS "ReleaseId",
-                   d.requested_by AS "RequestedById", d.requested_by_email AS "RequestedBy", d.status AS "Status",
-                   d.created_at AS "CreatedAt", d.started_at AS "StartedAt", d.finished_at AS "FinishedAt",
-                   d.rolled_back_at AS "RolledBackAt", e.requires_approval AS "RequiresApproval",
-                   d.token_holder AS "TokenHolderId", d.token_holder_email AS "TokenHolder"
+            SELECT d.id AS "id", d.external_id AS "external_id", d.service AS "service", d.environment AS "environment",
+                   d.version AS "version", d.commit_sha AS "commit_sha", d.commit_at AS "commit_at", d.release_id AS "release_id",
+                   d.requested_by AS "requested_by_id", d.requested_by_email AS "requested_by", d.status AS "status",
+                   d.created_at AS "created_at", d.started_at AS "started_at", d.finished_at AS "finished_at",
+                   d.rolled_back_at AS "rolled_back_at", e.requires_approval AS "requires_approval",
+                   d.token_holder AS "token_holder_id", d.token_holder_email AS "token_holder"
             FROM deployments d JOIN deploy_environments e ON e.name = d.environment
             WHERE d.id = {id}
             """).ToListAsync(ct)).SingleOrDefault();
         if (row is null) return null;
         var history = await db.Database.SqlQuery<StatusEntry>($"""
-            SELECT id AS "Id", status AS "Status", message AS "Message", actor AS "Actor", occurred_at AS "OccurredAt"
+            SELECT id AS "id", status AS "status", message AS "message", actor AS "actor", occurred_at AS "occurred_at"
             FROM deployment_status_history WHERE deployment_id = {id} ORDER BY id
             """).ToListAsync(ct);
         return new DeploymentDetail(row, history);
@@ -67,9 +67,9 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Database.SqlQuery<DeploymentListItem>($"""
-            SELECT id AS "Id", external_id AS "ExternalId", service AS "Service", environment AS "Environment",
-                   version AS "Version", commit_sha AS "CommitSha", release_id AS "ReleaseId", requested_by_email AS "RequestedBy",
-                   status AS "Status", created_at AS "CreatedAt", started_at AS "StartedAt", finished_at AS "FinishedAt"
+            SELECT id AS "id", external_id AS "external_id", service AS "service", environment AS "environment",
+                   version AS "version", commit_sha AS "commit_sha", release_id AS "release_id", requested_by_email AS "requested_by",
+                   status AS "status", created_at AS "created_at", started_at AS "started_at", finished_at AS "finished_at"
             FROM deployments WHERE status = 'awaiting_approval'
             ORDER BY created_at LIMIT {Math.Clamp(limit, 1, MaxPageSize)}
             """).ToListAsync(ct);
@@ -79,7 +79,7 @@ public sealed class DeploymentService(IDbContextFactory<AdminDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Database.SqlQuery<DeployEnvironment>($"""
-            SELECT name AS "Name", requires_approval AS "RequiresApproval", display_order AS "DisplayOrder"
+            SELECT name AS "name", requires_approval AS "requires_approval", display_order AS "display_order"
             FROM deploy_environments ORDER BY display_order, name
             """).ToListAsync(ct);
     }

@@ -29,15 +29,15 @@ public sealed class Jurisdiction
 
 internal sealed class LocaleConfiguration : IEntityTypeConfiguration<Locale>
 {
-    public void Configure(EntityTypeBuilder<Locale> b) => b.HasKey(x => x.Code);
+    public void Configure(EntityTypeBuilder<Locale> b) => b.HasKey(x => x.Code).HasName("locales_pkey");
 }
 
 internal sealed class BrandConfiguration : IEntityTypeConfiguration<Brand>
 {
-    public void Configure(EntityTypeBuilder<Brand> b) => b.HasKey(x => x.Slug);
+    public void Configure(EntityTypeBuilder<Brand> b) => b.HasKey(x => x.Slug).HasName("brands_pkey");
 }
 
 internal sealed class JurisdictionConfiguration : IEntityTypeConfiguration<Jurisdiction>
 {
-    public void Configure(EntityTypeBuilder<Jurisdiction> b) => b.HasKey(x => x.Code);
+    public void Configure(EntityTypeBuilder<Jurisdiction> b) => b.HasKey(x => x.Code).HasName("jurisdictions_pkey");
 }

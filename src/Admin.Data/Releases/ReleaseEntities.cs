@@ -111,6 +111,7 @@ internal sealed class ReleaseConfiguration : IEntityTypeConfiguration<Release>
     public void Configure(EntityTypeBuilder<Release> b)
     {
         b.ToTable("releases");
+        b.HasKey(x => x.Id).HasName("releases_pkey");
         b.Property(x => x.Id).UseIdentityAlwaysColumn();
         b.Property(x => x.CreatedAt).HasDefaultValueSql("now()");
         b.Property(x => x.UpdatedAt).HasDefaultValueSql("now()");
@@ -123,6 +124,7 @@ internal sealed class EntityVersionConfiguration : IEntityTypeConfiguration<Enti
     public void Configure(EntityTypeBuilder<EntityVersion> b)
     {
         b.ToTable("entity_versions");
+        b.HasKey(x => x.Id).HasName("entity_versions_pkey");
         b.Property(x => x.Id).UseIdentityAlwaysColumn();
         b.Property(x => x.Payload).HasColumnType("jsonb");
         b.Property(x => x.CreatedAt).HasDefaultValueSql("now()");

@@ -32,10 +32,10 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Database.SqlQuery<ReleaseListItem>($"""
-            SELECT r.id AS "Id", r.name AS "Name", r.status AS "Status", r.deploy_seq AS "DeploySeq",
-                   (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id) AS "Changes",
-                   r.author_email AS "AuthorEmail", r.created_at AS "CreatedAt", r.updated_at AS "UpdatedAt",
-                   coalesce(c.blocking, 0) AS "Blocking", coalesce(c.warnings, 0) AS "Warnings"
+            SELECT r.id AS "id", r.name AS "name", r.status AS "status", r.deploy_seq AS "deploy_seq",
+                   (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id) AS "changes",
+                   r.author_email AS "author_email", r.created_at AS "created_at", r.updated_at AS "updated_at",
+                   coalesce(c.blocking, 0) AS "blocking", coalesce(c.warnings, 0) AS "warnings"
             FROM releases r
             LEFT JOIN LATERAL (
                 SELECT count(*) FILTER (WHERE severity = 'blocking')::int AS blocking, count(*) FILTER (WHERE severity = 'warning')::int AS warnings
@@ -86,10 +86,10 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Database.SqlQuery<ReleaseChange>($"""
-            SELECT entity_id AS "EntityId", entity_type AS "EntityType", entity_key AS "EntityKey", locale_id AS "LocaleId",
-                   entity_name AS "EntityName", change AS "Change", changed_paths AS "ChangedPaths", old_slug AS "OldSlug",
-                   new_slug AS "NewSlug", old_payload::text AS "OldPayload", new_payload::text AS "NewPayload",
-                   old_release_id AS "OldReleaseId", new_release_id AS "NewReleaseId"
+            SELECT entity_id AS "entity_id", entity_type AS "entity_type", entity_key AS "entity_key", locale_id AS "locale_id",
+                   entity_name AS "entity_name", change AS "change", changed_paths AS "changed_paths", old_slug AS "old_slug",
+                   new_slug AS "new_slug", old_payload::text AS "old_payload", new_payload::text AS "new_payload",
+                   old_release_id AS "old_release_id", new_release_id AS "new_release_id"
             FROM calculate_release_diff({releaseId}, {from})
             """).ToListAsync(ct);
     }
@@ -102,8 +102,8 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
 
     private static async Task<IReadOnlyList<ReleaseConflict>> ConflictsAsync(AdminDbContext db, long releaseId, CancellationToken ct) =>
         await db.Database.SqlQuery<ReleaseConflict>($"""
-            SELECT kind AS "Kind", severity AS "Severity", entity_id AS "EntityId", entity_type AS "EntityType", entity_name AS "EntityName",
-                   other_release_id AS "OtherReleaseId", other_release_name AS "OtherReleaseName", other_entity_id AS "OtherEntityId", message AS "Message"
+            SELECT kind AS "kind", severity AS "severity", entity_id AS "entity_id", entity_type AS "entity_type", entity_name AS "entity_name",
+                   other_release_id AS "other_release_id", other_release_name AS "other_release_name", other_entity_id AS "other_entity_id", message AS "message"
             FROM check_release_conflicts({releaseId})
             ORDER BY severity, entity_type, entity_name, other_release_id
             """).ToListAsync(ct);
@@ -112,8 +112,8 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Database.SqlQuery<RollbackPreviewItem>($"""
-            SELECT entity_id AS "EntityId", entity_type AS "EntityType", entity_name AS "EntityName", change AS "Change",
-                   current_payload::text AS "CurrentPayload", restored_payload::text AS "RestoredPayload", restored_release_id AS "RestoredReleaseId"
+            SELECT entity_id AS "entity_id", entity_type AS "entity_type", entity_name AS "entity_name", change AS "change",
+                   current_payload::text AS "current_payload", restored_payload::text AS "restored_payload", restored_release_id AS "restored_release_id"
             FROM release_rollback_preview({releaseId})
             """).ToListAsync(ct);
     }
@@ -135,9 +135,9 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT set_active_release({query.AsOfRelease}, true)", ct);
         // NULL keys and locales sort last; '~' sorts after every character keys and locales may contain.
         var rows = await db.Database.SqlQuery<LiveEntity>($"""
-            SELECT entity_id AS "EntityId", entity_type AS "EntityType", entity_key AS "EntityKey", locale_id AS "LocaleId",
-                   brand AS "Brand", jurisdiction AS "Jurisdiction", slug AS "Slug", entity_name AS "EntityName", payload::text AS "Payload",
-                   parent_entity_id AS "ParentEntityId", release_id AS "ReleaseId", release_name AS "ReleaseName", deploy_seq AS "DeploySeq"
+            SELECT entity_id AS "entity_id", entity_type AS "entity_type", entity_key AS "entity_key", locale_id AS "locale_id",
+                   brand AS "brand", jurisdiction AS "jurisdiction", slug AS "slug", entity_name AS "entity_name", payload::text AS "payload",
+                   parent_entity_id AS "parent_entity_id", release_id AS "release_id", release_name AS "release_name", deploy_seq AS "deploy_seq"
             FROM v_entities
             WHERE ({type}::text IS NULL OR entity_type = {type})
               AND ({key}::text IS NULL OR entity_key LIKE {key})
@@ -348,9 +348,9 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         string? brand = Blank(draft.Brand), jurisdiction = Blank(draft.Jurisdiction), locale = Blank(draft.Locale);
         if (brand is null && jurisdiction is null && locale is null) return;
         var known = await db.Database.SqlQuery<KnownReferences>($"""
-            SELECT {brand}::text IS NULL OR EXISTS (SELECT 1 FROM brands WHERE slug = {brand}) AS "Brand",
-                   {jurisdiction}::text IS NULL OR EXISTS (SELECT 1 FROM jurisdictions WHERE code = {jurisdiction}) AS "Jurisdiction",
-                   {locale}::text IS NULL OR EXISTS (SELECT 1 FROM locales WHERE code = {locale}) AS "Locale"
+            SELECT {brand}::text IS NULL OR EXISTS (SELECT 1 FROM brands WHERE slug = {brand}) AS "brand",
+                   {jurisdiction}::text IS NULL OR EXISTS (SELECT 1 FROM jurisdictions WHERE code = {jurisdiction}) AS "jurisdiction",
+                   {locale}::text IS NULL OR EXISTS (SELECT 1 FROM locales WHERE code = {locale}) AS "locale"
             """).SingleAsync(ct);
         if (!known.Brand) throw new ReleaseException($"Unknown brand '{brand}'.", "brand");
         if (!known.Jurisdiction) throw new ReleaseException($"Unknown jurisdiction '{jurisdiction}'.", "jurisdiction");

@@ -20,6 +20,17 @@ public sealed class MigrationTests
         Assert.Equal(context.Database.GetMigrations(), first);
         Assert.Empty(second);
         Assert.Empty(await Admin.Data.Migrations.DatabaseMigrator.PendingAsync(context));
+
+        // The history table has the names every existing database has, whatever naming convention the model uses.
+        await using var owner = await db.OpenAsync(TestPostgres.OwnerRole);
+        await using var history = new NpgsqlCommand("""
+            SELECT string_agg(a.attname, ',' ORDER BY a.attnum)
+                   || ' ' || (SELECT c.conname FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'p')
+            FROM pg_attribute a
+            WHERE a.attrelid = '"__EFMigrationsHistory"'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            GROUP BY a.attrelid
+            """, owner);
+        Assert.Equal("MigrationId,ProductVersion PK___EFMigrationsHistory", (string?)await history.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -12,15 +12,15 @@ public sealed class SessionContextTests(DatabaseFixture fixture) : IClassFixture
         Guid.Parse("0b6f9d8e-3c1a-4e0f-9a57-2d5c8e1f4b10"), "editor@admin.local",
         ["Editor", "Dba"], ["acme", "globex"], ["en-GB", "de-DE"], "req-7f3a");
 
-    /// <summary>What the SQL helpers report on the connection (column aliases match these property names).</summary>
+    /// <summary>What the SQL helpers report on the connection (column aliases are these property names in snake_case).</summary>
     private sealed record Seen(
         int Pid, Guid? UserId, string? UserEmail, string[] Roles, string[] Brands, string[] Locales,
         string? RequestId, bool HasEditor, bool HasAdmin);
 
     private const string SeenSql = """
-        SELECT pg_backend_pid() AS "Pid", app_user_id() AS "UserId", app_user_email() AS "UserEmail",
-               app_roles() AS "Roles", app_brands() AS "Brands", app_locales() AS "Locales",
-               app_request_id() AS "RequestId", app_has_role('Editor') AS "HasEditor", app_has_role('Admin') AS "HasAdmin"
+        SELECT pg_backend_pid() AS "pid", app_user_id() AS "user_id", app_user_email() AS "user_email",
+               app_roles() AS "roles", app_brands() AS "brands", app_locales() AS "locales",
+               app_request_id() AS "request_id", app_has_role('Editor') AS "has_editor", app_has_role('Admin') AS "has_admin"
         """;
 
     private TestDatabase Db => fixture.Database;

@@ -26,10 +26,10 @@ public sealed class AuditQueries(IDbContextFactory<AdminDbContext> dbFactory)
                 WHERE occurred_at >= {from}
                 GROUP BY 1
             )
-            SELECT h.hour AS "Hour",
-                   coalesce(b.succeeded, 0) AS "Succeeded",
-                   coalesce(b.failed, 0) AS "Failed",
-                   coalesce(b.other, 0) AS "Other"
+            SELECT h.hour AS "hour",
+                   coalesce(b.succeeded, 0) AS "succeeded",
+                   coalesce(b.failed, 0) AS "failed",
+                   coalesce(b.other, 0) AS "other"
             FROM generate_series({from}, {from.AddHours(hours - 1)}, interval '1 hour') AS h(hour)
             LEFT JOIN buckets b ON b.hour = h.hour
             ORDER BY h.hour
