@@ -121,7 +121,7 @@ public abstract class ComponentTestContext : BunitContext
     {
         public IRenderedComponent<RadzenDialog> Host { get; } = host;
 
-        public bool IsOpen => !result.IsCompleted && Host.FindAll("[role=dialog]").Count > 0;
+        public bool IsOpen => !result.IsCompleted;
 
         /// <summary>What the dialog closed with (null for a cancel); fails if it is still open.</summary>
         public object? Result
@@ -133,7 +133,10 @@ public abstract class ComponentTestContext : BunitContext
             }
         }
 
-        public string Text => Normalise(Host.Find("[role=dialog]").TextContent);
+        /// <summary>What the dialog closes with, once something it awaits (the database) has answered.</summary>
+        public async Task<object?> ClosedAsync() => await result.WaitAsync(TimeSpan.FromSeconds(10));
+
+        public string Text => TextOf(Host.Find("[role=dialog]"));
     }
 
     /// <summary>A button by its accessible name (its aria-label, else its text), as a person or a screen reader finds it.</summary>
@@ -155,7 +158,10 @@ public abstract class ComponentTestContext : BunitContext
     /// aria-label, else the text without icons: an icon font's ligature (an &lt;i&gt; element, "save") or an SVG is
     /// not part of the name, nor is anything aria-hidden.
     /// </summary>
-    private static string AccessibleName(IElement e) => e.GetAttribute("aria-label") ?? Normalise(VisibleText(e));
+    private static string AccessibleName(IElement e) => e.GetAttribute("aria-label") ?? TextOf(e);
+
+    /// <summary>The text a person reads, icons left out.</summary>
+    protected static string TextOf(IElement e) => Normalise(VisibleText(e));
 
     private static string VisibleText(INode node) => node switch
     {
