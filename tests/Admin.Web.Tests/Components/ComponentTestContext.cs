@@ -49,8 +49,19 @@ public sealed record TestUser(Guid Id, string Email, string DisplayName, IReadOn
 /// the app's own data services on a real test database, acting as the signed-in user through the app's
 /// <see cref="CurrentUserSessionContext"/>, so row-level security applies as in the app.
 /// </summary>
-public abstract class ComponentTestContext : BunitContext
+public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
 {
+    // A busy machine (two cores, other builds) renders slower than bUnit's default second.
+    static ComponentTestContext() => DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The dialog role of Radzen's dialogs and confirmations (alertdialog for the latter where a kit uses it).</summary>
+    protected const string DialogRole = "[role=dialog], [role=alertdialog]";
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>xUnit 2 disposes test classes synchronously; the app's services (monitoring targets) dispose only asynchronously.</summary>
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
     private readonly Bunit.TestDoubles.BunitAuthorizationContext _auth;
     private readonly CircuitUserState _circuit = new() { CircuitId = "bunit" };
 
@@ -136,7 +147,7 @@ public abstract class ComponentTestContext : BunitContext
         /// <summary>What the dialog closes with, once something it awaits (the database) has answered.</summary>
         public async Task<object?> ClosedAsync() => await result.WaitAsync(TimeSpan.FromSeconds(10));
 
-        public string Text => TextOf(Host.Find("[role=dialog]"));
+        public string Text => TextOf(Host.Find(DialogRole));
     }
 
     /// <summary>A button by its accessible name (its aria-label, else its text), as a person or a screen reader finds it.</summary>
