@@ -68,6 +68,8 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
     protected ComponentTestContext()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
+        // The browser's time zone, as the content editor's module reports it (BrowserClock).
+        JSInterop.SetupModule("./js/content.js").Setup<string>("timeZone").SetResult("Europe/Berlin");
         Services.AddLogging();
         Services.AddRadzenComponents();
         Services.AddSingleton<LiveBus>();
@@ -77,9 +79,14 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
 
     protected TestUser? User { get; private set; }
 
-    /// <summary>Signs in as <paramref name="user"/>: the cascading authentication state and the database session context.</summary>
+    /// <summary>
+    /// Signs in as <paramref name="user"/>: the cascading authentication state and the database session context. Call
+    /// it after <see cref="UseDatabase"/>: it completes the services (no registration after it).
+    /// </summary>
     protected TestUser SignIn(TestUser user)
     {
+        // The app's components run interactively on the server (the editor's NavigationLock asks).
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         _auth.SetAuthorized(user.Email);
         _auth.SetRoles([.. user.Roles]);
         _auth.SetClaims([.. user.Claims()]);
