@@ -1,3 +1,4 @@
+using Admin.Data.Content;
 using Admin.TestSupport;
 
 namespace Admin.Web.Tests.Components;
@@ -14,4 +15,24 @@ public sealed class ComponentDatabase : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Database.DisposeAsync();
+}
+
+/// <summary>Component tests with the app's data services on the class's own database (sections are written in <see cref="Locale"/>).</summary>
+public abstract class DatabaseComponentTest : ComponentTestContext, IClassFixture<ComponentDatabase>
+{
+    protected const string Locale = "en-GB";
+
+    protected DatabaseComponentTest(ComponentDatabase fixture)
+    {
+        Db = fixture.Database;
+        UseDatabase(Db);
+    }
+
+    protected TestDatabase Db { get; }
+
+    protected static string NewKey(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+
+    /// <summary>A hero section (v1, a draft) created by the test editor of <see cref="ContentFixtures"/>.</summary>
+    protected Task<Guid> HeroAsync(string key) =>
+        Db.ContentService().CreateAsync(new NewSection(Locale, key, SectionTypes.Hero, ContentFixtures.Hero()));
 }

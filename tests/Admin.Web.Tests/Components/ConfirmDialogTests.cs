@@ -35,7 +35,7 @@ public sealed class ConfirmDialogTests : ComponentTestContext
 
         // Typing takes the message away; the reason is returned trimmed.
         dialog.Host.Find("textarea[data-testid=reason]").Change("  Wrong greeting ");
-        Assert.Empty(dialog.Host.FindAll("[data-testid=reason-error]"));
+        dialog.Host.WaitForAssertion(() => Assert.Empty(dialog.Host.FindAll("[data-testid=reason-error]")));
         Button(dialog.Host, "Roll back").Click();
         Assert.Equal("Wrong greeting", dialog.Result);
     }

@@ -10,25 +10,14 @@ namespace Admin.Web.Tests.Components;
 /// The section list's dialogs, New section and Duplicate, on a real database: the key's rules and required fields,
 /// and a key the locale already has, caught in the dialog before anything is created.
 /// </summary>
-public sealed class ContentDialogTests : ComponentTestContext, IClassFixture<ComponentDatabase>
+public sealed class ContentDialogTests : DatabaseComponentTest
 {
-    private const string Locale = "en-GB";
-    private readonly TestDatabase _db;
-
-    public ContentDialogTests(ComponentDatabase fixture)
-    {
-        _db = fixture.Database;
-        UseDatabase(_db);
-        SignIn(AppRoles.Editor);
-    }
-
-    private static string NewKey(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+    public ContentDialogTests(ComponentDatabase fixture) : base(fixture) => SignIn(AppRoles.Editor);
 
     private async Task<SectionListItem> SectionAsync(string key)
     {
-        var service = _db.ContentService();
-        var id = await service.CreateAsync(new NewSection(Locale, key, SectionTypes.Hero, ContentFixtures.Hero()));
-        return (await service.ListAsync(Locale)).Single(s => s.Id == id);
+        var id = await HeroAsync(key);
+        return (await Db.ContentService().ListAsync(Locale)).Single(s => s.Id == id);
     }
 
     private Task<OpenedDialog> NewSectionAsync() =>
@@ -79,12 +68,12 @@ public sealed class ContentDialogTests : ComponentTestContext, IClassFixture<Com
         // Changing the key takes the message away; a free key closes the dialog with the key and type.
         var key = NewKey("fresh");
         Field(dialog.Host, "Key").Change(key);
-        Assert.Empty(dialog.Host.FindAll("[data-testid=key-taken]"));
+        dialog.Host.WaitForAssertion(() => Assert.Empty(dialog.Host.FindAll("[data-testid=key-taken]")));
         dialog.Host.Find($"[role=radio][aria-label='{SectionTypes.Label(SectionTypes.ProductCarousel)}']").Click();
         Continue(dialog);
 
         Assert.Equal(new NewSectionDialog.Result(key, SectionTypes.ProductCarousel), await dialog.ClosedAsync());
-        Assert.DoesNotContain(await _db.ContentService().ListAsync(Locale), s => s.Key == key); // created only when first saved
+        Assert.DoesNotContain(await Db.ContentService().ListAsync(Locale), s => s.Key == key); // created only when first saved
     }
 
     [Fact]

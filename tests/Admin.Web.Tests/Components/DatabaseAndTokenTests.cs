@@ -12,19 +12,11 @@ namespace Admin.Web.Tests.Components;
 /// Role-dependent actions on a real database: EXPLAIN ANALYZE offered to DBAs only, after a confirmation, with the
 /// buttons disabled while a statement runs; API tokens refused without a scope, shown once, revoked after a confirmation.
 /// </summary>
-public sealed class DatabaseAndTokenTests : ComponentTestContext, IClassFixture<ComponentDatabase>
+public sealed class DatabaseAndTokenTests(ComponentDatabase fixture) : DatabaseComponentTest(fixture)
 {
-    private readonly TestDatabase _db;
-
-    public DatabaseAndTokenTests(ComponentDatabase fixture)
-    {
-        _db = fixture.Database;
-        UseDatabase(_db);
-    }
-
     private async Task<long> AuditCountAsync(string action)
     {
-        await using var connection = await _db.OpenAppAsAdminAsync();
+        await using var connection = await Db.OpenAppAsAdminAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
         command.Parameters.AddWithValue("a", action);
         command.Parameters.AddWithValue("e", User!.Email);
@@ -111,7 +103,7 @@ public sealed class DatabaseAndTokenTests : ComponentTestContext, IClassFixture<
     public async Task A_token_without_a_scope_is_refused_with_the_reason_and_one_with_a_scope_is_shown_once_and_listed()
     {
         SignIn(AppRoles.Admin);
-        await _db.EnsureUserAsync(User!.Session);
+        await Db.EnsureUserAsync(User!.Session);
         var page = Render<TokensPage>();
         var name = $"bunit-{Guid.NewGuid():N}"[..14];
         page.WaitForElement("input[data-testid=token-name]").Change(name);
@@ -135,7 +127,7 @@ public sealed class DatabaseAndTokenTests : ComponentTestContext, IClassFixture<
     public async Task A_token_is_revoked_only_after_confirming_and_its_secret_is_no_longer_shown()
     {
         SignIn(AppRoles.Admin);
-        await _db.EnsureUserAsync(User!.Session);
+        await Db.EnsureUserAsync(User!.Session);
         var dialogs = RenderDialogHost();
         var page = Render<TokensPage>();
         var name = $"bunit-{Guid.NewGuid():N}"[..14];

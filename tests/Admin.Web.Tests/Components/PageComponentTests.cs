@@ -11,17 +11,8 @@ namespace Admin.Web.Tests.Components;
 /// Pages on a real database: the home page's tiles and audit card per role, and the section editor's field
 /// validation (shown when a field is left, summed up on save, nothing saved) and its read-only archived state.
 /// </summary>
-public sealed class PageComponentTests : ComponentTestContext, IClassFixture<ComponentDatabase>
+public sealed class PageComponentTests(ComponentDatabase fixture) : DatabaseComponentTest(fixture)
 {
-    private const string Locale = "en-GB";
-    private readonly TestDatabase _db;
-
-    public PageComponentTests(ComponentDatabase fixture)
-    {
-        _db = fixture.Database;
-        UseDatabase(_db);
-    }
-
     [Theory]
     [MemberData(nameof(DemoLogins.Roles), MemberType = typeof(DemoLogins))]
     public void The_home_page_has_a_tile_for_each_area_of_the_role_and_the_audit_card_as_the_role_reads_the_trail(string role)
@@ -49,12 +40,6 @@ public sealed class PageComponentTests : ComponentTestContext, IClassFixture<Com
         Assert.Equal(role == AppRoles.Dba, home.FindAll("[data-testid=audit-scope]").Count == 1);
     }
 
-    private async Task<Guid> HeroAsync(string prefix)
-    {
-        var key = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
-        return await _db.ContentService().CreateAsync(new NewSection(Locale, key, SectionTypes.Hero, ContentFixtures.Hero()));
-    }
-
     private IRenderedComponent<SectionEditorPage> OpenEditor(Guid id)
     {
         var editor = Render<SectionEditorPage>(p => p.Add(c => c.Id, id));
@@ -66,7 +51,7 @@ public sealed class PageComponentTests : ComponentTestContext, IClassFixture<Com
     public async Task A_javascript_link_is_refused_next_to_the_field_once_it_is_left_and_on_save_nothing_is_saved()
     {
         SignIn(AppRoles.Editor);
-        var id = await HeroAsync("invalid");
+        var id = await HeroAsync(NewKey("invalid"));
         var editor = OpenEditor(id);
         var field = Field(editor, "Button link (optional)");
 
@@ -86,14 +71,14 @@ public sealed class PageComponentTests : ComponentTestContext, IClassFixture<Com
 
         Assert.Contains("Button link", TextOf(editor.WaitForElement("[data-testid=error-summary]")));
         Assert.Equal("1", editor.Find("[data-testid=section-editor]").GetAttribute("data-base"));
-        Assert.Equal(1, (await _db.ContentService().GetAsync(id))!.Latest.VersionNumber);
+        Assert.Equal(1, (await Db.ContentService().GetAsync(id))!.Latest.VersionNumber);
     }
 
     [Fact]
     public async Task A_valid_change_is_saved_as_the_next_version_and_the_editor_says_so()
     {
         SignIn(AppRoles.Editor);
-        var id = await HeroAsync("valid");
+        var id = await HeroAsync(NewKey("valid"));
         var editor = OpenEditor(id);
         Assert.Contains("All changes saved in v1", TextOf(editor.Find("[data-testid=dirty-state]")));
 
@@ -103,7 +88,7 @@ public sealed class PageComponentTests : ComponentTestContext, IClassFixture<Com
 
         editor.WaitForAssertion(() => Assert.Equal("2", editor.Find("[data-testid=section-editor]").GetAttribute("data-base")));
         Assert.Contains("All changes saved in v2", TextOf(editor.Find("[data-testid=dirty-state]")));
-        var saved = await _db.ContentService().GetVersionAsync(id, 2);
+        var saved = await Db.ContentService().GetVersionAsync(id, 2);
         Assert.Equal("Summer sale", saved!.Content.RootElement.GetProperty("title").GetString());
         Assert.Equal(User!.Email, saved.CreatedByEmail);
     }
@@ -112,8 +97,8 @@ public sealed class PageComponentTests : ComponentTestContext, IClassFixture<Com
     public async Task An_archived_section_opens_read_only_with_save_and_publish_disabled()
     {
         SignIn(AppRoles.Editor);
-        var id = await HeroAsync("archived");
-        await _db.ContentService().ArchiveAsync(id);
+        var id = await HeroAsync(NewKey("archived"));
+        await Db.ContentService().ArchiveAsync(id);
 
         var editor = OpenEditor(id);
 
