@@ -77,7 +77,7 @@ public sealed class ShellComponentTests : ComponentTestContext
     }
 
     [Fact]
-    public void The_user_menu_shows_the_display_name_and_roles_and_signs_out_by_post()
+    public void The_user_menu_shows_the_display_name_the_roles_and_the_way_out()
     {
         SignIn(AppRoles.Dba, displayName: "Dana Base");
 
@@ -86,6 +86,7 @@ public sealed class ShellComponentTests : ComponentTestContext
         Assert.Equal("Dana Base", menu.Find("[data-testid=user-name]").TextContent);
         Assert.Contains("DBA", menu.Markup);
         Assert.Contains("Sign out", Normalise(menu.Markup));
+        Assert.Contains("/Account/Logout", menu.Markup);
     }
 
     [Theory]
