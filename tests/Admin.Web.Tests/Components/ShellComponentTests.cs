@@ -1,78 +1,105 @@
-using System.Text.RegularExpressions;
 using Admin.Data.Live;
 using Admin.Web.Components.Layout;
 using Admin.Web.Components.Shared;
 using Admin.Web.Features.Account;
+using Admin.Web.Features.Deployments;
+using Admin.Web.Live;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Admin.Web.Tests.Components;
 
-public sealed class ShellComponentTests
+/// <summary>The shell's role-dependent parts: navigation, user menu, access denied, live indicator, scope chips, area tabs.</summary>
+public sealed class ShellComponentTests : ComponentTestContext
 {
-    private static IReadOnlyList<string> AreasIn(string html) =>
-        Regex.Matches(html, "data-area=\"([a-z]+)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
+    private static List<string> AreaKeys<T>(IRenderedComponent<T> cut) where T : Microsoft.AspNetCore.Components.IComponent =>
+        cut.FindAll("[data-area]").Select(e => e.GetAttribute("data-area")!).Distinct().ToList();
 
     [Theory]
     [MemberData(nameof(DemoLogins.Roles), MemberType = typeof(DemoLogins))]
-    public async Task Navigation_shows_exactly_the_areas_the_role_may_use(string role)
+    public void Navigation_shows_exactly_the_areas_the_role_may_use(string role)
     {
-        await using var renderer = new ComponentRenderer(ComponentRenderer.User(role));
-        var html = await renderer.RenderAsync<NavMenu>();
-        var expected = Areas.All.Where(a => a.Roles.Contains(role)).Select(a => a.Key).ToList();
-        Assert.Equal(expected, AreasIn(html));
-        Assert.Contains(">Home<", html);
+        SignIn(role);
+
+        var nav = Render<NavMenu>();
+
+        Assert.Equal(Areas.All.Where(a => a.Roles.Contains(role)).Select(a => a.Key).ToList(), AreaKeys(nav));
+        Assert.Contains(nav.FindAll("a"), a => a.GetAttribute("href") == "/" && Normalise(a.TextContent).EndsWith("Home"));
     }
 
     [Fact]
-    public async Task Navigation_is_empty_for_an_anonymous_visitor()
+    public void Navigation_is_empty_for_an_anonymous_visitor()
     {
-        await using var renderer = new ComponentRenderer();
-        var html = await renderer.RenderAsync<NavMenu>();
-        Assert.Empty(AreasIn(html));
-        Assert.DoesNotContain("Home", html);
+        var nav = Render<NavMenu>();
+
+        Assert.Empty(nav.FindAll("a"));
+    }
+
+    [Fact]
+    public void The_live_indicator_follows_the_listener_state_without_a_reload()
+    {
+        SignIn(AppRoles.Editor);
+        var bus = Services.GetRequiredService<LiveBus>();
+        bus.SetState(ListenerState.Connected);
+        var indicator = Render<LiveIndicator>();
+        var element = indicator.Find("[data-testid=live-indicator]");
+        Assert.Equal("Connected", element.GetAttribute("data-state"));
+        Assert.StartsWith("live", Normalise(element.TextContent));
+
+        bus.SetState(ListenerState.Reconnecting);
+
+        indicator.WaitForAssertion(() => Assert.Equal("Reconnecting", indicator.Find("[data-testid=live-indicator]").GetAttribute("data-state")));
+        Assert.StartsWith("reconnecting…", Normalise(indicator.Find("[data-testid=live-indicator]").TextContent));
+        Assert.Contains("reconnecting", indicator.Find("[data-testid=live-indicator]").GetAttribute("title"));
+    }
+
+    [Fact]
+    public void Access_denied_names_the_users_roles()
+    {
+        SignIn(AppRoles.ReleaseManager);
+
+        var panel = Render<AccessDeniedPanel>();
+
+        Assert.Equal("You do not have access to this page", Normalise(panel.Find("h1").TextContent));
+        Assert.Contains("Your roles (Release manager) do not include one this page needs.", Normalise(panel.Markup));
+    }
+
+    [Fact]
+    public void Scope_chips_mark_only_the_codes_in_scope()
+    {
+        var chips = Render<ScopeChips>(p => p
+            .Add(c => c.Items, [("acme", "Acme"), ("globex", "Globex")])
+            .Add(c => c.InScope, code => code == "acme"));
+
+        var titles = chips.FindAll("[title]").ToDictionary(e => e.QuerySelector("strong")!.TextContent, e => e.GetAttribute("title"));
+        Assert.Equal("In your scope", titles["acme"]);
+        Assert.Equal("Not in your scope", titles["globex"]);
+    }
+
+    [Fact]
+    public void The_user_menu_shows_the_display_name_the_roles_and_the_way_out()
+    {
+        SignIn(AppRoles.Dba, displayName: "Dana Base");
+
+        var menu = Render<UserMenu>();
+
+        Assert.Equal("Dana Base", menu.Find("[data-testid=user-name]").TextContent);
+        Assert.Contains("DBA", menu.Markup);
+        Assert.Contains("Sign out", Normalise(menu.Markup));
+        Assert.Contains("/Account/Logout", menu.Markup);
     }
 
     [Theory]
-    [InlineData(ListenerState.Connected, "live")]
-    [InlineData(ListenerState.Reconnecting, "reconnecting…")]
-    [InlineData(ListenerState.Connecting, "reconnecting…")]
-    public async Task Live_indicator_shows_the_listener_state(ListenerState state, string label)
+    [InlineData(AppRoles.Admin, true)]
+    [InlineData(AppRoles.ReleaseManager, false)]
+    public void Only_an_admin_gets_the_api_tokens_tab(string role, bool tokens)
     {
-        await using var renderer = new ComponentRenderer(ComponentRenderer.User(AppRoles.Editor));
-        renderer.Bus.SetState(state);
-        var html = await renderer.RenderAsync<LiveIndicator>();
-        Assert.Contains($"data-state=\"{state}\"", html);
-        Assert.Equal(label, Regex.Match(html, "class=\"live-label\">([^<]*)<").Groups[1].Value);
-    }
+        SignIn(role);
 
-    [Fact]
-    public async Task Access_denied_panel_names_the_users_roles()
-    {
-        await using var renderer = new ComponentRenderer(ComponentRenderer.User(AppRoles.ReleaseManager));
-        var html = await renderer.RenderAsync<AccessDeniedPanel>();
-        Assert.Contains("You do not have access to this page", html);
-        Assert.Contains("Release manager", html);
-    }
+        var nav = Render<DeploymentsNav>();
 
-    [Fact]
-    public async Task Scope_chips_mark_only_the_codes_in_scope()
-    {
-        await using var renderer = new ComponentRenderer(ComponentRenderer.User(AppRoles.Editor));
-        var html = await renderer.RenderAsync<ScopeChips>(new()
-        {
-            [nameof(ScopeChips.Items)] = new List<(string, string)> { ("acme", "Acme"), ("globex", "Globex") },
-            [nameof(ScopeChips.InScope)] = (Func<string, bool>)(code => code == "acme"),
-        });
-        Assert.Matches("chip chip-in-scope\"[^>]*>\\s*<strong>acme", html);
-        Assert.Matches("class=\"chip \"[^>]*>\\s*<strong>globex", html);
-    }
-
-    [Fact]
-    public async Task User_menu_shows_the_display_name_and_roles()
-    {
-        await using var renderer = new ComponentRenderer(ComponentRenderer.User(AppRoles.Dba, name: "Dana Base"));
-        var html = await renderer.RenderAsync<UserMenu>();
-        Assert.Contains("Dana Base", html);
-        Assert.Contains("DBA", html);
-        Assert.Contains("/Account/Logout", html);
+        var tabs = nav.FindAll("nav[aria-label='Deployments pages'] a").Select(a => a.GetAttribute("href")).ToList();
+        Assert.Contains("/deployments/metrics", tabs);
+        Assert.Equal(tokens, tabs.Contains("/deployments/tokens"));
     }
 }

@@ -1,0 +1,205 @@
+using System.Security.Claims;
+using AngleSharp.Dom;
+using Admin.Data.Session;
+using Admin.TestSupport;
+using Admin.Web.Features.Account;
+using Admin.Web.Features.Audit;
+using Admin.Web.Features.Content;
+using Admin.Web.Features.Database;
+using Admin.Web.Features.Releases;
+using Admin.Web.Infrastructure;
+using Admin.Web.Live;
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Radzen;
+using Radzen.Blazor;
+
+namespace Admin.Web.Tests.Components;
+
+/// <summary>Who a component test signs in as: the claims the app's sign-in puts on the cookie principal.</summary>
+public sealed record TestUser(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles,
+    IReadOnlyList<string> Brands, IReadOnlyList<string> Locales)
+{
+    public static TestUser WithRole(string role, string? displayName = null) => new(Guid.NewGuid(),
+        $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}"[..(role.Length + 9)] + "@test.local", displayName ?? $"Test {AppRoles.Label(role)}",
+        [role], ContentFixtures.TestBrands, ContentFixtures.TestLocales);
+
+    public IEnumerable<Claim> Claims() =>
+        new[]
+        {
+            new Claim(ClaimTypes.NameIdentifier, Id.ToString()), new Claim(ClaimTypes.Name, Email), new Claim(ClaimTypes.Email, Email),
+            new Claim(AppClaimsPrincipalFactory.DisplayNameClaim, DisplayName),
+        }
+        .Concat(Brands.Select(b => new Claim(ScopeClaims.Brand, b)))
+        .Concat(Locales.Select(l => new Claim(ScopeClaims.Locale, l)));
+
+    public ClaimsPrincipal Principal() =>
+        new(new ClaimsIdentity(Claims().Concat(Roles.Select(r => new Claim(ClaimTypes.Role, r))), "test"));
+
+    /// <summary>The same person as the database sees them (app.user_id, app.roles, …).</summary>
+    public SessionContext Session => CurrentUserSessionContext.FromPrincipal(Principal(), "bunit");
+}
+
+/// <summary>
+/// A bUnit context with what the app's components expect around them: Radzen's services (dialogs, notifications),
+/// the live bus, bUnit's authorization with the claims the app's sign-in gives, and JS interop in loose mode (a
+/// component's browser calls return defaults; the browser tests cover what needs one). <see cref="UseDatabase"/> adds
+/// the app's own data services on a real test database, acting as the signed-in user through the app's
+/// <see cref="CurrentUserSessionContext"/>, so row-level security applies as in the app.
+/// </summary>
+public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
+{
+    // A busy machine (two cores, other builds) renders slower than bUnit's default second.
+    static ComponentTestContext() => DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The dialog role of Radzen's dialogs and confirmations (alertdialog for the latter where a kit uses it).</summary>
+    protected const string DialogRole = "[role=dialog], [role=alertdialog]";
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>xUnit 2 disposes test classes synchronously; the app's services (monitoring targets) dispose only asynchronously.</summary>
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    private readonly Bunit.TestDoubles.BunitAuthorizationContext _auth;
+    private readonly CircuitUserState _circuit = new() { CircuitId = "bunit" };
+
+    protected ComponentTestContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        // The browser's time zone, as the content editor's module reports it (BrowserClock).
+        JSInterop.SetupModule("./js/content.js").Setup<string>("timeZone").SetResult("Europe/Berlin");
+        Services.AddLogging();
+        Services.AddRadzenComponents();
+        Services.AddSingleton<LiveBus>();
+        Services.AddSingleton(TimeProvider.System);
+        _auth = AddAuthorization();
+    }
+
+    protected TestUser? User { get; private set; }
+
+    /// <summary>
+    /// Signs in as <paramref name="user"/>: the cascading authentication state and the database session context. Call
+    /// it after <see cref="UseDatabase"/>: it completes the services (no registration after it).
+    /// </summary>
+    protected TestUser SignIn(TestUser user)
+    {
+        // The app's components run interactively on the server (the editor's NavigationLock asks).
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        _auth.SetAuthorized(user.Email);
+        _auth.SetRoles([.. user.Roles]);
+        _auth.SetClaims([.. user.Claims()]);
+        _circuit.User = user.Principal();
+        return User = user;
+    }
+
+    protected TestUser SignIn(string role, string? displayName = null) => SignIn(TestUser.WithRole(role, displayName));
+
+    /// <summary>The app's data and feature services over <paramref name="db"/>, registered as Program registers them.</summary>
+    protected void UseDatabase(TestDatabase db)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"ConnectionStrings:{DatabaseExtensions.AppConnectionName}"] = db.AppConnectionString,
+            [$"ConnectionStrings:{DatabaseExtensions.OwnerConnectionName}"] = db.OwnerConnectionString,
+            [$"ConnectionStrings:{DatabaseExtensions.ExplainConnectionName}"] = db.ExplainConnectionString,
+        }).Build();
+        Services.AddSingleton<IConfiguration>(configuration);
+        Services.AddDatabase(configuration);
+        Services.AddAuditFeature();
+        Services.AddDatabaseFeature();
+        Services.AddContentFeature();
+        Services.AddReleasesFeature();
+        Services.AddScoped<Admin.Data.Deployments.DeploymentService>();
+        Services.AddScoped<Admin.Data.Deployments.ApiTokenService>();
+        // The circuit's user, as UserCircuitHandler keeps it in the app.
+        Services.AddSingleton(_circuit);
+    }
+
+    /// <summary>
+    /// The app's dialog host, rendered beside the component under test: dialogs a component opens (confirmations)
+    /// appear in it. Render it before the component; one per test, as the app has one in its layout.
+    /// </summary>
+    protected IRenderedComponent<RadzenDialog> RenderDialogHost() => _dialogHost ??= Render<RadzenDialog>();
+
+    private IRenderedComponent<RadzenDialog>? _dialogHost;
+
+    /// <summary>Opens <typeparamref name="TDialog"/> the way the app's pages do (through the dialog service), in a dialog host.</summary>
+    protected async Task<OpenedDialog> OpenDialogAsync<TDialog>(string title, Dictionary<string, object?>? parameters = null) where TDialog : ComponentBase
+    {
+        var host = RenderDialogHost();
+        Task<dynamic>? result = null;
+        await host.InvokeAsync(() => { result = Services.GetRequiredService<DialogService>().OpenAsync<TDialog>(title, parameters!); });
+        return new OpenedDialog(host, result!);
+    }
+
+    /// <summary>A dialog opened through the dialog service: its markup (in the host) and what it closes with.</summary>
+    protected sealed class OpenedDialog(IRenderedComponent<RadzenDialog> host, Task<dynamic> result)
+    {
+        public IRenderedComponent<RadzenDialog> Host { get; } = host;
+
+        public bool IsOpen => !result.IsCompleted;
+
+        /// <summary>What the dialog closed with (null for a cancel); fails if it is still open.</summary>
+        public object? Result
+        {
+            get
+            {
+                Assert.True(result.IsCompleted, "the dialog is still open");
+                return result.Result;
+            }
+        }
+
+        /// <summary>What the dialog closes with, once something it awaits (the database) has answered.</summary>
+        public async Task<object?> ClosedAsync() => await result.WaitAsync(TimeSpan.FromSeconds(10));
+
+        public string Text => TextOf(Host.Find(DialogRole));
+    }
+
+    /// <summary>A button by its accessible name (its aria-label, else its text), as a person or a screen reader finds it.</summary>
+    protected static IElement Button<T>(IRenderedComponent<T> cut, string name) where T : IComponent
+    {
+        var matches = cut.FindAll("button").Where(b => AccessibleName(b) == name).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new ElementNotFoundException($"button named '{name}' (buttons: {string.Join(", ", cut.FindAll("button").Select(b => $"'{AccessibleName(b)}'"))})"),
+            _ => throw new InvalidOperationException($"{matches.Count} buttons named '{name}'"),
+        };
+    }
+
+    protected static bool HasButton<T>(IRenderedComponent<T> cut, string name) where T : IComponent =>
+        cut.FindAll("button").Any(b => AccessibleName(b) == name);
+
+    /// <summary>
+    /// aria-label, else the text without icons: an icon font's ligature (an &lt;i&gt; element, "save") or an SVG is
+    /// not part of the name, nor is anything aria-hidden.
+    /// </summary>
+    private static string AccessibleName(IElement e) => e.GetAttribute("aria-label") ?? TextOf(e);
+
+    /// <summary>The text a person reads, icons left out.</summary>
+    protected static string TextOf(IElement e) => Normalise(VisibleText(e));
+
+    private static string VisibleText(INode node) => node switch
+    {
+        IElement el when el.LocalName is "i" or "svg" || el.GetAttribute("aria-hidden") == "true" => " ",
+        IElement el => string.Concat(el.ChildNodes.Select(VisibleText)),
+        _ => node.NodeType == NodeType.Text ? node.TextContent : "",
+    };
+
+    /// <summary>The form control a visible label names (label[for] → id), the way a person finds a field.</summary>
+    protected static IElement Field<T>(IRenderedComponent<T> cut, string label) where T : IComponent
+    {
+        var labels = cut.FindAll("label").Where(l => Normalise(l.TextContent) == label).ToList();
+        var target = labels.Select(l => l.GetAttribute("for")).SingleOrDefault(f => f is not null)
+            ?? throw new ElementNotFoundException($"label '{label}' (labels: {string.Join(", ", cut.FindAll("label").Select(l => $"'{Normalise(l.TextContent)}'"))})");
+        return cut.Find($"[id='{target}']");
+    }
+
+    protected static string Normalise(string? text) =>
+        string.Join(' ', (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    protected static string TestIds<T>(IRenderedComponent<T> cut, string selector, string attribute) where T : IComponent =>
+        string.Join(",", cut.FindAll(selector).Select(e => e.GetAttribute(attribute)));
+}
