@@ -24,6 +24,7 @@ public static class DataServiceCollectionExtensions
             return builder.Build();
         });
         services.AddDbContextFactory<AdminDbContext>(ConfigureAppContext, ServiceLifetime.Scoped);
+        services.AddScoped<Reference.ReferenceQueries>();
         services.AddDbContext<Infrastructure.DataProtectionKeysContext>(
             (sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()), ServiceLifetime.Transient, ServiceLifetime.Singleton);
         return services;

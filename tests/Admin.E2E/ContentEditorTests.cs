@@ -82,8 +82,8 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(watcher.Locator("[data-testid=type-filter]")).ToContainTextAsync("Hero");
         await watcher.SaveReviewScreenshotAsync("content-list");
 
-        await page.ClickAsync(".shell-header button.rz-toggle-button");
-        await Expect(page.Locator("link#radzen-theme-link")).ToHaveAttributeAsync("href", new Regex("material-dark"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Light or dark theme" }).ClickAsync();
+        await Expect(page.Locator(".shell")).ToHaveAttributeAsync("data-theme", "dark");
         await DismissNotificationsAsync(page);
         await page.SaveReviewScreenshotAsync("content-editor-dark");
     });

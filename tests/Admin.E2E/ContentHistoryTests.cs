@@ -11,7 +11,7 @@ namespace Admin.E2E;
 /// </summary>
 public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(app)
 {
-    private const string ThemeToggle = ".shell-header button.rz-toggle-button";
+    private const string ThemeToggle = "[data-testid=theme-toggle]";
 
     private ContentService Service => App.Database.ContentService();
 

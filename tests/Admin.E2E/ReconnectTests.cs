@@ -1,3 +1,4 @@
+using Admin.Web.Components.Layout;
 using System.Text.RegularExpressions;
 using Admin.TestSupport;
 using Admin.Web.Components;
@@ -66,7 +67,7 @@ public sealed class ReconnectTests(AppFixture app) : BrowserTest(app), IAsyncLif
         await server.StartAsync();
         await RunAsync(async page =>
         {
-            await UseThemeAsync(page, server.BaseUrl, "material-dark");
+            await UseThemeAsync(page, server.BaseUrl, ThemePreference.DarkValue);
             var states = await RecordReconnectStatesAsync(page);
             await LoginAsync(page, DemoUserWithRole(AppRoles.Admin));
             await Expect(page.GetByTestId("audit-chart")).ToHaveAttributeAsync("data-rendered", "true");
@@ -129,8 +130,8 @@ public sealed class ReconnectTests(AppFixture app) : BrowserTest(app), IAsyncLif
     }
 
     [Theory]
-    [InlineData("material")]
-    [InlineData("material-dark")]
+    [InlineData(ThemePreference.LightValue)]
+    [InlineData(ThemePreference.DarkValue)]
     public Task A_paused_circuit_resumes_with_the_resume_button_also_after_a_failed_attempt(string theme) => RunAsync(async page =>
     {
         await UseThemeAsync(page, App.BaseUrl, theme);
@@ -193,12 +194,12 @@ public sealed class ReconnectTests(AppFixture app) : BrowserTest(app), IAsyncLif
         await page.ScreenshotAsync(new() { Path = Artifacts.ReviewScreenshot(name) });
     }
 
-    /// <summary>A click that needs the circuit: the header's theme toggle re-renders the theme link on the server.</summary>
+    /// <summary>A click that needs the circuit: the header's theme toggle re-renders the shell on the server.</summary>
     private static async Task ExpectTheCircuitAnswersAsync(IPage page)
     {
-        var link = page.Locator("link#radzen-theme-link");
-        var before = await link.GetAttributeAsync("href");
+        var shell = page.Locator(".shell");
+        var before = await shell.GetAttributeAsync("data-theme");
         await page.GetByRole(AriaRole.Button, new() { Name = "Light or dark theme" }).ClickAsync();
-        await Expect(link).Not.ToHaveAttributeAsync("href", before!);
+        await Expect(shell).Not.ToHaveAttributeAsync("data-theme", before!);
     }
 }

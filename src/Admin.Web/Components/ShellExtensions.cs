@@ -1,16 +1,17 @@
 using Admin.Web.Infrastructure;
 using Microsoft.AspNetCore.Components.Server.Circuits;
+using Admin.Web.Components.Layout;
+using Admin.Web.Components.Shared;
+using MudBlazor;
+using MudBlazor.Services;
 using Radzen;
 
 namespace Admin.Web.Components;
 
-/// <summary>The Blazor app shell: Razor components in interactive server mode, Radzen, theme cookie, static assets.</summary>
+/// <summary>The Blazor app shell: Razor components in interactive server mode, MudBlazor, the theme, static assets.</summary>
 public static class ShellExtensions
 {
-    public const string ThemeCookie = "admin.theme";
-
-    /// <summary>The themes the header's appearance toggle switches between; a cookie naming anything else is ignored.</summary>
-    public static readonly IReadOnlySet<string> Themes = new HashSet<string> { "material", "material-dark" };
+    public const string ThemeCookie = ThemePreference.Cookie;
 
     public static IServiceCollection AddShell(this IServiceCollection services)
     {
@@ -20,12 +21,19 @@ public static class ShellExtensions
             .Validate(o => o.MaxRetries is >= 1 and <= 10_000, "Reconnect:MaxRetries must be between 1 and 10000.")
             .ValidateOnStart();
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
-        services.AddRadzenComponents();
-        services.AddRadzenCookieThemeService(o =>
+        services.AddMudServices(o =>
         {
-            o.Name = ThemeCookie;
-            o.Duration = TimeSpan.FromDays(365);
+            o.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
+            o.SnackbarConfiguration.PreventDuplicates = false;
+            o.SnackbarConfiguration.VisibleStateDuration = 6000;
+            o.SnackbarConfiguration.ShowCloseIcon = true;
         });
+        services.AddScoped<ThemePreference>();
+        services.AddScoped<BrowserClock>();
+        services.AddScoped<Notify>();
+        services.AddScoped<Confirm>();
+        // Radzen stays beside MudBlazor while feature folders move over (issue #14); its theme follows ours.
+        services.AddRadzenComponents();
         return services;
     }
 

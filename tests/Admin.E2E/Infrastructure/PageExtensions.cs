@@ -17,8 +17,8 @@ public static class PageExtensions
     }
 
     /// <summary>
-    /// A screenshot of the whole page for people to review (.data/screenshots/NAME.png); not asserted. The shell scrolls
-    /// inside .rz-body, which a full-page screenshot does not unroll, so the window is made tall enough for a moment.
+    /// A screenshot of the whole page for people to review (.data/screenshots/NAME.png); not asserted. A page that scrolls
+    /// inside an element (not the window) is not unrolled by a full-page screenshot, so the window is made tall enough for a moment.
     /// </summary>
     public static async Task SaveReviewScreenshotAsync(this IPage page, string name)
     {
@@ -26,8 +26,8 @@ public static class PageExtensions
         var viewport = page.ViewportSize!;
         var height = await page.EvaluateAsync<int>("""
             () => {
-                const body = document.querySelector('.rz-body');
-                return body ? Math.ceil(body.getBoundingClientRect().top + body.scrollHeight) : document.documentElement.scrollHeight;
+                const main = document.querySelector('.mud-main-content');
+                return Math.max(document.documentElement.scrollHeight, main ? Math.ceil(main.getBoundingClientRect().top + main.scrollHeight) : 0);
             }
             """);
         if (height > viewport.Height)

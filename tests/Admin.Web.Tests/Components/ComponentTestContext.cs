@@ -1,3 +1,4 @@
+using Admin.Web.Components.Shared;
 using System.Security.Claims;
 using AngleSharp.Dom;
 using Admin.Data.Session;
@@ -13,6 +14,8 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Admin.Web.Components.Layout;
+using MudBlazor.Services;
 using Radzen;
 using Radzen.Blazor;
 
@@ -72,6 +75,11 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         JSInterop.SetupModule("./js/content.js").Setup<string>("timeZone").SetResult("Europe/Berlin");
         Services.AddLogging();
         Services.AddRadzenComponents();
+        Services.AddMudServices();
+        Services.AddScoped<ThemePreference>();
+        Services.AddScoped<BrowserClock>();
+        Services.AddScoped<Notify>();
+        Services.AddScoped<Confirm>();
         Services.AddSingleton<LiveBus>();
         Services.AddSingleton(TimeProvider.System);
         _auth = AddAuthorization();

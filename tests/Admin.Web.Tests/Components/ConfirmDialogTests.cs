@@ -1,3 +1,4 @@
+using Admin.Web.Components.Shared;
 using System.Text.Json;
 using Admin.Data.Content;
 using Admin.TestSupport;

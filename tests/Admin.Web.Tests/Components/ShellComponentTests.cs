@@ -1,3 +1,4 @@
+using Admin.Data.Reference;
 using Admin.Data.Live;
 using Admin.Web.Components.Layout;
 using Admin.Web.Components.Shared;
@@ -68,12 +69,12 @@ public sealed class ShellComponentTests : ComponentTestContext
     public void Scope_chips_mark_only_the_codes_in_scope()
     {
         var chips = Render<ScopeChips>(p => p
-            .Add(c => c.Items, [("acme", "Acme"), ("globex", "Globex")])
+            .Add(c => c.Items, [new CodeName("acme", "Acme"), new CodeName("globex", "Globex")])
             .Add(c => c.InScope, code => code == "acme"));
 
-        var titles = chips.FindAll("[title]").ToDictionary(e => e.QuerySelector("strong")!.TextContent, e => e.GetAttribute("title"));
-        Assert.Equal("In your scope", titles["acme"]);
-        Assert.Equal("Not in your scope", titles["globex"]);
+        var titles = chips.FindAll("[title]").ToDictionary(e => Normalise(e.TextContent), e => e.GetAttribute("title"));
+        Assert.Equal("In your scope", titles["acme · Acme"]);
+        Assert.Equal("Not in your scope", titles["globex · Globex"]);
     }
 
     [Fact]
@@ -81,12 +82,24 @@ public sealed class ShellComponentTests : ComponentTestContext
     {
         SignIn(AppRoles.Dba, displayName: "Dana Base");
 
+        var popovers = Render<MudBlazor.MudPopoverProvider>();
         var menu = Render<UserMenu>();
 
         Assert.Equal("Dana Base", menu.Find("[data-testid=user-name]").TextContent);
-        Assert.Contains("DBA", menu.Markup);
-        Assert.Contains("Sign out", Normalise(menu.Markup));
-        Assert.Contains("/Account/Logout", menu.Markup);
+        // Signing out posts a form with an antiforgery token, present before the menu opens.
+        var form = menu.Find("form#sign-out-form");
+        Assert.Equal("/Account/Logout", form.GetAttribute("action"));
+        Assert.Equal("post", form.GetAttribute("method"));
+        // Opened from the keyboard, as the header promises: Enter on the focused activator.
+        menu.Find("[data-testid=user-menu] [role=button]").KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "Enter", Code = "Enter" });
+        popovers.WaitForAssertion(() =>
+        {
+            Assert.Equal("DBA", Normalise(popovers.Find("[data-testid=user-roles]").TextContent));
+            var signOut = popovers.Find("[data-testid=sign-out]");
+            Assert.Equal("Sign out", Normalise(signOut.TextContent));
+            Assert.Equal("sign-out-form", signOut.GetAttribute("form"));
+            Assert.Equal("submit", signOut.GetAttribute("type"));
+        });
     }
 
     [Theory]

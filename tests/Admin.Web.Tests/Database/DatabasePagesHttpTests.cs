@@ -1,3 +1,4 @@
+using Admin.Web.Components.Shared;
 using System.Text.RegularExpressions;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Admin.Data.Live;
 using Microsoft.AspNetCore.Authorization;
+using MudBlazor;
 
 namespace Admin.Web.Features.Account;
 
@@ -8,6 +9,7 @@ namespace Admin.Web.Features.Account;
 /// A part of the console and who may use it. Navigation, home tiles, page [Authorize] attributes and live-hub topic
 /// subscriptions all read this one table, so they cannot disagree.
 /// </summary>
+/// <param name="Icon">A MudBlazor icon (SVG path data).</param>
 public sealed record Area(string Key, string Title, string Icon, string Path, string Description, IReadOnlyList<string> Roles)
 {
     public string Policy => Areas.PolicyPrefix + Key;
@@ -26,22 +28,22 @@ public static class Areas
     public const string AuditPolicy = PolicyPrefix + "audit";
     public const string UsersPolicy = PolicyPrefix + "users";
 
-    public static readonly Area Content = new("content", "Content", "article", "/content",
+    public static readonly Area Content = new("content", "Content", Icons.Material.Outlined.Article, "/content",
         "Homepage sections per locale: drafts, versions, compare, publish and schedule.",
         [AppRoles.Admin, AppRoles.Editor]);
-    public static readonly Area Releases = new("releases", "Releases", "inventory_2", "/releases",
+    public static readonly Area Releases = new("releases", "Releases", Icons.Material.Outlined.Inventory2, "/releases",
         "Bundle content changes, review diffs and conflicts, approve, deploy and roll back.",
         [AppRoles.Admin, AppRoles.ReleaseManager, AppRoles.Editor]);
-    public static readonly Area Deployments = new("deployments", "Deployments", "rocket_launch", "/deployments",
+    public static readonly Area Deployments = new("deployments", "Deployments", Icons.Material.Outlined.RocketLaunch, "/deployments",
         "Deployment pipeline, approvals and DORA metrics.",
         [AppRoles.Admin, AppRoles.ReleaseManager]);
-    public static readonly Area Database = new("database", "Database", "storage", "/database",
+    public static readonly Area Database = new("database", "Database", Icons.Material.Outlined.Storage, "/database",
         "PostgreSQL health: indexes, slow queries, tables, connections and locks.",
         [AppRoles.Admin, AppRoles.Dba]);
-    public static readonly Area Audit = new("audit", "Audit", "policy", "/audit",
+    public static readonly Area Audit = new("audit", "Audit", Icons.Material.Outlined.Policy, "/audit",
         "Who did what and when, and row-level security denials.",
         [AppRoles.Admin, AppRoles.Dba]);
-    public static readonly Area Users = new("users", "Users", "manage_accounts", "/admin/users",
+    public static readonly Area Users = new("users", "Users", Icons.Material.Outlined.ManageAccounts, "/admin/users",
         "Accounts, roles, brand and locale scopes.",
         [AppRoles.Admin]);
 

@@ -10,7 +10,6 @@ public static class ContentFeature
     {
         services.AddScoped<ContentService>();
         services.AddScoped<VersionRestorer>();
-        services.AddScoped<BrowserClock>();
         // One tracker per app instance, listening from start-up so it already knows who is editing when a page opens.
         services.AddSingleton<PresenceTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceTracker>());

@@ -13,10 +13,17 @@ function ensureApexCharts() {
     return loading;
 }
 
+// Text and grid lines take MudBlazor's palette (MudThemeProvider writes it as CSS variables on :root), so a chart
+// matches the page in light and dark.
+function palette(name, fallback) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
 function withTheme(options, mode) {
     return {
         ...options,
-        chart: { background: "transparent", fontFamily: "inherit", ...(options.chart || {}) },
+        chart: { background: "transparent", fontFamily: "inherit", foreColor: palette("--mud-palette-text-secondary", undefined), ...(options.chart || {}) },
+        grid: { borderColor: palette("--mud-palette-lines-default", "#e0e0e0"), ...(options.grid || {}) },
         theme: { ...(options.theme || {}), mode },
     };
 }

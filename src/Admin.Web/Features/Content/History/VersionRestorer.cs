@@ -1,3 +1,4 @@
+using Admin.Web.Components.Shared;
 using Admin.Data;
 using Admin.Data.Content;
 using Radzen;

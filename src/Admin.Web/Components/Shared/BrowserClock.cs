@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.JSInterop;
 
-namespace Admin.Web.Features.Content;
+namespace Admin.Web.Components.Shared;
 
 /// <summary>
 /// The time zone of the browser this circuit serves, so times show as the editor's wall clock (with the zone's name)
