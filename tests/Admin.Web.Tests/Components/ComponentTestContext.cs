@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Admin.Web.Components.Layout;
+using MudBlazor;
 using MudBlazor.Services;
 using Radzen;
 using Radzen.Blazor;
@@ -138,7 +139,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
     {
         var host = RenderDialogHost();
         Task<dynamic>? result = null;
-        await host.InvokeAsync(() => { result = Services.GetRequiredService<DialogService>().OpenAsync<TDialog>(title, parameters!); });
+        await host.InvokeAsync(() => { result = Services.GetRequiredService<Radzen.DialogService>().OpenAsync<TDialog>(title, parameters!); });
         return new OpenedDialog(host, result!);
     }
 
@@ -163,6 +164,51 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         public async Task<object?> ClosedAsync() => await result.WaitAsync(TimeSpan.FromSeconds(10));
 
         public string Text => TextOf(Host.Find(DialogRole));
+    }
+
+    /// <summary>
+    /// MudBlazor's providers (popovers, dialogs, snackbars) as the layout renders them, beside the component under test:
+    /// menus and selects open into it, dialogs shown through <see cref="IDialogService"/> and snackbars appear in it.
+    /// Render it before the component; one per test.
+    /// </summary>
+    protected IRenderedComponent<MudProviders> RenderMudProviders() => _mudProviders ??= Render<MudProviders>();
+
+    private IRenderedComponent<MudProviders>? _mudProviders;
+
+    /// <summary>Shows <typeparamref name="TDialog"/> the way the app's pages do (through IDialogService), in the providers.</summary>
+    protected async Task<ShownDialog> ShowDialogAsync<TDialog>(string title, DialogParameters<TDialog>? parameters = null) where TDialog : IComponent
+    {
+        var host = RenderMudProviders();
+        IDialogReference? reference = null;
+        await host.InvokeAsync(async () => reference = await Services.GetRequiredService<IDialogService>().ShowAsync<TDialog>(title, parameters ?? []));
+        return new ShownDialog(host, reference!);
+    }
+
+    /// <summary>A MudBlazor dialog shown through the dialog service: its markup (in the providers) and how it closed.</summary>
+    protected sealed class ShownDialog(IRenderedComponent<MudProviders> host, IDialogReference reference)
+    {
+        public IRenderedComponent<MudProviders> Host { get; } = host;
+
+        public bool IsOpen => !reference.Result.IsCompleted;
+
+        /// <summary>How the dialog closed (Canceled, Data), once something it awaits (the database) has answered.</summary>
+        public async Task<DialogResult?> ClosedAsync() => await reference.Result.WaitAsync(TimeSpan.FromSeconds(10));
+
+        public string Text => TextOf(Host.Find(DialogRole));
+    }
+
+    /// <summary>The three providers MainLayout renders.</summary>
+    protected sealed class MudProviders : ComponentBase
+    {
+        protected override void BuildRenderTree(Microsoft.AspNetCore.Components.Rendering.RenderTreeBuilder builder)
+        {
+            builder.OpenComponent<MudPopoverProvider>(0);
+            builder.CloseComponent();
+            builder.OpenComponent<MudDialogProvider>(1);
+            builder.CloseComponent();
+            builder.OpenComponent<MudSnackbarProvider>(2);
+            builder.CloseComponent();
+        }
     }
 
     /// <summary>A button by its accessible name (its aria-label, else its text), as a person or a screen reader finds it.</summary>
