@@ -17,7 +17,8 @@ public static class AdminTheme
             Tertiary = "#6a1b9a",
             Info = "#1565c0",
             Success = "#2e7d32",
-            Warning = "#b26a00",
+            // Dark enough for white text and for text on a light tint (WCAG AA, 4.5:1).
+            Warning = "#8a5300",
             Error = "#c62828",
             AppbarBackground = "#4340d2",
             AppbarText = "#ffffff",
@@ -34,7 +35,14 @@ public static class AdminTheme
         {
             Primary = "#9d9bff",
             PrimaryContrastText = "#12122a",
+            // The dark palette's colours are light, so text on them is dark (WCAG AA against each).
             Secondary = "#4dd0e1",
+            SecondaryContrastText = "#0b1f24",
+            InfoContrastText = "#0b1a2b",
+            SuccessContrastText = "#0f2410",
+            WarningContrastText = "#2b1a00",
+            ErrorContrastText = "#2b0b0b",
+            TertiaryContrastText = "#24102a",
             Tertiary = "#ce93d8",
             Info = "#64b5f6",
             Success = "#81c784",
