@@ -24,11 +24,12 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
     internal static async Task SaveLightAndDarkAsync(IPage page, string name)
     {
         await page.SaveReviewScreenshotAsync(name);
-        await page.Context.AddCookiesAsync([new Cookie { Name = "admin.theme", Value = "dark", Url = page.Url }]);
+        var site = new Uri(page.Url).GetLeftPart(UriPartial.Authority) + "/";
+        await page.Context.AddCookiesAsync([new Cookie { Name = "admin.theme", Value = "dark", Url = site }]);
         await page.ReloadAsync();
         await page.WaitForInteractiveShellAsync();
         await page.SaveReviewScreenshotAsync(name + "-dark");
-        await page.Context.AddCookiesAsync([new Cookie { Name = "admin.theme", Value = "light", Url = page.Url }]);
+        await page.Context.AddCookiesAsync([new Cookie { Name = "admin.theme", Value = "light", Url = site }]);
         await page.ReloadAsync();
         await page.WaitForInteractiveShellAsync();
     }
