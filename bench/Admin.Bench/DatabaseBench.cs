@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.TestSupport;
 using Npgsql;
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Admin.TestSupport;
 
 namespace Admin.E2E;
@@ -16,21 +17,23 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/database/activity");
         await page.WaitForInteractiveShellAsync();
 
-        var row = page.Locator($"[data-testid=running-grid] tr[data-pid='{pid}']");
+        var row = page.GetByTestId("running-grid").GetByRole(AriaRole.Row).Filter(new() { Has = page.Locator($"[data-testid=session-pid][data-pid='{pid}']") });
         await Expect(row).ToContainTextAsync("pg_sleep(60)", new() { Timeout = 10_000 });
         await Expect(row).ToContainTextAsync("e2e-sleeper");
         await Expect(page.Locator("[data-testid=activity-tiles]")).ToContainTextAsync("Connections");
-        await page.SaveReviewScreenshotAsync("database-activity");
+        await page.GetByTestId("activity-pause").ClickAsync(); // the rows stay put for the dark screenshot
+        await DatabasePanelsTests.SaveLightAndDarkAsync(page, "database-activity");
+        await Expect(row).ToContainTextAsync("pg_sleep(60)", new() { Timeout = 10_000 });
 
-        await row.Locator("[data-testid=terminate-backend]").ClickAsync();
-        var dialog = page.Locator("[data-testid=signal-dialog]");
-        await Expect(dialog.Locator("[data-testid=signal-pid]")).ToHaveTextAsync(pid.ToString());
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Terminate session {pid}" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = $"Terminate session {pid}?" });
+        await Expect(dialog).ToContainTextAsync($"Session {pid}");
         await Expect(dialog).ToContainTextAsync(TestPostgres.OwnerRole);
         await Expect(dialog).ToContainTextAsync("SELECT pg_sleep(60)");
         await page.SaveReviewScreenshotAsync("database-activity-terminate-dialog");
-        await dialog.Locator("[data-testid=signal-confirm]").ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Terminate", Exact = true }).ClickAsync();
 
-        await Expect(page.Locator(".rz-notification")).ToContainTextAsync($"Session {pid}", new() { Timeout = 10_000 });
+        await Expect(page.GetByText(new Regex($"Session {pid} .*was terminated"))).ToBeVisibleAsync(new() { Timeout = 10_000 });
         await Expect(row).ToHaveCountAsync(0, new() { Timeout = 10_000 });
         Assert.NotNull(await sleeping.WaitAsync(TimeSpan.FromSeconds(10)));
         await page.SaveReviewScreenshotAsync("database-activity-terminated");
@@ -53,7 +56,8 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
         var root = page.Locator($"[data-testid=blocking-root][data-pid=\"{holder.Pid}\"]");
         await Expect(root).ToContainTextAsync("e2e", new() { Timeout = 10_000 });
         await Expect(root.Locator("[data-testid=blocked-session]")).ToContainTextAsync("SELECT count(*) FROM e2e_locked");
-        await page.SaveReviewScreenshotAsync("database-activity-blocked");
+        await DatabasePanelsTests.SaveLightAndDarkAsync(page, "database-activity-blocked");
+        await Expect(root.Locator("[data-testid=blocked-session]")).ToContainTextAsync("SELECT count(*) FROM e2e_locked");
 
         await holder.ExecuteAsync("ROLLBACK");
         Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(10))); // the waiter got its turn
@@ -66,13 +70,13 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/database/tables");
         await page.WaitForInteractiveShellAsync();
 
-        var grid = page.Locator("[data-testid=tables-grid]");
-        await Expect(grid.Locator("tr", new() { HasText = "audit_events" }).First).ToBeVisibleAsync();
+        var grid = page.GetByTestId("tables-grid");
+        await Expect(grid.GetByRole(AriaRole.Row).Filter(new() { HasText = "audit_events" }).First).ToBeVisibleAsync();
         await Expect(grid).ToContainTextAsync("partition of audit_events");
-        await page.SaveReviewScreenshotAsync("database-tables");
-        await page.Locator("[aria-label='Filter tables']").FillAsync("audit_events");
-        await page.Locator("[aria-label='Filter tables']").PressAsync("Tab");
-        await Expect(grid.Locator("tbody tr").First).ToContainTextAsync("audit_events");
+        await DatabasePanelsTests.SaveLightAndDarkAsync(page, "database-tables");
+        await page.GetByLabel("Filter tables").FillAsync("audit_events");
+        await page.GetByLabel("Filter tables").PressAsync("Tab");
+        await Expect(grid.GetByTestId("table-link").First).ToContainTextAsync("audit_events");
         await page.SaveReviewScreenshotAsync("database-tables-filtered");
     });
 }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -18,7 +18,24 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
 
     /// <summary>A button of the open dialog (the page behind may have one with a similar name).</summary>
     private static ILocator Dialog(IPage page, string button) =>
-        page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = button, Exact = true });
+        page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = button, Exact = true });
+
+    /// <summary>The review screenshot in light, then the same page in dark (the theme cookie, applied on the first paint).</summary>
+    internal static async Task SaveLightAndDarkAsync(IPage page, string name)
+    {
+        await page.SaveReviewScreenshotAsync(name);
+        var site = new Uri(page.Url).GetLeftPart(UriPartial.Authority) + "/";
+        await page.Context.AddCookiesAsync([new Cookie { Name = "admin.theme", Value = "dark", Url = site }]);
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync(name + "-dark");
+        await page.Context.AddCookiesAsync([new Cookie { Name = "admin.theme", Value = "light", Url = site }]);
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+    }
+
+    private static ILocator Tab(IPage page, string name) =>
+        page.GetByRole(AriaRole.Navigation, new() { Name = "Database pages" }).GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
 
     /// <summary>Signs in as the demo DBA and opens the slow-query list; the DBA, for the audit rows it will leave.</summary>
     private async Task<DemoUser> OpenSlowQueriesAsDbaAsync(IPage page)
@@ -47,12 +64,12 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/database");
         await page.WaitForInteractiveShellAsync();
         await Expect(page.Locator("[data-testid=server-facts]")).ToContainTextAsync("PostgreSQL");
-        await Expect(page.Locator("[data-testid=health-checks] .health-card")).ToHaveCountAsync(13);
+        await Expect(page.Locator("[data-testid=health-checks] [data-testid=health-card]")).ToHaveCountAsync(13);
         await Expect(page.Locator("[data-testid=health-checks] [data-key=cache-hit]")).ToContainTextAsync("Cache hit ratio");
-        await Expect(page.Locator("[data-testid=predeploy] .predeploy-item")).ToHaveCountAsync(5);
-        await page.SaveReviewScreenshotAsync("database-overview");
+        await Expect(page.Locator("[data-testid=predeploy] [data-testid=predeploy-item]")).ToHaveCountAsync(5);
+        await SaveLightAndDarkAsync(page, "database-overview");
 
-        await page.Locator(".db-tabs a", new() { HasText = "Indexes" }).ClickAsync();
+        await Tab(page, "Indexes").ClickAsync();
         await page.WaitForURLAsync("**/database/indexes");
         var grid = page.Locator("[data-testid=index-grid]");
         await Expect(grid).ToContainTextAsync("USING btree");
@@ -63,24 +80,24 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         await grid.Locator("a[data-sort=size]").ClickAsync();
         await page.WaitForURLAsync("**/database/indexes?sort=size&dir=desc");
         await Expect(grid.Locator("a[data-sort=size]")).ToHaveAttributeAsync("data-sort-dir", "desc");
-        var largest = await grid.Locator(".index-name").First.TextContentAsync();
+        var largest = await grid.GetByTestId("index-name").First.TextContentAsync();
         await page.ReloadAsync();
         await page.WaitForInteractiveShellAsync();
         await Expect(grid.Locator("a[data-sort=size]")).ToHaveAttributeAsync("data-sort-dir", "desc");
-        await Expect(grid.Locator(".index-name").First).ToHaveTextAsync(largest!);
-        await page.SaveReviewScreenshotAsync("database-indexes");
+        await Expect(grid.GetByTestId("index-name").First).ToHaveTextAsync(largest!);
+        await SaveLightAndDarkAsync(page, "database-indexes");
 
         // So are the filter and the text search.
-        await page.Locator("[data-testid=index-filter]").GetByText("Unused").ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Show indexes" }).GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Unused") }).ClickAsync();
         await page.WaitForURLAsync("**/database/indexes?sort=size&dir=desc&show=unused");
-        await page.Locator("[data-testid=index-search]").FillAsync("audit_events");
-        await page.Locator("[data-testid=index-search]").PressAsync("Tab");
+        await page.GetByLabel("Filter indexes").FillAsync("audit_events");
+        await page.GetByLabel("Filter indexes").PressAsync("Tab");
         await page.WaitForURLAsync("**/database/indexes?sort=size&dir=desc&show=unused&q=audit_events");
         await page.ReloadAsync();
         await page.WaitForInteractiveShellAsync();
-        await Expect(page.Locator("[data-testid=index-search]")).ToHaveValueAsync("audit_events");
-        await Expect(grid.Locator(".db-badge.warn", new() { HasText = "unused since" }).First).ToBeVisibleAsync();
-        await Expect(grid.Locator(".index-name").First).ToContainTextAsync("audit_events");
+        await Expect(page.GetByLabel("Filter indexes")).ToHaveValueAsync("audit_events");
+        await Expect(grid.GetByTestId("index-unused").First).ToContainTextAsync("unused since");
+        await Expect(grid.GetByTestId("index-name").First).ToContainTextAsync("audit_events");
         await page.SaveReviewScreenshotAsync("database-indexes-unused");
     });
 
@@ -90,7 +107,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         var dba = await OpenSlowQueriesAsDbaAsync(page);
         await page.Locator("[data-testid=explain-open]").ClickAsync();
         await page.WaitForURLAsync("**/database/explain");
-        var sql = page.Locator("textarea[data-testid=explain-sql]");
+        var sql = page.GetByLabel("Statement to explain");
         var analyzed = await AuditCountAsync("database.explain_analyzed", dba.Email);
 
         await sql.FillAsync("SELECT action, count(*) FROM audit_events GROUP BY action");
@@ -112,7 +129,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("execution");
         await Expect(page.Locator("[data-testid=explain-plan]")).ToContainTextAsync("actual time=");
         Assert.Equal(analyzed + 2, await AuditCountAsync("database.explain_analyzed", dba.Email));
-        await page.SaveReviewScreenshotAsync("database-explain-page");
+        await SaveLightAndDarkAsync(page, "database-explain-page");
     });
 
     [Fact]
@@ -139,7 +156,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         await Expect(page.Locator("[data-testid=query-text]")).ToContainTextAsync("e2e_history_probe");
         await Expect(page.Locator("[data-testid=query-history-chart] .apexcharts-canvas")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=history-summary]")).ToContainTextAsync("calls in");
-        await page.SaveReviewScreenshotAsync("database-query-detail");
+        await SaveLightAndDarkAsync(page, "database-query-detail");
     });
 
     [Fact]
@@ -158,9 +175,9 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
 
         await Expect(page.Locator("[data-testid=table-growth]")).ToContainTextAsync("Size of public.users over time");
         await Expect(page.Locator("[data-testid=table-growth-chart] .apexcharts-canvas")).ToBeVisibleAsync();
-        var row = page.Locator("[data-testid=tables-grid] tr", new() { Has = page.Locator("a[data-testid=table-link]", new() { HasTextRegex = new Regex("^users$") }) }).First;
-        await Expect(row).ToContainTextAsync("+");
-        await page.SaveReviewScreenshotAsync("database-table-growth");
+        var row = page.GetByTestId("tables-grid").GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByTestId("table-link").Filter(new() { HasTextRegex = new Regex("^users$") }) }).First;
+        await Expect(row.GetByTestId("table-growth-figure")).ToContainTextAsync("+");
+        await SaveLightAndDarkAsync(page, "database-table-growth");
     });
 
     [Fact]
@@ -169,16 +186,16 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         var dba = await OpenSlowQueriesAsDbaAsync(page);
         var before = await AuditCountAsync("database.statistics_reset", dba.Email);
 
-        await page.Locator("[data-testid=query-reset]").ClickAsync();
-        await Expect(page.Locator(".rz-dialog")).ToContainTextAsync("recorded in the audit trail");
+        await page.GetByTestId("query-reset").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToContainTextAsync("recorded in the audit trail");
         await page.SaveReviewScreenshotAsync("database-reset-dialog");
-        await Dialog(page, "Keep them").ClickAsync();
-        await Expect(page.Locator(".rz-dialog")).ToHaveCountAsync(0);
+        await Dialog(page, "Cancel").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
         Assert.Equal(before, await AuditCountAsync("database.statistics_reset", dba.Email));
 
-        await page.Locator("[data-testid=query-reset]").ClickAsync();
+        await page.GetByTestId("query-reset").ClickAsync();
         await Dialog(page, "Reset statistics").ClickAsync();
-        await Expect(page.Locator(".rz-notification")).ToContainTextAsync("Query statistics of console were reset");
+        await Expect(page.GetByText("Query statistics of console were reset")).ToBeVisibleAsync();
         Assert.Equal(before + 1, await AuditCountAsync("database.statistics_reset", dba.Email));
     });
 
@@ -191,7 +208,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         {
             await page.GotoAsync(path);
             await page.ExpectAccessDeniedAsync();
-            await Expect(page.Locator(".db-tabs")).ToHaveCountAsync(0);
+            await Expect(page.GetByTestId("database-tabs")).ToHaveCountAsync(0);
         }
     });
 }

@@ -15,15 +15,15 @@ public sealed class SlowQueriesTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/database/queries");
         await page.WaitForInteractiveShellAsync();
         await Expect(page.Locator("[data-testid=query-summary]")).ToContainTextAsync("statements tracked");
-        await page.Locator("[data-testid=query-sort]").ClickAsync();
-        await page.Locator(".rz-dropdown-item", new() { HasText = "Mean time" }).ClickAsync();
+        await page.GetByTestId("query-sort").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Mean time" }).ClickAsync();
         await page.WaitForURLAsync("**/database/queries?sort=mean");
         // Near the top (other work on a busy machine may be slower still).
         var probe = page.Locator("[data-testid=query-link]", new() { HasText = "e2e_slow_probe" });
         await Expect(probe).ToBeVisibleAsync();
         Assert.Contains(await probe.GetAttributeAsync("data-queryid"),
             await page.Locator("[data-testid=query-link]").EvaluateAllAsync<string[]>("els => els.slice(0, 10).map(e => e.dataset.queryid)"));
-        await page.SaveReviewScreenshotAsync("database-slow-queries");
+        await DatabasePanelsTests.SaveLightAndDarkAsync(page, "database-slow-queries");
 
         await probe.ClickAsync();
         await page.WaitForURLAsync("**/database/queries/*");
@@ -35,13 +35,13 @@ public sealed class SlowQueriesTests(AppFixture app) : BrowserTest(app)
         await Expect(page.Locator("[data-testid=explain-plan]")).ToContainTextAsync("Result");
 
         // ANALYZE of the pasted statement with a value, after the confirmation.
-        await page.Locator("textarea[data-testid=explain-sql]").FillAsync("SELECT pg_sleep(0.05)");
+        await page.GetByLabel("Statement to explain").FillAsync("SELECT pg_sleep(0.05)");
         await page.Locator("[data-testid=explain-analyze]").ClickAsync();
-        await page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Run EXPLAIN ANALYZE" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Run EXPLAIN ANALYZE" }).ClickAsync();
         await Expect(page.Locator("[data-testid=explain-facts]")).ToContainTextAsync("execution");
         await page.SaveReviewScreenshotAsync("database-explain");
 
-        await page.Locator(".db-tabs a", new() { HasText = "Tables" }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Database pages" }).GetByRole(AriaRole.Link, new() { Name = "Tables", Exact = true }).ClickAsync();
         await page.WaitForURLAsync("**/database/tables");
         await Expect(page.Locator("[data-testid=tables-grid]")).ToContainTextAsync("audit_events");
         await page.Locator("[data-testid=table-link]").First.ClickAsync();

@@ -1,4 +1,4 @@
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Database;
@@ -118,7 +118,7 @@ public sealed class DatabaseActivityTests(WebAppFixture app) : IClassFixture<Web
     public async Task The_panels_are_served_to_a_dba_and_refused_to_an_editor(string path)
     {
         var html = await app.PageAsync(path, AppRoles.Dba);
-        Assert.Contains("db-target", html);
+        Assert.Contains("data-testid=\"target-picker\"", html);
         Assert.DoesNotContain("target-problem", html);
 
         await app.AssertRefusedAsync(path, AppRoles.Editor);

@@ -2,7 +2,7 @@ using Admin.Data.Live;
 using Admin.TestSupport;
 using Admin.Web.Features.Database;
 using Admin.Web.Live;
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Database;

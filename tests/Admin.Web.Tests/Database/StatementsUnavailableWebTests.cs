@@ -1,4 +1,4 @@
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Database;

@@ -1,4 +1,4 @@
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.Web.Infrastructure;
 
 namespace Admin.Web.Features.Database;
@@ -7,14 +7,7 @@ public static class DatabaseFeature
 {
     public static IServiceCollection AddDatabaseFeature(this IServiceCollection services)
     {
-        services.AddSingleton<DatabaseOverview>();
-        services.AddSingleton<HealthChecks>();
-        services.AddSingleton<IndexStats>();
-        services.AddSingleton<PreDeployChecks>();
-
-        // Activity and Tables panels (cancel/terminate for Dba only).
-        services.AddScoped<DatabaseActivity>();
-        services.AddSingleton(sp =>
+        services.AddDatabaseData(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
             return new MonitoringTargets(
@@ -22,9 +15,7 @@ public static class DatabaseFeature
                 configuration.GetConnectionString(DatabaseExtensions.ExplainConnectionName), Named(configuration, "Monitoring:Explain"));
         });
 
-        // Slow queries and the statistics history (one sampling instance at a time).
-        services.AddScoped<DatabaseQueries>();
-        services.AddSingleton(sp => new StatisticsHistory(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        // The statistics history's sampler (one sampling instance at a time) is hosted here.
         services.AddOptions<SamplerOptions>().BindConfiguration(SamplerOptions.Section);
         services.AddSingleton<SamplerState>();
         services.AddHostedService<StatisticsSamplerService>();

@@ -1,4 +1,4 @@
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;

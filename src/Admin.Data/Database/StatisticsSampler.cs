@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Admin.Data.Database;
+
+/// <summary>What one sampler run of one target did.</summary>
+public sealed record SampleResult(string Target, DateTimeOffset TakenAt, int Statements, int Deltas, int Tables, double DurationMs, string? Error);
+
+/// <summary>
+/// Stores what changed in a target's statistics since the previous sample: per-statement deltas of
+/// pg_stat_statements (calls, time, rows, blocks; a counter that went down means the statistics were reset, so the
+/// whole current figure is the delta) and, at most every <c>tableInterval</c>, each table's size and tuple counts.
+/// The target is read with its monitoring connection; the history is written to the console's database in one
+/// transaction (binary COPY into a temporary table, then set-based delta and upsert statements), so a run costs a few
+/// round trips whatever the number of statements.
+/// </summary>
+public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
+{
+    private const string ReadStatements = """
+        SELECT queryid, min(query), sum(calls)::bigint, sum(total_exec_time), sum(rows)::bigint,
+               sum(shared_blks_hit)::bigint, sum(shared_blks_read)::bigint
+          FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid IS NOT NULL
+         GROUP BY queryid
+        """;
+
+    public async Task<SampleResult> SampleAsync(MonitoringTarget target, DateTimeOffset takenAt, TimeSpan tableInterval, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        int statements = 0, deltas = 0, tables = 0;
+        string? error = null;
+        try
+        {
+            var current = await ReadStatementsAsync(target.DataSource, ct);
+            var tableStats = await DueForTablesAsync(target.Name, takenAt, tableInterval, ct)
+                ? await TableStats.LoadAsync(target.DataSource, ct)
+                : null;
+
+            await using var connection = await console.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            if (current is not null)
+            {
+                statements = current.Count;
+                deltas = await StoreStatementsAsync(connection, target.Name, takenAt, current, ct);
+            }
+            if (tableStats is not null)
+                tables = await StoreTablesAsync(connection, target.Name, takenAt, tableStats, ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            error = e.Message;
+        }
+        var result = new SampleResult(target.Name, takenAt, statements, deltas, tables, clock.Elapsed.TotalMilliseconds, error);
+        await RecordRunAsync(result, ct);
+        return result;
+    }
+
+    /// <summary>Deletes history older than the retention; returns the number of rows removed.</summary>
+    public async Task<long> PruneAsync(DateTimeOffset olderThan, CancellationToken ct = default)
+    {
+        await using var command = console.CreateCommand("""
+            WITH d AS (DELETE FROM monitoring_statement_deltas WHERE taken_at < @cutoff RETURNING 1),
+                 t AS (DELETE FROM monitoring_table_samples WHERE taken_at < @cutoff RETURNING 1),
+                 r AS (DELETE FROM monitoring_sampler_runs WHERE taken_at < @cutoff RETURNING 1),
+                 s AS (DELETE FROM monitoring_statements WHERE last_seen < @cutoff RETURNING 1)
+            SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM t) + (SELECT count(*) FROM r) + (SELECT count(*) FROM s)
+            """);
+        command.Parameters.AddWithValue("cutoff", olderThan);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private sealed record Cumulative(long QueryId, string Query, long Calls, double TotalMs, long Rows, long BlocksHit, long BlocksRead);
+
+    /// <summary>The target's statements, or null when it has no pg_stat_statements (tables are still sampled).</summary>
+    private static async Task<List<Cumulative>?> ReadStatementsAsync(NpgsqlDataSource target, CancellationToken ct)
+    {
+        await using var connection = await target.OpenConnectionAsync(ct);
+        await using (var check = new NpgsqlCommand("SELECT to_regclass('pg_stat_statements') IS NOT NULL", connection))
+            if (!(bool)(await check.ExecuteScalarAsync(ct))!) return null;
+        await using var command = new NpgsqlCommand(ReadStatements, connection);
+        try
+        {
+            await using var r = await command.ExecuteReaderAsync(ct);
+            var rows = new List<Cumulative>();
+            while (await r.ReadAsync(ct))
+                rows.Add(new Cumulative(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)));
+            return rows;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectNotInPrerequisiteState)
+        {
+            return null; // extension created but not preloaded
+        }
+    }
+
+    private async Task<bool> DueForTablesAsync(string target, DateTimeOffset takenAt, TimeSpan interval, CancellationToken ct)
+    {
+        await using var command = console.CreateCommand(
+            "SELECT NOT EXISTS (SELECT 1 FROM monitoring_table_samples WHERE target = @target AND taken_at > @since)");
+        command.Parameters.AddWithValue("target", target);
+        // A little slack so a run a second early does not skip a whole interval.
+        command.Parameters.AddWithValue("since", takenAt - interval + TimeSpan.FromSeconds(5));
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<int> StoreStatementsAsync(NpgsqlConnection connection, string target, DateTimeOffset takenAt, List<Cumulative> current, CancellationToken ct)
+    {
+        await using (var create = new NpgsqlCommand("""
+            CREATE TEMP TABLE sample_statements (queryid bigint PRIMARY KEY, query text, calls bigint, total_ms float8,
+                rows bigint, blks_hit bigint, blks_read bigint) ON COMMIT DROP
+            """, connection))
+            await create.ExecuteNonQueryAsync(ct);
+        await using (var import = await connection.BeginBinaryImportAsync(
+            "COPY sample_statements (queryid, query, calls, total_ms, rows, blks_hit, blks_read) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var s in current)
+            {
+                await import.StartRowAsync(ct);
+                await import.WriteAsync(s.QueryId, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync(s.Query, NpgsqlDbType.Text, ct);
+                await import.WriteAsync(s.Calls, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync(s.TotalMs, NpgsqlDbType.Double, ct);
+                await import.WriteAsync(s.Rows, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync(s.BlocksHit, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync(s.BlocksRead, NpgsqlDbType.Bigint, ct);
+            }
+            await import.CompleteAsync(ct);
+        }
+        // A first sight of a statement has no previous figure: it only becomes the baseline (its calls happened at
+        // some unknown time before). A counter below the previous one means a reset: everything since is the delta.
+        await using var command = new NpgsqlCommand("""
+            WITH d AS (
+                INSERT INTO monitoring_statement_deltas (target, queryid, taken_at, calls, total_ms, rows, blks_hit, blks_read)
+                SELECT @target, c.queryid, @taken_at,
+                       CASE WHEN c.calls < p.calls THEN c.calls ELSE c.calls - p.calls END,
+                       CASE WHEN c.calls < p.calls THEN c.total_ms ELSE greatest(c.total_ms - p.total_ms, 0) END,
+                       CASE WHEN c.calls < p.calls THEN c.rows ELSE greatest(c.rows - p.rows, 0) END,
+                       CASE WHEN c.calls < p.calls THEN c.blks_hit ELSE greatest(c.blks_hit - p.blks_hit, 0) END,
+                       CASE WHEN c.calls < p.calls THEN c.blks_read ELSE greatest(c.blks_read - p.blks_read, 0) END
+                  FROM sample_statements c
+                  JOIN monitoring_statements p ON p.target = @target AND p.queryid = c.queryid
+                 WHERE c.calls <> p.calls AND c.calls > 0
+                ON CONFLICT (target, queryid, taken_at) DO NOTHING
+                RETURNING 1)
+            SELECT count(*)::int FROM d;
+            INSERT INTO monitoring_statements AS m (target, queryid, query, calls, total_ms, rows, blks_hit, blks_read, first_seen, last_seen)
+            SELECT @target, queryid, query, calls, total_ms, rows, blks_hit, blks_read, @taken_at, @taken_at FROM sample_statements
+            ON CONFLICT (target, queryid) DO UPDATE
+               SET calls = excluded.calls, total_ms = excluded.total_ms, rows = excluded.rows, blks_hit = excluded.blks_hit,
+                   blks_read = excluded.blks_read, last_seen = excluded.last_seen,
+                   query = CASE WHEN m.query = excluded.query THEN m.query ELSE excluded.query END
+             WHERE m.calls IS DISTINCT FROM excluded.calls OR m.last_seen < excluded.last_seen - interval '1 hour';
+            """, connection);
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("taken_at", takenAt);
+        return (int)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<int> StoreTablesAsync(NpgsqlConnection connection, string target, DateTimeOffset takenAt, IReadOnlyList<TableStat> tables, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO monitoring_table_samples (target, schema_name, table_name, taken_at, total_bytes, live_tuples, dead_tuples)
+            SELECT @target, s, t, @taken_at, b, l, d FROM unnest(@schemas, @names, @bytes, @live, @dead) AS u(s, t, b, l, d)
+            ON CONFLICT DO NOTHING
+            """, connection);
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("taken_at", takenAt);
+        command.Parameters.AddWithValue("schemas", tables.Select(t => t.Schema).ToArray());
+        command.Parameters.AddWithValue("names", tables.Select(t => t.Name).ToArray());
+        command.Parameters.AddWithValue("bytes", tables.Select(t => t.TotalBytes).ToArray());
+        command.Parameters.AddWithValue("live", tables.Select(t => t.LiveTuples).ToArray());
+        command.Parameters.AddWithValue("dead", tables.Select(t => t.DeadTuples).ToArray());
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task RecordRunAsync(SampleResult result, CancellationToken ct)
+    {
+        try
+        {
+            await using var command = console.CreateCommand("""
+                INSERT INTO monitoring_sampler_runs (target, taken_at, instance, duration_ms, statements, deltas, tables, error)
+                VALUES (@target, @taken_at, @instance, @duration, @statements, @deltas, @tables, @error);
+                SELECT live_notify('database', @target, 'sampled', NULL);
+                """);
+            command.Parameters.AddWithValue("target", result.Target);
+            command.Parameters.AddWithValue("taken_at", result.TakenAt);
+            command.Parameters.AddWithValue("instance", instance);
+            command.Parameters.AddWithValue("duration", result.DurationMs);
+            command.Parameters.AddWithValue("statements", result.Statements);
+            command.Parameters.AddWithValue("deltas", result.Deltas);
+            command.Parameters.AddWithValue("tables", result.Tables);
+            command.Parameters.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)result.Error ?? DBNull.Value });
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        catch (NpgsqlException) when (result.Error is not null)
+        {
+            // The console's own database is the one failing: the caller logs the sample's error.
+        }
+    }
+}

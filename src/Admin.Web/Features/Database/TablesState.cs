@@ -1,0 +1,119 @@
+using Admin.Data.Database;
+
+namespace Admin.Web.Features.Database;
+
+/// <summary>
+/// The Tables page's state: a target's tables with their sizes and maintenance, their growth over 24 hours from the
+/// sampled history, the name filter, and the size chart of the table picked in the address (?table=schema.name).
+/// </summary>
+public sealed class TablesState(DatabaseActivity activity, StatisticsHistory history, TimeProvider time)
+{
+    public IReadOnlyList<TableStat>? Tables { get; private set; }
+    public string? Problem { get; private set; }
+    public string? Filter { get; private set; }
+    public string? LoadedTarget { get; private set; }
+    public IReadOnlyDictionary<string, TableGrowth> Growth { get; private set; } = new Dictionary<string, TableGrowth>();
+    public IReadOnlyList<TablePoint> Points { get; private set; } = [];
+    public HistoryRange Range { get; private set; } = HistoryRange.Day;
+    public object? ChartOptions { get; private set; }
+    public bool Loading => Tables is null && Problem is null;
+
+    /// <summary>The tables whose schema-qualified name contains the filter.</summary>
+    public IReadOnlyList<TableStat> Visible
+    {
+        get
+        {
+            var f = Filter?.Trim();
+            return Tables is null ? [] : string.IsNullOrEmpty(f) ? Tables
+                : Tables.Where(t => t.QualifiedName.Contains(f, StringComparison.OrdinalIgnoreCase)).ToList();
+        }
+    }
+
+    public long TotalBytes => Tables?.Sum(t => t.TotalBytes) ?? 0;
+
+    public void SetFilter(string? filter) => Filter = filter;
+
+    public async Task LoadAsync(string? target, CancellationToken ct = default)
+    {
+        if (LoadedTarget != target) { Tables = null; Problem = null; }
+        LoadedTarget = target;
+        var read = await activity.LoadTablesAsync(target, ct);
+        Problem = read.Problem;
+        if (read.Value is not null) Tables = read.Value;
+        Growth = await history.GrowthAsync(activity.Target(target).Name, time.GetUtcNow().AddHours(-24), ct);
+    }
+
+    public async Task LoadChartAsync(string? target, string? selected, string? range, CancellationToken ct = default)
+    {
+        Range = HistoryRange.Parse(range);
+        if (selected?.Split('.', 2) is not [var schema, var table]) { Points = []; ChartOptions = null; return; }
+        Points = await history.TableAsync(activity.Target(target).Name, schema, table, Range, time.GetUtcNow(), ct);
+        ChartOptions = Chart(Points, Range, time.GetUtcNow());
+    }
+
+    /// <summary>Total size (in a unit that suits the table: a small table's sizes in MB would all read 0.0) and live rows.</summary>
+    public static object Chart(IReadOnlyList<TablePoint> points, HistoryRange range, DateTimeOffset now)
+    {
+        var (unit, divisor) = points.Count == 0 ? ("kB", 1024.0) : points.Max(p => p.TotalBytes) switch
+        {
+            >= 1L << 30 => ("GB", (double)(1L << 30)),
+            >= 1L << 20 => ("MB", (double)(1L << 20)),
+            _ => ("kB", 1024.0),
+        };
+        return new
+        {
+            chart = new { type = "area", height = 260, toolbar = new { show = false }, animations = new { enabled = false }, zoom = new { enabled = false } },
+            series = new object[]
+            {
+                new { name = $"Total size ({unit})", data = points.Select(p => new object[] { p.At.ToUnixTimeMilliseconds(), Math.Round(p.TotalBytes / divisor, 2) }) },
+                new { name = "Live rows", data = points.Select(p => new object[] { p.At.ToUnixTimeMilliseconds(), p.LiveTuples }) },
+            },
+            yaxis = new object[]
+            {
+                new { title = new { text = unit }, min = 0, forceNiceScale = true, decimalsInFloat = 1 },
+                new { opposite = true, title = new { text = "rows" }, min = 0, forceNiceScale = true, decimalsInFloat = 0 },
+            },
+            stroke = new { width = 2, curve = "stepline" },
+            fill = new { opacity = 0.15 },
+            xaxis = new { type = "datetime", min = now.Add(-range.Span).ToUnixTimeMilliseconds(), max = now.ToUnixTimeMilliseconds(), labels = new { datetimeUTC = false } },
+            dataLabels = new { enabled = false },
+            legend = new { position = "top" },
+            tooltip = new { x = new { format = "dd MMM HH:mm" } },
+        };
+    }
+
+    public static string Signed(long bytes) => bytes switch
+    {
+        0 => "±0",
+        > 0 => "+" + FormatBytes(bytes),
+        _ => "−" + FormatBytes(-bytes),
+    };
+
+    /// <summary>Amber from 10 %, red from 20 % dead rows (autovacuum's default trigger), once there are 50 of them.</summary>
+    public static string DeadClass(TableStat t) => t.DeadRatio switch
+    {
+        >= 0.2 when t.DeadTuples >= 50 => "db-dead-bad",
+        >= 0.1 when t.DeadTuples >= 50 => "db-dead-warn",
+        _ => "",
+    };
+
+    public static string DeadTitle(TableStat t) => t.DeadRatio is { } r
+        ? $"{r:P1} of the table's rows are dead (deleted or updated, not yet vacuumed)"
+        : "no rows counted yet";
+
+    /// <summary>The later of a manual and an automatic run, and whether it was the automatic one.</summary>
+    public static (DateTimeOffset? At, bool Auto) Latest(DateTimeOffset? manual, DateTimeOffset? auto)
+    {
+        var latest = manual is null ? auto : auto is null ? manual : manual > auto ? manual : auto;
+        return (latest, latest is not null && latest == auto);
+    }
+
+    public static string FormatBytes(long bytes) => bytes switch
+    {
+        0 => "0",
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MB",
+        >= 1L << 10 => $"{bytes / 1024.0:0} kB",
+        _ => $"{bytes} B",
+    };
+}
