@@ -3,7 +3,7 @@ using Admin.Bench;
 using Admin.Data.Live;
 using Admin.Data.Session;
 using Admin.TestSupport;
-using Admin.Web.Features.Audit;
+using Admin.Data.Audit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;

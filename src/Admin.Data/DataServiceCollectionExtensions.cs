@@ -25,6 +25,10 @@ public static class DataServiceCollectionExtensions
         });
         services.AddDbContextFactory<AdminDbContext>(ConfigureAppContext, ServiceLifetime.Scoped);
         services.AddScoped<Reference.ReferenceQueries>();
+        services.AddScoped<Releases.ReleaseService>();
+        services.AddScoped<Audit.AuditSearch>();
+        services.AddScoped<Audit.AuditQueries>();
+        services.AddScoped<Audit.AuditMaintenance>();
         services.AddDbContext<Infrastructure.DataProtectionKeysContext>(
             (sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()), ServiceLifetime.Transient, ServiceLifetime.Singleton);
         return services;

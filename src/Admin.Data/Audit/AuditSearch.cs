@@ -83,6 +83,14 @@ public sealed class AuditSearch(IDbContextFactory<AdminDbContext> dbFactory)
     }
 
     /// <summary>Every matching audit row, newest first, read as the consumer reads: constant memory at any count.</summary>
+    /// <summary>Records an export of the events (or the denials) with its filter, before the rows are streamed.</summary>
+    public async Task RecordExportAsync(bool denials, string format, IReadOnlyDictionary<string, object?> filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await AuditWriter.WriteAsync(db, new AuditEntry(AuditActions.Exported, denials ? "rls_denials" : "audit_events",
+            NewData: new { format, filter }), ct);
+    }
+
     public IAsyncEnumerable<AuditRow> StreamAuditAsync(AuditFilter filter, CancellationToken ct = default) =>
         StreamAsync(Query("audit_events", AuditColumns, AuditWhere(filter), null, limit: null), ReadAudit, ct);
 

@@ -55,3 +55,24 @@ public sealed record ReleaseDetail(Release Release, int Changes, IReadOnlyList<R
 
 /// <summary>A refused action or invalid input; <see cref="Field"/> names the form field when there is one.</summary>
 public sealed class ReleaseException(string message, string? field = null) : UserFacingException(message, field);
+
+/// <summary>
+/// The release page's filters over its changes: <see cref="Search"/> looks in key, name, slugs and locale (any case);
+/// <see cref="Type"/> and <see cref="Change"/> match exactly. <see cref="Page"/> counts from 1 and is clamped to the last page.
+/// </summary>
+public sealed record ChangeFilter(string? Search = null, string? Type = null, string? Change = null, int Page = 1, int PageSize = 50);
+
+/// <summary>
+/// One page of a release's changes (in the page's order: type, then as the diff sorts) with the counts the page shows:
+/// all changes by kind and by type, and the changes matching the filters by type. Only the page's rows carry payloads.
+/// </summary>
+public sealed record ReleaseChangePage(
+    IReadOnlyList<ReleaseChange> Items, int Page, int PageSize, int Total, int Matching,
+    IReadOnlyDictionary<string, int> Kinds, IReadOnlyDictionary<string, int> Types, IReadOnlyDictionary<string, int> MatchingTypes)
+{
+    public static readonly ReleaseChangePage Empty = new([], 1, 50, 0, 0, new Dictionary<string, int>(), new Dictionary<string, int>(), new Dictionary<string, int>());
+
+    public int PageCount => Math.Max(1, (Matching + PageSize - 1) / PageSize);
+    public int First => Matching == 0 ? 0 : (Page - 1) * PageSize + 1;
+    public int Last => Math.Min(Page * PageSize, Matching);
+}

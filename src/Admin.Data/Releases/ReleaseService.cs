@@ -94,6 +94,62 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
             """).ToListAsync(ct);
     }
 
+    /// <summary>
+    /// One page of the release's changes with the counts the page shows, in one statement: the diff is computed once,
+    /// filtered, counted and paged in the database, so a release of 10,000 changes sends 50 rows' payloads, not 10,000.
+    /// </summary>
+    public async Task<ReleaseChangePage> ChangesAsync(long releaseId, long? from, ChangeFilter filter, CancellationToken ct = default)
+    {
+        var size = Math.Clamp(filter.PageSize, 1, MaxPageSize);
+        var page = Math.Max(1, filter.Page);
+        var search = Blank(filter.Search)?.ToLowerInvariant();
+        var type = Blank(filter.Type);
+        var change = Blank(filter.Change);
+        var order = EntityTypes.All.ToArray();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Database.SqlQuery<ChangePageRow>($"""
+            WITH d AS MATERIALIZED (
+                SELECT d.*, coalesce(array_position({order}::text[], d.entity_type), 99) AS type_order
+                FROM calculate_release_diff({releaseId}, {from}) WITH ORDINALITY
+                     AS d(entity_id, entity_type, entity_key, locale_id, entity_name, change, changed_paths, old_slug, new_slug,
+                          old_payload, new_payload, old_release_id, new_release_id, ord)
+            ), m AS MATERIALIZED (
+                SELECT row_number() OVER (ORDER BY type_order, ord) AS rn, d.*
+                FROM d
+                WHERE ({type}::text IS NULL OR entity_type = {type})
+                  AND ({change}::text IS NULL OR change = {change})
+                  AND ({search}::text IS NULL OR strpos(lower(concat_ws(chr(1), entity_key, entity_name, new_slug, old_slug, locale_id)), {search}) > 0)
+            ), counts AS (
+                SELECT (SELECT count(*) FROM d)::int AS total,
+                       (SELECT count(*) FROM m)::int AS matching,
+                       (SELECT coalesce(jsonb_object_agg(change, n), jsonb_build_object()) FROM (SELECT change, count(*) AS n FROM d GROUP BY 1) k)::text AS kinds,
+                       (SELECT coalesce(jsonb_object_agg(entity_type, n), jsonb_build_object()) FROM (SELECT entity_type, count(*) AS n FROM d GROUP BY 1) t)::text AS types,
+                       (SELECT coalesce(jsonb_object_agg(entity_type, n), jsonb_build_object()) FROM (SELECT entity_type, count(*) AS n FROM m GROUP BY 1) t)::text AS matching_types
+            ), p AS (
+                SELECT least({page}, greatest(1, ceil(matching / {(double)size})::int)) AS page FROM counts
+            )
+            SELECT c.total AS "total", c.matching AS "matching", c.kinds AS "kinds", c.types AS "types", c.matching_types AS "matching_types",
+                   p.page AS "page", m.entity_id AS "entity_id", m.entity_type AS "entity_type", m.entity_key AS "entity_key",
+                   m.locale_id AS "locale_id", m.entity_name AS "entity_name", m.change AS "change", m.changed_paths AS "changed_paths",
+                   m.old_slug AS "old_slug", m.new_slug AS "new_slug", m.old_payload::text AS "old_payload", m.new_payload::text AS "new_payload",
+                   m.old_release_id AS "old_release_id", m.new_release_id AS "new_release_id"
+            FROM counts c CROSS JOIN p
+            LEFT JOIN m ON m.rn > (p.page - 1) * {size} AND m.rn <= p.page * {size}
+            ORDER BY m.rn
+            """).ToListAsync(ct);
+        var head = rows[0];
+        var items = rows.Where(r => r.EntityId is not null).Select(r => new ReleaseChange(r.EntityId!.Value, r.EntityType!, r.EntityKey, r.LocaleId,
+            r.EntityName!, r.Change!, r.ChangedPaths ?? [], r.OldSlug, r.NewSlug, r.OldPayload, r.NewPayload, r.OldReleaseId, r.NewReleaseId)).ToList();
+        return new ReleaseChangePage(items, head.Page, size, head.Total, head.Matching, Counts(head.Kinds), Counts(head.Types), Counts(head.MatchingTypes));
+    }
+
+    private static Dictionary<string, int> Counts(string json) => JsonSerializer.Deserialize<Dictionary<string, int>>(json) ?? [];
+
+    private sealed record ChangePageRow(
+        int Total, int Matching, string Kinds, string Types, string MatchingTypes, int Page, Guid? EntityId, string? EntityType, string? EntityKey,
+        string? LocaleId, string? EntityName, string? Change, string[]? ChangedPaths, string? OldSlug, string? NewSlug, string? OldPayload,
+        string? NewPayload, long? OldReleaseId, long? NewReleaseId);
+
     public async Task<IReadOnlyList<ReleaseConflict>> ConflictsAsync(long releaseId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -1,6 +1,6 @@
 using Admin.Data;
 using Admin.TestSupport;
-using Admin.Web.Features.Audit;
+using Admin.Data.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Web.Tests.Audit;

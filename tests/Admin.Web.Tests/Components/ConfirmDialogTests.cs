@@ -4,68 +4,17 @@ using Admin.Data.Content;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Content;
-using Admin.Web.Features.Releases;
 using Bunit;
 
 namespace Admin.Web.Tests.Components;
 
 /// <summary>
-/// Dialogs that confirm or combine: the release actions' reason dialog (a reason required for a rollback) and the
-/// content editor's save-conflict dialog (their version against mine, field by field).
+/// Dialogs that combine: the content editor's save-conflict dialog (their version against mine, field by field). The
+/// release actions' reason dialog is tested in ReleaseComponentTests.
 /// </summary>
 public sealed class ConfirmDialogTests : ComponentTestContext
 {
     public ConfirmDialogTests() => SignIn(AppRoles.ReleaseManager);
-
-    private Task<OpenedDialog> RollbackAsync() => OpenDialogAsync<ReasonDialog>("Roll back", new()
-    {
-        [nameof(ReasonDialog.Message)] = "Every change of this release goes back to what was live before it.",
-        [nameof(ReasonDialog.ReasonLabel)] = "Why roll back?",
-        [nameof(ReasonDialog.OkText)] = "Roll back",
-    });
-
-    [Fact]
-    public async Task A_rollback_without_a_reason_is_refused_in_the_dialog_until_one_is_given()
-    {
-        var dialog = await RollbackAsync();
-        Assert.Empty(dialog.Host.FindAll("[data-testid=reason-error]"));
-
-        Button(dialog.Host, "Roll back").Click();
-        Assert.True(dialog.IsOpen);
-        Assert.Equal("A reason is required.", Normalise(dialog.Host.Find("[data-testid=reason-error]").TextContent));
-
-        // Typing takes the message away; the reason is returned trimmed.
-        dialog.Host.Find("textarea[data-testid=reason]").Change("  Wrong greeting ");
-        dialog.Host.WaitForAssertion(() => Assert.Empty(dialog.Host.FindAll("[data-testid=reason-error]")));
-        Button(dialog.Host, "Roll back").Click();
-        Assert.Equal("Wrong greeting", dialog.Result);
-    }
-
-    [Fact]
-    public async Task A_reason_of_blanks_is_no_reason()
-    {
-        var dialog = await RollbackAsync();
-        dialog.Host.Find("textarea[data-testid=reason]").Change("   ");
-
-        Button(dialog.Host, "Roll back").Click();
-
-        Assert.True(dialog.IsOpen);
-        Assert.NotEmpty(dialog.Host.FindAll("[data-testid=reason-error]"));
-    }
-
-    [Fact]
-    public async Task A_confirmation_that_asks_no_reason_confirms_with_an_empty_one_and_cancel_with_none()
-    {
-        var confirm = await OpenDialogAsync<ReasonDialog>("Submit", new() { [nameof(ReasonDialog.Message)] = "Submit for review?", [nameof(ReasonDialog.OkText)] = "Submit" });
-        Assert.Empty(confirm.Host.FindAll("textarea"));
-        Button(confirm.Host, "Submit").Click();
-        Assert.Equal("", confirm.Result);
-
-        var cancelled = await RollbackAsync();
-        cancelled.Host.Find("textarea[data-testid=reason]").Change("Wrong greeting");
-        Button(cancelled.Host, "Cancel").Click();
-        Assert.Null(cancelled.Result);
-    }
 
     // ---------------------------------------------------------------------------------------------- save conflict
 

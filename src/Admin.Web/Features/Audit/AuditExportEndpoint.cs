@@ -1,9 +1,7 @@
 using System.Text.Json;
-using Admin.Data;
 using Admin.Data.Audit;
 using Admin.Data.Infrastructure;
 using Admin.Web.Features.Account;
-using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Web.Features.Audit;
 
@@ -28,7 +26,7 @@ public static class AuditExportEndpoint
         return app;
     }
 
-    private static async Task ExportAsync(HttpContext http, AuditSearch search, IDbContextFactory<AdminDbContext> dbFactory, TimeProvider time)
+    private static async Task ExportAsync(HttpContext http, AuditSearch search, TimeProvider time)
     {
         var format = http.Request.Query["format"].ToString() is { Length: > 0 } f ? f.ToLowerInvariant() : "csv";
         if (format is not ("csv" or "json"))
@@ -39,9 +37,8 @@ public static class AuditExportEndpoint
         }
         var view = AuditView.Parse(name => http.Request.Query[name].ToString());
         var filter = view.ToFilter(time.GetUtcNow());
-        await using (var db = await dbFactory.CreateDbContextAsync(http.RequestAborted))
-            await AuditWriter.WriteAsync(db, new AuditEntry(AuditActions.Exported, view.IsDenials ? "rls_denials" : "audit_events",
-                NewData: new { format, filter = view.ToQuery().Where(p => p.Value is not null && p.Key is not ("before" or "tail")).ToDictionary() }), http.RequestAborted);
+        await search.RecordExportAsync(view.IsDenials, format,
+            view.ToQuery().Where(p => p.Value is not null && p.Key is not ("before" or "tail")).ToDictionary(), http.RequestAborted);
 
         var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss");
         http.Response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";

@@ -1,12 +1,11 @@
-using Admin.Data;
-using Admin.Data.Session;
-using Microsoft.EntityFrameworkCore;
+using Admin.Data.Audit;
 
 namespace Admin.Web.Features.Audit;
 
 /// <summary>
-/// Keeps monthly audit partitions three months ahead (at start-up and every six hours). The database function takes an
-/// advisory lock, so several app instances doing this at once is harmless.
+/// Keeps monthly audit partitions three months ahead (at start-up and every six hours) through
+/// <see cref="AuditMaintenance"/>. The database function takes an advisory lock, so several app instances doing this at
+/// once is harmless.
 /// </summary>
 public sealed class AuditPartitionMaintainer(IServiceScopeFactory scopes, ILogger<AuditPartitionMaintainer> logger) : BackgroundService
 {
@@ -20,12 +19,8 @@ public sealed class AuditPartitionMaintainer(IServiceScopeFactory scopes, ILogge
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<AdminDbContext>>().CreateDbContextAsync(stoppingToken);
-                await using (db)
-                {
-                    var created = await db.Database.SqlQueryRaw<int>("SELECT audit_ensure_partitions(3) AS \"Value\"").SingleAsync(stoppingToken);
-                    if (created > 0) logger.LogInformation("Created {Count} audit partition(s)", created);
-                }
+                var created = await scope.ServiceProvider.GetRequiredService<AuditMaintenance>().EnsurePartitionsAsync(3, stoppingToken);
+                if (created > 0) logger.LogInformation("Created {Count} audit partition(s)", created);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -1,12 +1,7 @@
-using Admin.Data.Releases;
-
 namespace Admin.Web.Features.Releases;
 
+/// <summary>The releases area needs nothing of its own in Web: <c>ReleaseService</c> is registered by Admin.Data.</summary>
 public static class ReleasesFeature
 {
-    public static IServiceCollection AddReleasesFeature(this IServiceCollection services)
-    {
-        services.AddScoped<ReleaseService>();
-        return services;
-    }
+    public static IServiceCollection AddReleasesFeature(this IServiceCollection services) => services;
 }

@@ -1,12 +1,10 @@
-using Admin.Data;
-using Admin.Data.Audit;
 using Microsoft.EntityFrameworkCore;
 
-namespace Admin.Web.Features.Audit;
+namespace Admin.Data.Audit;
 
 public sealed record HourlyCount(DateTimeOffset Hour, long Succeeded, long Failed, long Other);
 
-/// <summary>The home page's audit chart (the viewer reads through <see cref="Admin.Data.Audit.AuditSearch"/>).</summary>
+/// <summary>The home page's audit chart (the viewer reads through <see cref="AuditSearch"/>).</summary>
 public sealed class AuditQueries(IDbContextFactory<AdminDbContext> dbFactory)
 {
     /// <summary>Events per hour for the last <paramref name="hours"/> hours, zero-filled, in one query.</summary>
@@ -34,5 +32,16 @@ public sealed class AuditQueries(IDbContextFactory<AdminDbContext> dbFactory)
             LEFT JOIN buckets b ON b.hour = h.hour
             ORDER BY h.hour
             """).ToListAsync(ct);
+    }
+}
+
+/// <summary>The audit trail's upkeep: monthly partitions ahead of time (the partition maintainer in Web runs it).</summary>
+public sealed class AuditMaintenance(IDbContextFactory<AdminDbContext> dbFactory)
+{
+    /// <summary>Creates the monthly partitions up to <paramref name="monthsAhead"/> months ahead; how many were new. Takes an advisory lock.</summary>
+    public async Task<int> EnsurePartitionsAsync(int monthsAhead = 3, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Database.SqlQuery<int>($"SELECT audit_ensure_partitions({monthsAhead}) AS \"Value\"").SingleAsync(ct);
     }
 }
