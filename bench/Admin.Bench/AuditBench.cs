@@ -130,17 +130,8 @@ public static class AuditBench
         await using var factory = BenchApp.Create(db, demoSeed: true, new Dictionary<string, string?> { ["Admin:DemoContent"] = "false" });
         var baseUrl = factory.StartKestrel();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("ADMIN_CHROMIUM") ?? "/usr/bin/chromium", Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await (await browser.NewContextAsync(new() { BaseURL = baseUrl.ToString().TrimEnd('/') })).NewPageAsync();
-        await page.GotoAsync("/Account/Login");
-        await page.FillAsync("#email", "admin@admin.local");
-        await page.FillAsync("#password", "Admin-Demo-2026");
-        await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(u => !u.Contains("/Account/Login"));
+        await using var browser = await BenchBrowser.LaunchAsync(playwright);
+        var page = await BenchBrowser.SignInAsync(browser, baseUrl, "admin@admin.local", "Admin-Demo-2026");
         await page.GotoAsync("/audit");
         await page.WaitForSelectorAsync(".shell[data-interactive=true]");
         await page.WaitForSelectorAsync("[data-testid=tail-state][data-state=live]");

@@ -36,6 +36,11 @@ if (args is ["audit"])
     await AuditBench.RunAsync();
     return;
 }
+if (args is ["tti"])
+{
+    await TtiBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();

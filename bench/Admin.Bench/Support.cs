@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Admin.Data;
 using Admin.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
 
 namespace Admin.Bench;
 
@@ -87,4 +88,26 @@ public static class BenchApp
 public sealed class SingleContextFactory(TestDatabase db) : IDbContextFactory<AdminDbContext>
 {
     public AdminDbContext CreateDbContext() => db.CreateAppContext(TestContexts.Admin);
+}
+
+/// <summary>Debian's chromium driven by Playwright, as the browser tests drive it, and the console's sign-in page.</summary>
+public static class BenchBrowser
+{
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
+    {
+        ExecutablePath = Environment.GetEnvironmentVariable("ADMIN_CHROMIUM") ?? "/usr/bin/chromium", Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+
+    /// <summary>A browser context of its own, signed in through the login page; returns its page.</summary>
+    public static async Task<IPage> SignInAsync(IBrowser browser, Uri baseUrl, string email, string password)
+    {
+        var page = await (await browser.NewContextAsync(new() { BaseURL = baseUrl.ToString().TrimEnd('/') })).NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync(u => !u.Contains("/Account/Login"));
+        return page;
+    }
 }

@@ -1,9 +1,11 @@
+using Admin.TestSupport;
+
 namespace Admin.E2E.Infrastructure;
 
 /// <summary>Where screenshots go: under the repository's .data folder (gitignored).</summary>
 public static class Artifacts
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => AppProcess.RepoRoot;
 
     /// <summary>Saved when a test fails, named after the test.</summary>
     public static string FailureScreenshot(string testName) =>
@@ -14,11 +16,4 @@ public static class Artifacts
         Path.Combine(RepoRoot, ".data", "screenshots", Safe(name) + ".png");
 
     private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Admin.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"No Admin.sln above {AppContext.BaseDirectory}");
-    }
 }
