@@ -14,6 +14,9 @@ public sealed record ServerFacts(
 /// <summary>One-query snapshot of a monitored server (the Overview's top row).</summary>
 public sealed class DatabaseOverview
 {
+    /// <summary>The facts of a monitored target (its monitoring connection).</summary>
+    public Task<ServerFacts> LoadAsync(MonitoringTarget target, CancellationToken ct = default) => LoadAsync(target.DataSource, ct);
+
     public async Task<ServerFacts> LoadAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
     {
         await using var command = dataSource.CreateCommand("""

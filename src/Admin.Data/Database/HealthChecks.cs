@@ -98,6 +98,9 @@ public sealed class HealthChecks
                               AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL)
         """;
 
+    /// <summary>The checks of a monitored target (its monitoring connection).</summary>
+    public Task<HealthReport> RunAsync(MonitoringTarget target, CancellationToken ct = default) => RunAsync(target.DataSource, ct);
+
     public async Task<HealthReport> RunAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);

@@ -52,6 +52,9 @@ public sealed class IndexStats
         SELECT stats_reset FROM pg_stat_database WHERE datname = current_database();
         """;
 
+    /// <summary>The indexes of a monitored target (its monitoring connection).</summary>
+    public Task<IndexReport> LoadAsync(MonitoringTarget target, CancellationToken ct = default) => LoadAsync(target.DataSource, ct: ct);
+
     public async Task<IndexReport> LoadAsync(NpgsqlDataSource dataSource, long unusedScanThreshold = UnusedScanThreshold, CancellationToken ct = default)
     {
         await using var command = dataSource.CreateCommand(Sql);

@@ -48,7 +48,7 @@ public sealed class IndexesState(IndexStats stats, BrowserClock clock, TimeProvi
         LoadedTarget = target.Name;
         try
         {
-            Report = await stats.LoadAsync(target.DataSource, ct: ct);
+            Report = await stats.LoadAsync(target, ct);
             Error = null;
             Updated = time.GetUtcNow();
         }

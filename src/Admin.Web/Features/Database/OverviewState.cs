@@ -22,8 +22,8 @@ public sealed class OverviewState(DatabaseOverview overview, HealthChecks health
     {
         try
         {
-            Facts = await overview.LoadAsync(target.DataSource, ct);
-            Health = await health.RunAsync(target.DataSource, ct);
+            Facts = await overview.LoadAsync(target, ct);
+            Health = await health.RunAsync(target, ct);
             PreDeploy = await preDeploy.RunAsync(target.Name, ct);
             Error = null;
             Updated = time.GetUtcNow();
