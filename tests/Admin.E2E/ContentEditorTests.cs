@@ -297,11 +297,35 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         // Loading the HTML editor is not a change.
         await Expect(state).ToContainTextAsync("All changes saved in v1");
 
-        var editable = page.Locator("[data-testid=field-html] .rz-html-editor-content");
+        // The editor (TipTap) is a labelled textbox with a toolbar of labelled buttons with shortcuts.
+        var editable = page.GetByRole(AriaRole.Textbox, new() { Name = "Text", Exact = true });
+        await Expect(editable).ToHaveAttributeAsync("contenteditable", "true");
         await editable.ClickAsync();
-        await page.Keyboard.PressAsync("End");
+        await page.Keyboard.PressAsync("Control+End");
         await page.Keyboard.TypeAsync(" Since 1999.");
         await Expect(state).ToContainTextAsync("Unsaved changes");
+        var toolbar = page.GetByRole(AriaRole.Toolbar, new() { Name = "Formatting of Text" });
+        var bold = toolbar.GetByRole(AriaRole.Button, new() { Name = "Bold", Exact = true });
+        await Expect(bold).ToHaveAttributeAsync("aria-keyshortcuts", "Control+B");
+        for (var i = 0; i < 5; i++) await page.Keyboard.PressAsync("Shift+ArrowLeft");
+        await page.Keyboard.PressAsync("Control+b");
+        await Expect(bold).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.Keyboard.PressAsync("Control+b");
+        await Expect(bold).ToHaveAttributeAsync("aria-pressed", "false");
+        await page.Keyboard.PressAsync("End");
+        // A javascript: link is refused with a message; nothing is linked.
+        await toolbar.GetByRole(AriaRole.Button, new() { Name = "Link", Exact = true }).ClickAsync();
+        var address = page.GetByRole(AriaRole.Textbox, new() { Name = "Link address" });
+        await address.FillAsync("javascript:alert(1)");
+        await address.PressAsync("Enter");
+        await Expect(page.GetByTestId("rich-text-message")).ToContainTextAsync("This link is not allowed");
+        await address.PressAsync("Escape");
+        await Expect(editable.Locator("a")).ToHaveCountAsync(0);
+        // The source view shows the HTML.
+        await toolbar.GetByRole(AriaRole.Button, new() { Name = "HTML source" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Textbox, new() { Name = "Text as HTML" })).ToHaveValueAsync(new Regex("<strong>good</strong> things. Since 1999."));
+        await toolbar.GetByRole(AriaRole.Button, new() { Name = "HTML source" }).ClickAsync();
+        await Expect(editable).ToBeVisibleAsync();
         await DismissNotificationsAsync(page);
         await page.SaveReviewScreenshotAsync("content-editor-rich-text");
         // Ctrl+S saves without leaving the keyboard.
