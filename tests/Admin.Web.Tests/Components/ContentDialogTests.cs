@@ -100,6 +100,8 @@ public sealed class ContentDialogTests : DatabaseComponentTest
         Assert.True(dialog.IsOpen);
 
         Field(dialog.Host, "New key").Change($"{source.Key}-copy");
+        // The new key has reached the dialog once the message about the taken one is gone.
+        dialog.Host.WaitForAssertion(() => Assert.Empty(dialog.Host.FindAll("[data-testid=key-taken]")));
         Button(dialog.Host, "Duplicate").Click();
         Assert.Equal(new DuplicateSectionDialog.Result($"{source.Key}-copy", Locale), (await dialog.ClosedAsync())!.Data);
     }
