@@ -29,10 +29,10 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await page.GotoAsync("/content");
         await page.WaitForInteractiveShellAsync();
         // The editor's first locale in scope is the default, and the choice is kept in the address.
-        await Expect(page.Locator("[data-testid=locale-picker]")).ToContainTextAsync(Locale);
+        await Expect(page.GetByTestId("locale-picker")).ToHaveValueAsync(new Regex(Locale));
 
         await page.ClickAsync("[data-testid=new-section]");
-        var dialog = page.Locator("[data-testid=new-section-dialog]");
+        var dialog = page.GetByRole(AriaRole.Dialog).Filter(new() { Has = page.GetByTestId("new-section-dialog") });
         await dialog.Locator("[data-testid=new-section-key]").FillAsync(key);
         await dialog.GetByRole(AriaRole.Radio, new() { Name = "Hero" }).CheckAsync();
         await page.SaveReviewScreenshotAsync("content-new-section-dialog");
@@ -51,7 +51,7 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(page.Locator("[data-testid=draft-number]")).ToHaveTextAsync("v1");
         var watcherRow = Row(watcher, key);
         await Expect(watcherRow).ToBeVisibleAsync();
-        await Expect(watcherRow.Locator(".status-badge")).ToHaveTextAsync("Draft");
+        await Expect(watcherRow.GetByTestId("status-badge")).ToHaveTextAsync("Draft");
 
         await FillAsync(page, "title", "Spring sale: 20% off");
         await page.Locator("[data-testid=change-summary]").FillAsync("Discount in the title");
@@ -75,11 +75,11 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         Assert.Contains("Only this weekend", body);
 
         await Expect(watcherRow.Locator("[data-col=published]")).ToHaveTextAsync("v3");
-        await Expect(watcherRow.Locator(".status-badge")).ToHaveTextAsync("Published");
+        await Expect(watcherRow.GetByTestId("status-badge")).ToHaveTextAsync("Published");
         await Expect(watcherRow.Locator("[data-col=versions]")).ToHaveTextAsync("3");
         Assert.True(await watcher.EvaluateAsync<bool>("() => window.e2eNoReload === true"), "the watcher's list page was reloaded");
         await Expect(watcher).ToHaveURLAsync(new Regex("type=hero"));
-        await Expect(watcher.Locator("[data-testid=type-filter]")).ToContainTextAsync("Hero");
+        await Expect(watcher.GetByTestId("type-filter")).ToHaveValueAsync("Hero");
         await watcher.SaveReviewScreenshotAsync("content-list");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Light or dark theme" }).ClickAsync();
@@ -111,7 +111,7 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         // The one still editing v1 hears about v2 before saving.
         await Expect(mine.Locator("[data-testid=newer-version-notice]")).ToContainTextAsync($"Version 2 was saved by {editor.Email}");
         await mine.ClickAsync("[data-testid=save-draft]");
-        var dialog = mine.Locator("[data-testid=conflict-dialog]");
+        var dialog = mine.GetByRole(AriaRole.Dialog).Filter(new() { Has = mine.GetByTestId("conflict-dialog") });
         await Expect(dialog).ToBeVisibleAsync();
         await Expect(dialog.Locator("tr[data-field=title]")).ToContainTextAsync("My better title");
         await Expect(dialog.Locator("tr[data-field=title]")).ToHaveAttributeAsync("data-state", "Mine");
@@ -146,9 +146,8 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
 
         var items = page.Locator("[data-testid=linked-item]");
         await Expect(items).ToHaveTextAsync([new Regex("Product 0")]);
-        await page.ClickAsync("[data-testid=picker-field-productIds]");
-        await page.Locator(".rz-dropdown-filter-container input").FillAsync("Product 3");
-        await page.Locator(".rz-dropdown-item", new() { HasText = "Product 3" }).ClickAsync();
+        await page.GetByLabel("Add product").FillAsync("Product 3");
+        await page.GetByRole(AriaRole.Listbox, new() { Name = "Matching products" }).GetByRole(AriaRole.Option).Filter(new() { HasText = "Product 3" }).First.ClickAsync();
         await Expect(items).ToHaveCountAsync(2);
         await page.GetByRole(AriaRole.Button, new() { Name = "Move Product 3 up" }).ClickAsync();
         await Expect(items).ToHaveTextAsync([new Regex("Product 3"), new Regex("Product 0")]);
@@ -195,23 +194,23 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(keyLinks).ToHaveTextAsync([keys[0], keys[2], keys[1]]);
         await page.Keyboard.PressAsync("Enter");
         await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[0], keys[1]]);
-        // Or with the mouse: a row dropped on another takes its place.
-        await Row(page, keys[1]).DragToAsync(Row(page, keys[0]));
-        await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[1], keys[0]]);
+        // Or with the mouse (MudDropContainer): a row dragged down onto another takes its place.
+        await Row(page, keys[2]).DragToAsync(Row(page, keys[0]));
+        await Expect(keyLinks).ToHaveTextAsync([keys[0], keys[2], keys[1]]);
         await page.SaveReviewScreenshotAsync("content-list-reorder");
         await page.ClickAsync("[data-testid=save-order]");
         await Expect(page.Locator("[data-testid=reorder]")).ToBeVisibleAsync();
-        await Expect(keyLinks).ToHaveTextAsync([keys[2], keys[1], keys[0]]);
+        await Expect(keyLinks).ToHaveTextAsync([keys[0], keys[2], keys[1]]);
         var stored = await service.ListAsync(locale);
-        Assert.Equal([ids[2], ids[1], ids[0]], stored.Select(s => s.Id));
+        Assert.Equal([ids[0], ids[2], ids[1]], stored.Select(s => s.Id));
 
         await Row(page, keys[0]).Locator("[data-testid=archive]").ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Archive", Exact = true }).ClickAsync();
-        await Expect(Row(page, keys[0]).Locator(".status-badge")).ToHaveTextAsync("Archived");
+        await Expect(Row(page, keys[0]).GetByTestId("status-badge")).ToHaveTextAsync("Archived");
         await Expect(Row(page, keys[0]).Locator("[data-testid=unarchive]")).ToBeVisibleAsync();
 
         await Row(page, keys[1]).Locator("[data-testid=duplicate]").ClickAsync();
-        var dialog = page.Locator("[data-testid=duplicate-dialog]");
+        var dialog = page.GetByRole(AriaRole.Dialog).Filter(new() { Has = page.GetByTestId("duplicate-dialog") });
         var newKey = dialog.Locator("[data-testid=duplicate-key]");
         await Expect(newKey).ToHaveValueAsync($"{keys[1]}-copy");
         // A key the locale already has is caught in the dialog.
@@ -233,14 +232,14 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await OpenEditorAsync(page, id);
         await FillAsync(page, "title", "Changed but not saved");
 
-        await page.ClickAsync(".back-link");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sections in en-GB" }).ClickAsync();
         var stay = page.GetByRole(AriaRole.Button, new() { Name = "Stay and keep editing" });
         await Expect(stay).ToBeVisibleAsync();
         await stay.ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"/content/sections/{id}$"));
         await Expect(Field(page, "title")).ToHaveValueAsync("Changed but not saved");
 
-        await page.ClickAsync(".back-link");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sections in en-GB" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Leave without saving" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/content\\?locale=en-GB$"));
         Assert.Equal(1, (await App.Database.ContentService().GetAsync(id))!.Latest.VersionNumber);
@@ -260,8 +259,8 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         var zone = page.Locator("[data-testid=schedule-zone]");
         await Expect(zone).ToContainTextAsync(new Regex(@"Times are in Europe/Berlin \(UTC\+0[12]:00\)"));
 
-        var publishAt = page.Locator("[data-testid=schedule-publish-at] input[name=PublishAt]");
-        await publishAt.FillAsync("15 Jan 2030 10:00");
+        var publishAt = page.GetByLabel("Goes live at");
+        await publishAt.FillAsync("2030-01-15T10:00");
         await publishAt.PressAsync("Tab");
         await Expect(zone).ToContainTextAsync("Goes live at 2030-01-15 09:00 UTC");
         await page.ClickAsync("[data-testid=schedule]");
@@ -271,7 +270,7 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         var schedule = Assert.Single((await service.GetAsync(id))!.Schedules);
         Assert.Equal(new DateTimeOffset(2030, 1, 15, 9, 0, 0, TimeSpan.Zero), schedule.PublishAt);
 
-        await page.ClickAsync(".back-link");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sections in en-GB" }).ClickAsync();
         var marker = Row(page, key).Locator("[data-testid=schedule-marker]");
         await Expect(marker).ToContainTextAsync("15 Jan 2030");
         await Expect(marker).ToContainTextAsync("10:00 Europe/Berlin");
@@ -297,11 +296,35 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         // Loading the HTML editor is not a change.
         await Expect(state).ToContainTextAsync("All changes saved in v1");
 
-        var editable = page.Locator("[data-testid=field-html] .rz-html-editor-content");
+        // The editor (TipTap) is a labelled textbox with a toolbar of labelled buttons with shortcuts.
+        var editable = page.GetByRole(AriaRole.Textbox, new() { Name = "Text", Exact = true });
+        await Expect(editable).ToHaveAttributeAsync("contenteditable", "true");
         await editable.ClickAsync();
-        await page.Keyboard.PressAsync("End");
+        await page.Keyboard.PressAsync("Control+End");
         await page.Keyboard.TypeAsync(" Since 1999.");
         await Expect(state).ToContainTextAsync("Unsaved changes");
+        var toolbar = page.GetByRole(AriaRole.Toolbar, new() { Name = "Formatting of Text" });
+        var bold = toolbar.GetByRole(AriaRole.Button, new() { Name = "Bold", Exact = true });
+        await Expect(bold).ToHaveAttributeAsync("aria-keyshortcuts", "Control+B");
+        for (var i = 0; i < 5; i++) await page.Keyboard.PressAsync("Shift+ArrowLeft");
+        await page.Keyboard.PressAsync("Control+b");
+        await Expect(bold).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.Keyboard.PressAsync("Control+b");
+        await Expect(bold).ToHaveAttributeAsync("aria-pressed", "false");
+        await page.Keyboard.PressAsync("End");
+        // A javascript: link is refused with a message; nothing is linked.
+        await toolbar.GetByRole(AriaRole.Button, new() { Name = "Link", Exact = true }).ClickAsync();
+        var address = page.GetByRole(AriaRole.Textbox, new() { Name = "Link address" });
+        await address.FillAsync("javascript:alert(1)");
+        await address.PressAsync("Enter");
+        await Expect(page.GetByTestId("rich-text-message")).ToContainTextAsync("This link is not allowed");
+        await address.PressAsync("Escape");
+        await Expect(editable.Locator("a")).ToHaveCountAsync(0);
+        // The source view shows the HTML.
+        await toolbar.GetByRole(AriaRole.Button, new() { Name = "HTML source" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Textbox, new() { Name = "Text as HTML" })).ToHaveValueAsync(new Regex("<strong>good</strong> things. Since 1999."));
+        await toolbar.GetByRole(AriaRole.Button, new() { Name = "HTML source" }).ClickAsync();
+        await Expect(editable).ToBeVisibleAsync();
         await DismissNotificationsAsync(page);
         await page.SaveReviewScreenshotAsync("content-editor-rich-text");
         // Ctrl+S saves without leaving the keyboard.
@@ -362,17 +385,19 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
     /// <summary>Review screenshots show the page, not the toasts of the steps before.</summary>
     private static async Task DismissNotificationsAsync(IPage page)
     {
-        var items = page.Locator(".rz-notification-item");
-        // They also close by themselves after a few seconds, so one may be gone by the time it is clicked.
+        // Snackbars are alerts outside the page's shell; they also close by themselves, so one may be gone when clicked.
+        var items = page.Locator("[role=alert]:not(.shell [role=alert]):visible");
         for (var i = 0; i < 10 && await items.CountAsync() > 0; i++)
         {
-            try { await items.First.Locator(".rz-notification-close").ClickAsync(new() { Timeout = 1000 }); }
+            try { await items.First.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync(new() { Timeout = 1000 }); }
             catch (TimeoutException) { }
         }
         await Expect(items).ToHaveCountAsync(0);
     }
 
-    private static ILocator Row(IPage page, string key) => page.Locator("[data-testid=sections-grid] tbody tr", new() { HasText = key });
+    /// <summary>A section's row: a table row, or while reordering an item of the list.</summary>
+    private static ILocator Row(IPage page, string key) =>
+        page.GetByTestId("sections-grid").GetByRole(AriaRole.Row).Or(page.GetByTestId("sections-grid").GetByRole(AriaRole.Listitem)).Filter(new() { HasText = key });
 
     [GeneratedRegex("/content/sections/[0-9a-f-]{36}$")]
     private static partial Regex SectionUrl();

@@ -176,7 +176,7 @@ public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(ap
         await Service.SaveDraftAsync(id, 3, Hero("Their sale", "Everything must go"), "Their change");
         await confirm.ClickAsync();
 
-        var alert = page.Locator(".rz-dialog", new() { HasText = "Someone saved meanwhile" });
+        var alert = page.GetByRole(AriaRole.Dialog).Filter(new() { HasText = "Someone saved meanwhile" });
         await Expect(alert).ToContainTextAsync($"{ContentFixtures.Editor.Email} saved v4");
         await Expect(alert).ToContainTextAsync("nothing was restored");
         await alert.GetByRole(AriaRole.Button, new() { Name = "Reload" }).ClickAsync();
@@ -212,7 +212,7 @@ public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(ap
         await cdp.SendAsync("Emulation.setTimezoneOverride", new Dictionary<string, object> { ["timezoneId"] = "Europe/Berlin" });
         await OpenAsEditorAsync(page, $"/content/sections/{id}/history");
         var saved = Rows(page).First.Locator("time");
-        await Expect(saved.Locator(".ch-zone")).ToHaveTextAsync(new Regex("^UTC\\+[12]$"));
+        await Expect(saved.Locator(".local-zone")).ToHaveTextAsync(new Regex("^UTC\\+[12]$"));
         await Expect(saved).ToHaveAttributeAsync("title", new Regex("^Europe/Berlin: "));
 
         await Expect(Rows(page)).ToHaveCountAsync(20);

@@ -1,5 +1,6 @@
 using Admin.Web.Components.Shared;
 using System.Text.Json;
+using MudBlazor;
 using Admin.Data.Content;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
@@ -19,7 +20,7 @@ public sealed class ConfirmDialogTests : ComponentTestContext
     // ---------------------------------------------------------------------------------------------- save conflict
 
     /// <summary>I loaded v1 and changed the title; they saved v2 with a new subtitle; we both changed the CTA text, differently.</summary>
-    private Task<OpenedDialog> ConflictAsync()
+    private Task<ShownDialog> ConflictAsync()
     {
         var loaded = ContentFixtures.Hero("Original title");
         var draft = new SectionDraft(SectionTypes.Hero, loaded);
@@ -33,13 +34,13 @@ public sealed class ConfirmDialogTests : ComponentTestContext
             VersionNumber = 2, Content = JsonDocument.Parse(theirs.ToJsonString()), CreatedByEmail = "other@test.local",
             ChangeSummary = "New subtitle", CreatedAt = DateTimeOffset.UtcNow,
         };
-        return OpenDialogAsync<SaveConflictDialog>("Someone saved meanwhile", new()
+        return ShowDialogAsync("Someone saved meanwhile", new DialogParameters<SaveConflictDialog>
         {
-            [nameof(SaveConflictDialog.Draft)] = draft,
-            [nameof(SaveConflictDialog.Theirs)] = version,
-            [nameof(SaveConflictDialog.BaseNumber)] = 1,
-            [nameof(SaveConflictDialog.Catalog)] = CatalogOptions.None,
-            [nameof(SaveConflictDialog.Clock)] = new BrowserClock(JSInterop.JSRuntime),
+            { d => d.Draft, draft },
+            { d => d.Theirs, version },
+            { d => d.BaseNumber, 1 },
+            { d => d.Catalog, CatalogOptions.None },
+            { d => d.Clock, new BrowserClock(JSInterop.JSRuntime) },
         });
     }
 
@@ -64,14 +65,14 @@ public sealed class ConfirmDialogTests : ComponentTestContext
     {
         var combined = await ConflictAsync();
         Button(combined.Host, "Save theirs plus mine as v3").Click();
-        Assert.Equal(SaveConflictDialog.Choice.SaveCombined, combined.Result);
+        Assert.Equal(SaveConflictDialog.Choice.SaveCombined, (await combined.ClosedAsync())!.Data);
 
         var reload = await ConflictAsync();
         reload.Host.Find("[data-testid=conflict-reload]").Click();
-        Assert.Equal(SaveConflictDialog.Choice.ReloadTheirs, reload.Result);
+        Assert.Equal(SaveConflictDialog.Choice.ReloadTheirs, (await reload.ClosedAsync())!.Data);
 
         var keepEditing = await ConflictAsync();
         Button(keepEditing.Host, "Keep editing").Click();
-        Assert.Null(keepEditing.Result);
+        Assert.True((await keepEditing.ClosedAsync())!.Canceled);
     }
 }

@@ -2,7 +2,9 @@ using Admin.Data.Content;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Content;
+using Admin.Data.Reference;
 using Bunit;
+using MudBlazor;
 
 namespace Admin.Web.Tests.Components;
 
@@ -20,10 +22,10 @@ public sealed class ContentDialogTests : DatabaseComponentTest
         return (await Db.ContentService().ListAsync(Locale)).Single(s => s.Id == id);
     }
 
-    private Task<OpenedDialog> NewSectionAsync() =>
-        OpenDialogAsync<NewSectionDialog>("New section", new() { [nameof(NewSectionDialog.Locale)] = Locale });
+    private Task<ShownDialog> NewSectionAsync() =>
+        ShowDialogAsync("New section", new DialogParameters<NewSectionDialog> { { d => d.Locale, Locale } });
 
-    private static void Continue(OpenedDialog dialog) => Button(dialog.Host, "Continue to the editor").Click();
+    private static void Continue(ShownDialog dialog) => Button(dialog.Host, "Continue to the editor").Click();
 
     [Fact]
     public async Task A_new_section_needs_a_key()
@@ -69,10 +71,11 @@ public sealed class ContentDialogTests : DatabaseComponentTest
         var key = NewKey("fresh");
         Field(dialog.Host, "Key").Change(key);
         dialog.Host.WaitForAssertion(() => Assert.Empty(dialog.Host.FindAll("[data-testid=key-taken]")));
-        dialog.Host.Find($"[role=radio][aria-label='{SectionTypes.Label(SectionTypes.ProductCarousel)}']").Click();
+        var type = SectionTypes.Label(SectionTypes.ProductCarousel);
+        dialog.Host.FindAll("input[type=radio]").Single(r => (r.GetAttribute("aria-label") ?? r.Closest("[aria-label]")?.GetAttribute("aria-label")) == type).Click();
         Continue(dialog);
 
-        Assert.Equal(new NewSectionDialog.Result(key, SectionTypes.ProductCarousel), await dialog.ClosedAsync());
+        Assert.Equal(new NewSectionDialog.Result(key, SectionTypes.ProductCarousel), (await dialog.ClosedAsync())!.Data);
         Assert.DoesNotContain(await Db.ContentService().ListAsync(Locale), s => s.Key == key); // created only when first saved
     }
 
@@ -81,11 +84,11 @@ public sealed class ContentDialogTests : DatabaseComponentTest
     {
         var source = await SectionAsync(NewKey("source"));
         var other = await SectionAsync(NewKey("other"));
-        var dialog = await OpenDialogAsync<DuplicateSectionDialog>($"Duplicate {source.Key}", new()
+        var dialog = await ShowDialogAsync($"Duplicate {source.Key}", new DialogParameters<DuplicateSectionDialog>
         {
-            [nameof(DuplicateSectionDialog.Source)] = source,
-            [nameof(DuplicateSectionDialog.CurrentLocale)] = Locale,
-            [nameof(DuplicateSectionDialog.Locales)] = new List<LocaleOption> { new(Locale, "English (UK)"), new("de-DE", "Deutsch") },
+            { d => d.Source, source },
+            { d => d.CurrentLocale, Locale },
+            { d => d.Locales, new List<CodeName> { new(Locale, "English (UK)"), new("de-DE", "Deutsch") } },
         });
         var key = Field(dialog.Host, "New key");
         Assert.Equal($"{source.Key}-copy", key.GetAttribute("value"));
@@ -97,7 +100,9 @@ public sealed class ContentDialogTests : DatabaseComponentTest
         Assert.True(dialog.IsOpen);
 
         Field(dialog.Host, "New key").Change($"{source.Key}-copy");
+        // The new key has reached the dialog once the message about the taken one is gone.
+        dialog.Host.WaitForAssertion(() => Assert.Empty(dialog.Host.FindAll("[data-testid=key-taken]")));
         Button(dialog.Host, "Duplicate").Click();
-        Assert.Equal(new DuplicateSectionDialog.Result($"{source.Key}-copy", Locale), await dialog.ClosedAsync());
+        Assert.Equal(new DuplicateSectionDialog.Result($"{source.Key}-copy", Locale), (await dialog.ClosedAsync())!.Data);
     }
 }

@@ -42,6 +42,7 @@ public sealed class PageComponentTests(ComponentDatabase fixture) : DatabaseComp
 
     private IRenderedComponent<SectionEditorPage> OpenEditor(Guid id)
     {
+        RenderMudProviders();
         var editor = Render<SectionEditorPage>(p => p.Add(c => c.Id, id));
         editor.WaitForElement("[data-testid=section-editor]");
         return editor;

@@ -1,6 +1,5 @@
 using Admin.Data;
-using Admin.Data.Content;
-using Radzen;
+using Admin.Web.Components.Shared;
 
 namespace Admin.Web.Features.Content;
 
@@ -8,27 +7,21 @@ namespace Admin.Web.Features.Content;
 public static class ContentNotifications
 {
     /// <summary>
-    /// Runs a content action; a refusal (<see cref="ContentException"/>, whose message is written for the editor) shows
-    /// as an error notification instead of breaking the page. Returns whether the action went through.
+    /// Runs a content action; a refusal (<see cref="UserFacingException"/>, whose message is written for the editor)
+    /// shows as a "refused" message instead of breaking the page. Returns whether the action went through.
     /// </summary>
-    public static async Task<bool> RunAsync(this NotificationService notifications, Func<Task> action, string? success, string failureSummary = "Not done")
+    public static async Task<bool> RunAsync(this Notify notify, Func<Task> action, string? success)
     {
         try
         {
             await action();
-            if (success is not null) notifications.Success(success);
+            if (success is not null) notify.Done(success);
             return true;
         }
         catch (UserFacingException ex)
         {
-            notifications.Refused(ex.Message, failureSummary);
+            notify.Refused(ex.Message);
             return false;
         }
     }
-
-    public static void Success(this NotificationService notifications, string message) =>
-        notifications.Notify(new NotificationMessage { Severity = NotificationSeverity.Success, Summary = message, Duration = 4000 });
-
-    public static void Refused(this NotificationService notifications, string message, string summary = "Not saved") =>
-        notifications.Notify(new NotificationMessage { Severity = NotificationSeverity.Error, Summary = summary, Detail = message, Duration = 10000 });
 }

@@ -1,5 +1,5 @@
 using Admin.Data.Content;
-using Admin.Web.Live;
+using Admin.Web.Components.Shared;
 using Microsoft.AspNetCore.Components;
 
 namespace Admin.Web.Features.Content.History;
@@ -9,12 +9,11 @@ namespace Admin.Web.Features.Content.History;
 /// subscription that reloads the page when anyone changes that section (LiveBus topic "content", event id = section
 /// id), coalesced so a burst of changes is one reload.
 /// </summary>
-public abstract class SectionPageBase : ComponentBase, IDisposable
+public abstract class SectionPageBase : LiveComponentBase
 {
     [Parameter] public Guid Id { get; set; }
 
     [Inject] protected ContentService Content { get; set; } = default!;
-    [Inject] private LiveBus Bus { get; set; } = default!;
     [Inject] private VersionRestorer Restorer { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
@@ -22,22 +21,10 @@ public abstract class SectionPageBase : ComponentBase, IDisposable
     protected SectionDetail? Detail { get; private set; }
     protected bool Loaded { get; private set; }
 
-    private IDisposable? _subscription;
-    private CoalescingReload? _reload;
+    protected override void OnInitialized() =>
+        Live("content", ct => LoadAsync(live: true, ct), when: e => e.Id == Id.ToString());
 
-    protected override async Task OnParametersSetAsync()
-    {
-        if (_subscription is null && RendererInfo.IsInteractive)
-        {
-            _reload = new CoalescingReload(ct => InvokeAsync(async () =>
-            {
-                await LoadAsync(live: true, ct);
-                StateHasChanged();
-            }));
-            _subscription = Bus.Subscribe("content", e => e.IsResync || e.Id == Id.ToString() ? _reload.TriggerAsync() : Task.CompletedTask);
-        }
-        await LoadAsync(live: false, CancellationToken.None);
-    }
+    protected override async Task OnParametersSetAsync() => await LoadAsync(live: false, CancellationToken.None);
 
     /// <summary>Reloads the section and the page, as a live change would (after the page itself changed something).</summary>
     protected Task ReloadAsync() => LoadAsync(live: true, CancellationToken.None);
@@ -62,10 +49,4 @@ public abstract class SectionPageBase : ComponentBase, IDisposable
     /// <summary>The products and categories a version links to (their names are looked up in one go).</summary>
     protected static IEnumerable<Guid> LinkedIds(SectionVersion version) =>
         SectionSchemas.LinkedIds(version.Content, "productIds").Concat(SectionSchemas.LinkedIds(version.Content, "categoryIds"));
-
-    public virtual void Dispose()
-    {
-        _subscription?.Dispose();
-        _reload?.Dispose();
-    }
 }
