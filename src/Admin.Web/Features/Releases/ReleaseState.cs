@@ -9,7 +9,7 @@ namespace Admin.Web.Features.Releases;
 /// </summary>
 public sealed record ReleaseSnapshot(
     long Id, ChangeFilter Filter, long? CompareWith, ReleaseDetail? Detail, ReleaseChangePage? Changes,
-    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales);
+    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales, bool DetailLeftOut = false);
 
 /// <summary>A release as the "compare with" picker offers it.</summary>
 public sealed record ReleasePick(long Id, string Text);
@@ -52,11 +52,17 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
     /// </summary>
     public const int PersistBudget = 16 * 1024;
 
-    /// <summary>What the circuit can take over: everything, everything but the page of changes, or nothing (null).</summary>
+    /// <summary>
+    /// What the circuit can take over: everything; or everything but the release and its conflicts (a long conflict
+    /// list); or everything but the page of changes; or nothing (null).
+    /// </summary>
     public ReleaseSnapshot? ToSnapshot(int budget = PersistBudget)
     {
         var full = new ReleaseSnapshot(Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales);
         if (SizeOf(full) <= budget) return full;
+        // The page of changes is the expensive read (the diff); a long conflict list is the large part.
+        var withoutDetail = full with { Detail = null, DetailLeftOut = true };
+        if (Detail is not null && SizeOf(withoutDetail) <= budget) return withoutDetail;
         var withoutChanges = full with { Changes = null };
         return SizeOf(withoutChanges) <= budget ? withoutChanges : null;
     }
@@ -72,6 +78,7 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
         if (snapshot is null || snapshot.Id != id || snapshot.Filter != filter || snapshot.CompareWith is not null) return false;
         (Id, Filter, CompareWith, Detail, CompareOptions, Locales) =
             (snapshot.Id, snapshot.Filter, snapshot.CompareWith, snapshot.Detail, snapshot.CompareOptions, snapshot.Locales);
+        if (snapshot.DetailLeftOut) Detail = await releases.GetAsync(Id, ct);
         Changes = snapshot.Changes ?? (Detail is null ? ReleaseChangePage.Empty : await releases.ChangesAsync(Id, CompareWith, Filter, ct));
         Loaded = true;
         return true;
