@@ -1,3 +1,4 @@
+using Admin.Web.Components;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Admin.TestSupport;
@@ -32,9 +33,9 @@ public sealed partial class AuditViewerTests(AppFixture app) : BrowserTest(app)
         await editor.WaitForInteractiveShellAsync();
         await editor.ClickAsync("[data-testid=add-change]");
         var dialog = editor.Locator("[data-testid=entity-dialog]");
-        await dialog.Locator("[data-testid=entity-type]").ClickAsync();
-        // Exactly "Page": the release just named "Globex pages …" is an item of another dropdown on the page, and may come first.
-        await editor.Locator(".rz-dropdown-item", new() { HasTextRegex = new Regex("^Page$") }).ClickAsync();
+        await dialog.GetByLabel("Type", new() { Exact = true }).ClickAsync();
+        // Exactly "Page": the release just named "Globex pages …" is an option of another select on the page.
+        await editor.GetByRole(AriaRole.Option, new() { Name = "Page", Exact = true }).ClickAsync();
         await dialog.Locator("[data-testid=entity-brand]").FillAsync("acme");
         await dialog.Locator("[data-testid=entity-slug]").FillAsync(slug);
         await dialog.Locator("[data-testid=entity-title]").FillAsync("About Acme, by Globex");
@@ -48,7 +49,7 @@ public sealed partial class AuditViewerTests(AppFixture app) : BrowserTest(app)
         await editor.SaveReviewScreenshotAsync("rls-denial-editor");
 
         // The admin's tail shows it without a reload, with the same hint.
-        var row = admin.Locator("[data-testid=denial-row]", new() { HasText = slug });
+        var row = admin.GetByRole(AriaRole.Row).Filter(new() { Has = admin.GetByTestId("denial-row"), HasText = slug });
         await Expect(row).ToBeVisibleAsync(new() { Timeout = 5000 });
         Console.WriteLine($"Denial from the editor's click to the admin's live tail: {clock.ElapsedMilliseconds} ms");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
@@ -86,11 +87,20 @@ public sealed partial class AuditViewerTests(AppFixture app) : BrowserTest(app)
         await other.GotoAsync(shared);
         await other.WaitForInteractiveShellAsync();
         await Expect(other.Locator("[data-testid=filter-action]")).ToHaveValueAsync("release.");
-        var updated = other.Locator("[data-testid=audit-row][data-action='release.approved']").First;
+        // Narrowed to one action (other tests' releases may push approvals off the first page of "release.").
+        await other.GetByLabel("Action", new() { Exact = true }).FillAsync("release.approved");
+        await other.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Expect(other).ToHaveURLAsync(new Regex("action=release\\.approved"));
+        var updated = other.GetByRole(AriaRole.Row).Filter(new() { Has = other.Locator("[data-testid=audit-row][data-action='release.approved']") }).First;
         await updated.Locator("[data-testid=audit-expand]").ClickAsync();
         var detail = other.Locator("[data-testid=audit-detail]");
         await Expect(detail.Locator("[data-testid=payload-diff] tr.changed[data-path='$.status']")).ToBeVisibleAsync();
         await other.SaveReviewScreenshotAsync("audit-viewer-expanded");
+        await other.Context.AddCookiesAsync([new Cookie { Name = ShellExtensions.ThemeCookie, Value = "dark", Url = App.BaseUrl.ToString() }]);
+        await other.ReloadAsync();
+        await other.WaitForInteractiveShellAsync();
+        await Expect(other.GetByTestId("audit-row").First).ToBeVisibleAsync();
+        await other.SaveReviewScreenshotAsync("audit-viewer-dark");
 
         var download = await other.RunAndWaitForDownloadAsync(() => other.ClickAsync("[data-testid=export-csv]"));
         var csv = await File.ReadAllTextAsync((await download.PathAsync())!);

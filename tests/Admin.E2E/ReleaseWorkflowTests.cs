@@ -1,3 +1,4 @@
+using Admin.Web.Components;
 using Admin.TestSupport;
 using System.Text.RegularExpressions;
 
@@ -22,11 +23,10 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
         await AddTranslationAsync(page, key, "Hello from E2E");
         await page.ClickAsync("[data-testid=add-change]");
         var dialog = page.Locator("[data-testid=entity-dialog]");
-        await dialog.Locator("[data-testid=entity-type]").ClickAsync();
-        await page.Locator(".rz-dropdown-item", new() { HasText = "Feature flag" }).ClickAsync();
-        await dialog.Locator("[data-testid=entity-key] input, input[data-testid=entity-key]").First.FillAsync(flag);
-        await dialog.Locator("[data-testid=flag-enabled]").ClickAsync();
-        await dialog.Locator("[data-testid=entity-save]").ClickAsync();
+        await ChooseAsync(page, dialog.GetByLabel("Type", new() { Exact = true }), "Feature flag");
+        await dialog.GetByLabel("Key", new() { Exact = true }).FillAsync(flag);
+        await dialog.GetByLabel("Enabled").CheckAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save to release" }).ClickAsync();
 
         // The diff: both entities added, values side by side against live (nothing there yet).
         var translation = page.Locator($"[data-testid=change][data-key='{key}']");
@@ -54,7 +54,7 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
 
         await page.ClickAsync("[data-testid=submit]");
         await ConfirmAsync(page, "Submit");
-        await Expect(page.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "IN_REVIEW");
+        await Expect(page.GetByTestId("release-status")).ToHaveAttributeAsync("data-status", "IN_REVIEW");
         // The editor cannot approve.
         await Expect(page.Locator("[data-testid=approve]")).ToBeDisabledAsync();
 
@@ -68,10 +68,10 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
 
         await manager.ClickAsync("[data-testid=deploy]");
         await manager.ClickAsync("[data-testid=reason-confirm]");
-        await Expect(manager.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "DEPLOYED");
+        await Expect(manager.GetByTestId("release-status")).ToHaveAttributeAsync("data-status", "DEPLOYED");
         await Expect(manager.Locator("[data-testid=deploy-seq]")).ToBeVisibleAsync();
         // The editor's page follows live.
-        await Expect(page.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "DEPLOYED");
+        await Expect(page.GetByTestId("release-status")).ToHaveAttributeAsync("data-status", "DEPLOYED");
 
         await manager.GotoAsync($"/releases/live?type=translation");
         await manager.WaitForInteractiveShellAsync();
@@ -84,10 +84,10 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
         await manager.WaitForInteractiveShellAsync();
         await manager.ClickAsync("[data-testid=rollback]");
         await Expect(manager.Locator("[data-testid=rollback-preview]")).ToContainTextAsync(key);
-        await manager.Locator("[data-testid=reason] textarea, textarea[data-testid=reason]").First.FillAsync("Wrong greeting");
+        await manager.GetByRole(AriaRole.Dialog).GetByLabel("Reason for the rollback").FillAsync("Wrong greeting");
         await manager.SaveReviewScreenshotAsync("release-rollback-dialog");
         await manager.ClickAsync("[data-testid=reason-confirm]");
-        await Expect(manager.Locator(".release-title .status-badge")).ToHaveAttributeAsync("data-status", "ROLLED_BACK");
+        await Expect(manager.GetByTestId("release-status")).ToHaveAttributeAsync("data-status", "ROLLED_BACK");
 
         await manager.GotoAsync($"/releases/live?type=translation");
         await manager.WaitForInteractiveShellAsync();
@@ -121,6 +121,7 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
 
         await LoginAsync(page, DemoUserWithRole(AppRoles.ReleaseManager));
         await page.GotoAsync($"/releases/{id}");
+        await page.WaitForInteractiveShellAsync();
         var cards = page.Locator("[data-testid=change]");
         await Expect(page.Locator("[data-testid=change-range]")).ToHaveTextAsync("1–50 of 60");
         await Expect(cards).ToHaveCountAsync(50);
@@ -138,6 +139,7 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
 
         // Twelve conflicts: counted, ten listed until asked for all; a conflict's link opens its change.
         await page.GotoAsync($"/releases/{id}");
+        await page.WaitForInteractiveShellAsync();
         var conflicts = page.Locator("[data-testid=conflict]");
         await Expect(page.Locator("[data-testid=conflict-summary]")).ToContainTextAsync("12 warnings");
         await Expect(conflicts).ToHaveCountAsync(10);
@@ -147,6 +149,16 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
         await Expect(cards).ToHaveCountAsync(1);
         await Expect(cards.First).ToHaveAttributeAsync("data-key", new Regex($@"^e2e\.page\.{suffix}\.0(0\d|1[0-2])$"));
         await page.SaveReviewScreenshotAsync("release-large-search");
+
+        // The same page in the dark palette (the theme cookie is read on the server, so the first paint is dark).
+        await page.Context.AddCookiesAsync([new Cookie { Name = ShellExtensions.ThemeCookie, Value = "dark", Url = App.BaseUrl.ToString() }]);
+        await page.GotoAsync($"/releases/{id}");
+        await page.WaitForInteractiveShellAsync();
+        await Expect(cards).ToHaveCountAsync(50);
+        await page.SaveReviewScreenshotAsync("release-large-dark");
+        await page.GotoAsync("/releases");
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync("releases-list-dark");
     });
 
     private static async Task<long> CreateReleaseAsync(IPage page, string name)
@@ -173,7 +185,14 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
 
     /// <summary>The button of the open confirmation dialog (the page behind may have a button of the same name).</summary>
     private static Task ConfirmAsync(IPage page, string button) =>
-        page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+        page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+
+    /// <summary>Opens a select by its label and picks the option of that exact name (the options open in a popover).</summary>
+    private static async Task ChooseAsync(IPage page, ILocator select, string option)
+    {
+        await select.ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
+    }
 
     [GeneratedRegex("/releases/([0-9]+)$")]
     private static partial Regex ReleaseUrl();

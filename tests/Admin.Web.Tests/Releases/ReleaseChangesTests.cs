@@ -76,3 +76,43 @@ public sealed class ReleaseChangesTests : IAsyncLifetime
         Assert.Empty(page.Items);
     }
 }
+
+/// <summary>What the release page hands from the prerender to the circuit, within the budget of the circuit's first message.</summary>
+public sealed class ReleaseSnapshotTests : IAsyncLifetime
+{
+    private TestDatabase _db = default!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        await _db.SeedReferenceAsync();
+    }
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    [Fact]
+    public async Task A_snapshot_within_the_budget_is_whole_a_larger_one_leaves_parts_out_and_the_restore_reads_them_again()
+    {
+        var editor = _db.ReleaseService(ReleaseFixtures.Editor);
+        var id = await editor.CreateAsync("Snapshot", null);
+        for (var i = 1; i <= 3; i++) await editor.SaveEntityAsync(id, ReleaseFixtures.Translation($"snap.{i}", new string('x', 400)));
+        var state = new Admin.Web.Features.Releases.ReleaseState(editor, new Admin.Data.Reference.ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)));
+        var filter = Admin.Web.Features.Releases.ReleaseState.FilterFrom(null, null, null, null);
+        await state.LoadAsync(id, filter);
+
+        var whole = state.ToSnapshot();
+        Assert.NotNull(whole!.Detail);
+        Assert.Equal(3, whole.Changes!.Items.Count);
+
+        var partial = state.ToSnapshot(budget: 2_000);
+        Assert.NotNull(partial);
+        Assert.True(partial.DetailLeftOut || partial.Changes is null);
+        var restored = new Admin.Web.Features.Releases.ReleaseState(editor, new Admin.Data.Reference.ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)));
+        Assert.True(await restored.TryRestoreAsync(partial, id, filter));
+        Assert.Equal("Snapshot", restored.Release!.Name);
+        Assert.Equal(3, restored.Changes.Items.Count);
+
+        Assert.Null(state.ToSnapshot(budget: 10));
+        Assert.False(await restored.TryRestoreAsync(whole, id + 1, filter));
+    }
+}

@@ -8,8 +8,8 @@ namespace Admin.Web.Features.Releases;
 /// (<c>[PersistentState]</c>), so the circuit's first render does not load the release again.
 /// </summary>
 public sealed record ReleaseSnapshot(
-    long Id, ChangeFilter Filter, long? CompareWith, ReleaseDetail? Detail, ReleaseChangePage Changes,
-    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales);
+    long Id, ChangeFilter Filter, long? CompareWith, ReleaseDetail? Detail, ReleaseChangePage? Changes,
+    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales, bool DetailLeftOut = false);
 
 /// <summary>A release as the "compare with" picker offers it.</summary>
 public sealed record ReleasePick(long Id, string Text);
@@ -44,14 +44,42 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
     public static ChangeFilter FilterFrom(string? search, string? type, string? change, string? page) =>
         new(Blank(search), Blank(type), Blank(change), int.TryParse(page, out var p) && p > 0 ? p : 1, PageSize);
 
-    public ReleaseSnapshot ToSnapshot() => new(Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales);
+    /// <summary>
+    /// How much the prerender may hand to the circuit, as JSON. The browser sends the persisted state back in the
+    /// circuit's first SignalR message, which the hub refuses above 32 kB (the state travels data-protected and base64
+    /// encoded, about 1.4 times larger, next to the other components' state): a circuit that cannot start is far worse
+    /// than a second read, so a page of large payloads leaves the changes out and a huge conflict list persists nothing.
+    /// </summary>
+    public const int PersistBudget = 16 * 1024;
 
-    /// <summary>Takes what the prerender loaded, when it is for this release and these filters; false otherwise.</summary>
-    public bool TryRestore(ReleaseSnapshot? snapshot, long id, ChangeFilter filter)
+    /// <summary>
+    /// What the circuit can take over: everything; or everything but the release and its conflicts (a long conflict
+    /// list); or everything but the page of changes; or nothing (null).
+    /// </summary>
+    public ReleaseSnapshot? ToSnapshot(int budget = PersistBudget)
+    {
+        var full = new ReleaseSnapshot(Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales);
+        if (SizeOf(full) <= budget) return full;
+        // The page of changes is the expensive read (the diff); a long conflict list is the large part.
+        var withoutDetail = full with { Detail = null, DetailLeftOut = true };
+        if (Detail is not null && SizeOf(withoutDetail) <= budget) return withoutDetail;
+        var withoutChanges = full with { Changes = null };
+        return SizeOf(withoutChanges) <= budget ? withoutChanges : null;
+    }
+
+    private static int SizeOf(ReleaseSnapshot snapshot) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(snapshot).Length;
+
+    /// <summary>
+    /// Takes what the prerender loaded, when it is for this release and these filters (reading the page of changes when
+    /// the snapshot had to leave it out); false when there is nothing to take over.
+    /// </summary>
+    public async Task<bool> TryRestoreAsync(ReleaseSnapshot? snapshot, long id, ChangeFilter filter, CancellationToken ct = default)
     {
         if (snapshot is null || snapshot.Id != id || snapshot.Filter != filter || snapshot.CompareWith is not null) return false;
-        (Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales) =
-            (snapshot.Id, snapshot.Filter, snapshot.CompareWith, snapshot.Detail, snapshot.Changes, snapshot.CompareOptions, snapshot.Locales);
+        (Id, Filter, CompareWith, Detail, CompareOptions, Locales) =
+            (snapshot.Id, snapshot.Filter, snapshot.CompareWith, snapshot.Detail, snapshot.CompareOptions, snapshot.Locales);
+        if (snapshot.DetailLeftOut) Detail = await releases.GetAsync(Id, ct);
+        Changes = snapshot.Changes ?? (Detail is null ? ReleaseChangePage.Empty : await releases.ChangesAsync(Id, CompareWith, Filter, ct));
         Loaded = true;
         return true;
     }
