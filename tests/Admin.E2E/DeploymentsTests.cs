@@ -69,14 +69,14 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await waiting.Locator("a").ClickAsync();
         await page.WaitForURLAsync($"**/deployments/{id}");
         await Expect(page.Locator("[data-testid=content-release]")).ToContainTextAsync("#4 New checkout rollout");
-        await Expect(page.Locator("[data-testid=checks] .dep-check")).ToHaveCountAsync(5);
+        await Expect(page.Locator("[data-testid=checks] [data-key]")).ToHaveCountAsync(5);
         await page.SaveReviewScreenshotAsync("deployments-approval");
         await requester.SaveReviewScreenshotAsync("deployments-approval-requester");
-        await page.Locator("[data-testid=approval-comment] textarea, textarea[data-testid=approval-comment]").First.FillAsync("checks green, go");
+        await page.GetByTestId("approval").GetByLabel("Comment").FillAsync("checks green, go");
         // Read the checks before approving: once approved the panel (and its verdict) is gone.
         var overall = await page.Locator("[data-testid=checks-overall]").TextContentAsync();
         await page.Locator("[data-testid=approve]").ClickAsync();
-        if (overall == "FAIL") await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).Last.ClickAsync();
+        if (overall == "FAIL") await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         await Expect(page.Locator("[data-testid=deployment-status] [data-status]")).ToHaveAttributeAsync("data-status", "approved");
         await Expect(page.Locator("[data-testid=timeline] li").Last).ToContainTextAsync("checks green, go");
 
@@ -133,10 +133,10 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await LoginAsync(page, DemoUserWithRole(AppRoles.Admin));
         await page.GotoAsync("/deployments/tokens");
         await page.WaitForInteractiveShellAsync();
-        await page.Locator("[data-testid=token-name]").FillAsync("e2e-pipeline");
+        await page.GetByLabel("Token name").FillAsync("e2e-pipeline");
         // (A token without a scope is refused with the reason: Components/DatabaseAndTokenTests, bUnit.)
-        await page.Locator("[data-testid=token-services]").FillAsync("storefront");
-        await page.Locator("[data-testid=token-environments]").GetByText("staging", new() { Exact = true }).ClickAsync();
+        await page.GetByLabel("Services it may report").FillAsync("storefront");
+        await page.GetByTestId("token-environments").GetByRole(AriaRole.Checkbox, new() { Name = "staging", Exact = true }).CheckAsync();
         await page.Locator("[data-testid=create-token]").ClickAsync();
         var secret = (await page.Locator("[data-testid=token-secret]").TextContentAsync())!.Trim();
         Assert.StartsWith("adm_", secret);
@@ -152,7 +152,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await ci.PostAsync("/api/deployments", production)).StatusCode);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke e2e-pipeline" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
         await Expect(page.Locator("[data-testid=tokens-grid]")).ToContainTextAsync("Revoked");
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await ci.PostAsync("/api/deployments/none/status", body)).StatusCode);
     });

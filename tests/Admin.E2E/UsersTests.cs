@@ -12,13 +12,13 @@ public sealed class UsersTests(AppFixture app) : BrowserTest(app)
         await page.WaitForInteractiveShellAsync();
 
         await page.ClickAsync("[data-testid=new-user]");
-        var editor = page.Locator("[data-testid=user-editor]");
-        await editor.Locator("#Email").FillAsync(email);
-        await editor.Locator("#DisplayName").FillAsync(displayName);
-        await editor.Locator("#Password").FillAsync(TestUsers.Password);
+        var editor = page.GetByRole(AriaRole.Dialog, new() { Name = "New user" });
+        await editor.GetByLabel("Email").FillAsync(email);
+        await editor.GetByLabel("Display name").FillAsync(displayName);
+        await editor.GetByLabel("Initial password").FillAsync(TestUsers.Password);
         await editor.GetByRole(AriaRole.Checkbox, new() { Name = AppRoles.Label(AppRoles.ReleaseManager), Exact = true }).ClickAsync();
         await page.SaveReviewScreenshotAsync("users-new-user-dialog");
-        await editor.Locator("[data-testid=save-user]").ClickAsync();
+        await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
 
         await Expect(editor).ToHaveCountAsync(0);
         var row = page.Locator("[data-testid=users-grid] tr", new() { HasText = email });

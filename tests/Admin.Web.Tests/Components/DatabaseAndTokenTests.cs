@@ -27,7 +27,8 @@ public sealed class DatabaseAndTokenTests(ComponentDatabase fixture) : DatabaseC
         Assert.Empty(page.FindAll("[data-testid=token-secret]"));
 
         page.Find("input[data-testid=token-services]").Change("storefront");
-        page.WaitForElement("[role=checkbox][aria-label='staging']").Click();
+        page.WaitForAssertion(() => CheckBox(page, "staging"));
+        CheckBox(page, "staging").Change(true);
         await Button(page, "Create token").ClickAsync(new());
 
         var secret = page.WaitForElement("[data-testid=token-secret]").TextContent.Trim();
@@ -42,18 +43,19 @@ public sealed class DatabaseAndTokenTests(ComponentDatabase fixture) : DatabaseC
     {
         SignIn(AppRoles.Admin);
         await Db.EnsureUserAsync(User!.Session);
-        var dialogs = RenderDialogHost();
+        var dialogs = RenderMudProviders();
         var page = Render<TokensPage>();
         var name = $"bunit-{Guid.NewGuid():N}"[..14];
         page.WaitForElement("input[data-testid=token-name]").Change(name);
         page.Find("input[data-testid=token-services]").Change("*");
-        page.WaitForElement("[role=checkbox][aria-label='staging']").Click();
+        page.WaitForAssertion(() => CheckBox(page, "staging"));
+        CheckBox(page, "staging").Change(true);
         await Button(page, "Create token").ClickAsync(new());
         page.WaitForElement("[data-testid=token-secret]");
 
         var keep = Button(page, $"Revoke {name}").ClickAsync(new());
-        dialogs.WaitForAssertion(() => Button(dialogs, "Keep"));
-        Button(dialogs, "Keep").Click();
+        dialogs.WaitForAssertion(() => Button(dialogs, "Cancel"));
+        Button(dialogs, "Cancel").Click();
         await keep;
         Assert.NotEmpty(page.FindAll("[data-testid=token-secret]"));
         Assert.True(HasButton(page, $"Revoke {name}"));
