@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Admin.TestSupport;
+using Admin.Web.Components;
+using Admin.Web.Components.Layout;
 
 namespace Admin.E2E;
 
@@ -32,6 +34,18 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         return JsonNode.Parse(text)!;
     }
 
+    /// <summary>The page again in dark mode (the theme cookie, then a reload), saved as <paramref name="name"/>-dark for review.</summary>
+    private async Task SaveDarkReviewScreenshotAsync(IPage page, string name)
+    {
+        await UseDarkThemeAsync(page);
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync(name + "-dark");
+    }
+
+    private Task UseDarkThemeAsync(IPage page) =>
+        page.Context.AddCookiesAsync([new Cookie { Name = ShellExtensions.ThemeCookie, Value = ThemePreference.DarkValue, Url = App.BaseUrl.ToString() }]);
+
     private static Task<int> UpdatesAsync(ILocator chart) =>
         chart.EvaluateAsync<int>("el => Number(el.dataset.updates || 0)");
 
@@ -60,6 +74,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
 
         // The requester (here the admin named in requestedBy) may not decide.
         var requester = await NewPageAsync();
+        await UseDarkThemeAsync(requester); // the requester's view is the approval panel's dark review screenshot
         await LoginAsync(requester, admin);
         await requester.GotoAsync($"/deployments/{id}");
         await Expect(requester.Locator("[data-testid=approval-refusal]")).ToContainTextAsync("You requested this deployment");
@@ -71,7 +86,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await Expect(page.Locator("[data-testid=content-release]")).ToContainTextAsync("#4 New checkout rollout");
         await Expect(page.Locator("[data-testid=checks] [data-key]")).ToHaveCountAsync(5);
         await page.SaveReviewScreenshotAsync("deployments-approval");
-        await requester.SaveReviewScreenshotAsync("deployments-approval-requester");
+        await requester.SaveReviewScreenshotAsync("deployments-approval-requester-dark");
         await page.GetByTestId("approval").GetByLabel("Comment").FillAsync("checks green, go");
         // Read the checks before approving: once approved the panel (and its verdict) is gone.
         var overall = await page.Locator("[data-testid=checks-overall]").TextContentAsync();
@@ -106,6 +121,13 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/deployments");
         await page.WaitForSelectorAsync("[data-testid=deployments-grid]");
         await page.SaveReviewScreenshotAsync("deployments-list");
+        await SaveDarkReviewScreenshotAsync(page, "deployments-list");
+        await page.GotoAsync("/deployments/metrics");
+        await Expect(page.Locator("[data-testid=per-day-chart]")).ToHaveAttributeAsync("data-rendered", "true");
+        await page.SaveReviewScreenshotAsync("deployments-metrics-dark");
+        await page.GotoAsync($"/deployments/{id}");
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync("deployments-detail-dark");
         Assert.NotNull(succeededBefore);
     });
 
@@ -142,6 +164,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         Assert.StartsWith("adm_", secret);
         await Expect(page.Locator("[data-testid=tokens-grid]")).ToContainTextAsync("services [storefront] in environments [staging]");
         await page.SaveReviewScreenshotAsync("deployments-tokens");
+        await SaveDarkReviewScreenshotAsync(page, "deployments-tokens");
 
         using var ci = new HttpClient { BaseAddress = App.BaseUrl };
         ci.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);

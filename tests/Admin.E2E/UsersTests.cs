@@ -1,3 +1,6 @@
+using Admin.Web.Components;
+using Admin.Web.Components.Layout;
+
 namespace Admin.E2E;
 
 public sealed class UsersTests(AppFixture app) : BrowserTest(app)
@@ -28,6 +31,14 @@ public sealed class UsersTests(AppFixture app) : BrowserTest(app)
         var userCell = await row.Locator(".user-cell").BoundingBoxAsync();
         Assert.True(userCell is { Width: >= 150 }, $"the user column is {userCell?.Width ?? 0:0} px wide");
         await page.SaveReviewScreenshotAsync("users");
+        await page.Context.AddCookiesAsync([new Cookie { Name = ShellExtensions.ThemeCookie, Value = ThemePreference.DarkValue, Url = App.BaseUrl.ToString() }]);
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync("users-dark");
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Reset password of {email}" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
+        await page.SaveReviewScreenshotAsync("users-password-reset-dialog-dark");
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
 
         var theirs = await NewPageAsync();
         await App.LoginAsync(theirs, email, TestUsers.Password);
