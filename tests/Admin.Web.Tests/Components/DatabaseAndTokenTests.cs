@@ -70,4 +70,34 @@ public sealed class DatabaseAndTokenTests(ComponentDatabase fixture) : DatabaseC
         var row = page.FindAll("[data-testid=tokens-grid] tr").Single(r => r.TextContent.Contains(name));
         Assert.Contains("Revoked", row.TextContent);
     }
+
+    [Fact]
+    public async Task A_scope_is_narrowed_in_its_dialog_refused_without_an_environment_and_the_change_is_announced()
+    {
+        SignIn(AppRoles.Admin);
+        await Db.EnsureUserAsync(User!.Session);
+        var providers = RenderMudProviders();
+        var page = Render<TokensPage>();
+        var name = $"bunit-{Guid.NewGuid():N}"[..14];
+        page.WaitForElement("input[data-testid=token-name]").Change(name);
+        page.Find("input[data-testid=token-services]").Change("*");
+        page.WaitForAssertion(() => CheckBox(page, "staging"));
+        CheckBox(page, "staging").Change(true);
+        await page.InvokeAsync(() => Button(page, "Create token").ClickAsync(new()));
+        page.WaitForElement("[data-testid=token-secret]");
+
+        var change = page.InvokeAsync(() => Button(page, $"Change the scope of {name}").ClickAsync(new()));
+        providers.WaitForAssertion(() => Assert.Contains($"What may '{name}' report?", providers.Markup));
+        await providers.InvokeAsync(() => CheckBox(providers, "staging").Change(false));
+        await providers.InvokeAsync(() => Button(providers, "Save scope").ClickAsync(new()));
+        providers.WaitForAssertion(() => Assert.NotEmpty(providers.FindAll("[data-testid=scope-error]")));
+        Assert.False(change.IsCompleted, "the dialog closed on a refused scope");
+
+        await providers.InvokeAsync(() => CheckBox(providers, "production (requires approval)").Change(true));
+        await providers.InvokeAsync(() => Button(providers, "Save scope").ClickAsync(new()));
+        await change.WaitAsync(TimeSpan.FromSeconds(10));
+
+        page.WaitForAssertion(() => Assert.Contains("in environments [production]", page.Find("[data-testid=tokens-grid]").TextContent));
+        providers.WaitForAssertion(() => Assert.Contains($"Scope of {name} changed", providers.Markup));
+    }
 }
