@@ -38,20 +38,27 @@ public sealed class DatabaseAndTokenTests(ComponentDatabase fixture) : DatabaseC
         Assert.Equal("", page.Find("input[data-testid=token-name]").GetAttribute("value") ?? "");
     }
 
-    [Fact]
-    public async Task A_token_is_revoked_only_after_confirming_and_its_secret_is_no_longer_shown()
+    /// <summary>The tokens page (with MudBlazor's providers) as an Admin who has just created a token for every service in staging.</summary>
+    private async Task<(IRenderedComponent<MudProviders> Providers, IRenderedComponent<TokensPage> Page, string Name)> TokensPageWithATokenAsync()
     {
         SignIn(AppRoles.Admin);
         await Db.EnsureUserAsync(User!.Session);
-        var dialogs = RenderMudProviders();
+        var providers = RenderMudProviders();
         var page = Render<TokensPage>();
         var name = $"bunit-{Guid.NewGuid():N}"[..14];
         page.WaitForElement("input[data-testid=token-name]").Change(name);
         page.Find("input[data-testid=token-services]").Change("*");
         page.WaitForAssertion(() => CheckBox(page, "staging"));
         CheckBox(page, "staging").Change(true);
-        await Button(page, "Create token").ClickAsync(new());
+        await page.InvokeAsync(() => Button(page, "Create token").ClickAsync(new()));
         page.WaitForElement("[data-testid=token-secret]");
+        return (providers, page, name);
+    }
+
+    [Fact]
+    public async Task A_token_is_revoked_only_after_confirming_and_its_secret_is_no_longer_shown()
+    {
+        var (dialogs, page, name) = await TokensPageWithATokenAsync();
 
         var keep = Button(page, $"Revoke {name}").ClickAsync(new());
         dialogs.WaitForAssertion(() => Button(dialogs, "Cancel"));
@@ -74,17 +81,7 @@ public sealed class DatabaseAndTokenTests(ComponentDatabase fixture) : DatabaseC
     [Fact]
     public async Task A_scope_is_narrowed_in_its_dialog_refused_without_an_environment_and_the_change_is_announced()
     {
-        SignIn(AppRoles.Admin);
-        await Db.EnsureUserAsync(User!.Session);
-        var providers = RenderMudProviders();
-        var page = Render<TokensPage>();
-        var name = $"bunit-{Guid.NewGuid():N}"[..14];
-        page.WaitForElement("input[data-testid=token-name]").Change(name);
-        page.Find("input[data-testid=token-services]").Change("*");
-        page.WaitForAssertion(() => CheckBox(page, "staging"));
-        CheckBox(page, "staging").Change(true);
-        await page.InvokeAsync(() => Button(page, "Create token").ClickAsync(new()));
-        page.WaitForElement("[data-testid=token-secret]");
+        var (providers, page, name) = await TokensPageWithATokenAsync();
 
         var change = page.InvokeAsync(() => Button(page, $"Change the scope of {name}").ClickAsync(new()));
         providers.WaitForAssertion(() => Assert.Contains($"What may '{name}' report?", providers.Markup));
