@@ -1,5 +1,5 @@
 using Admin.Data.Deployments;
-using Admin.Data.Monitoring;
+using Admin.Data.Database;
 using Admin.Web.Components.Shared;
 
 namespace Admin.Web.Features.Deployments;
