@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Admin.TestSupport;
+using Admin.Web.Components;
+using Admin.Web.Components.Layout;
 
 namespace Admin.E2E;
 
@@ -32,6 +34,18 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         return JsonNode.Parse(text)!;
     }
 
+    /// <summary>The page again in dark mode (the theme cookie, then a reload), saved as <paramref name="name"/>-dark for review.</summary>
+    private async Task SaveDarkReviewScreenshotAsync(IPage page, string name)
+    {
+        await UseDarkThemeAsync(page);
+        await page.ReloadAsync();
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync(name + "-dark");
+    }
+
+    private Task UseDarkThemeAsync(IPage page) =>
+        page.Context.AddCookiesAsync([new Cookie { Name = ShellExtensions.ThemeCookie, Value = ThemePreference.DarkValue, Url = App.BaseUrl.ToString() }]);
+
     private static Task<int> UpdatesAsync(ILocator chart) =>
         chart.EvaluateAsync<int>("el => Number(el.dataset.updates || 0)");
 
@@ -60,6 +74,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
 
         // The requester (here the admin named in requestedBy) may not decide.
         var requester = await NewPageAsync();
+        await UseDarkThemeAsync(requester); // the requester's view is the approval panel's dark review screenshot
         await LoginAsync(requester, admin);
         await requester.GotoAsync($"/deployments/{id}");
         await Expect(requester.Locator("[data-testid=approval-refusal]")).ToContainTextAsync("You requested this deployment");
@@ -69,14 +84,14 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await waiting.Locator("a").ClickAsync();
         await page.WaitForURLAsync($"**/deployments/{id}");
         await Expect(page.Locator("[data-testid=content-release]")).ToContainTextAsync("#4 New checkout rollout");
-        await Expect(page.Locator("[data-testid=checks] .dep-check")).ToHaveCountAsync(5);
+        await Expect(page.Locator("[data-testid=checks] [data-key]")).ToHaveCountAsync(5);
         await page.SaveReviewScreenshotAsync("deployments-approval");
-        await requester.SaveReviewScreenshotAsync("deployments-approval-requester");
-        await page.Locator("[data-testid=approval-comment] textarea, textarea[data-testid=approval-comment]").First.FillAsync("checks green, go");
+        await requester.SaveReviewScreenshotAsync("deployments-approval-requester-dark");
+        await page.GetByTestId("approval").GetByLabel("Comment").FillAsync("checks green, go");
         // Read the checks before approving: once approved the panel (and its verdict) is gone.
         var overall = await page.Locator("[data-testid=checks-overall]").TextContentAsync();
         await page.Locator("[data-testid=approve]").ClickAsync();
-        if (overall == "FAIL") await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).Last.ClickAsync();
+        if (overall == "FAIL") await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         await Expect(page.Locator("[data-testid=deployment-status] [data-status]")).ToHaveAttributeAsync("data-status", "approved");
         await Expect(page.Locator("[data-testid=timeline] li").Last).ToContainTextAsync("checks green, go");
 
@@ -106,6 +121,13 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/deployments");
         await page.WaitForSelectorAsync("[data-testid=deployments-grid]");
         await page.SaveReviewScreenshotAsync("deployments-list");
+        await SaveDarkReviewScreenshotAsync(page, "deployments-list");
+        await page.GotoAsync("/deployments/metrics");
+        await Expect(page.Locator("[data-testid=per-day-chart]")).ToHaveAttributeAsync("data-rendered", "true");
+        await page.SaveReviewScreenshotAsync("deployments-metrics-dark");
+        await page.GotoAsync($"/deployments/{id}");
+        await page.WaitForInteractiveShellAsync();
+        await page.SaveReviewScreenshotAsync("deployments-detail-dark");
         Assert.NotNull(succeededBefore);
     });
 
@@ -133,15 +155,16 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         await LoginAsync(page, DemoUserWithRole(AppRoles.Admin));
         await page.GotoAsync("/deployments/tokens");
         await page.WaitForInteractiveShellAsync();
-        await page.Locator("[data-testid=token-name]").FillAsync("e2e-pipeline");
+        await page.GetByLabel("Token name").FillAsync("e2e-pipeline");
         // (A token without a scope is refused with the reason: Components/DatabaseAndTokenTests, bUnit.)
-        await page.Locator("[data-testid=token-services]").FillAsync("storefront");
-        await page.Locator("[data-testid=token-environments]").GetByText("staging", new() { Exact = true }).ClickAsync();
+        await page.GetByLabel("Services it may report").FillAsync("storefront");
+        await page.GetByTestId("token-environments").GetByRole(AriaRole.Checkbox, new() { Name = "staging", Exact = true }).CheckAsync();
         await page.Locator("[data-testid=create-token]").ClickAsync();
         var secret = (await page.Locator("[data-testid=token-secret]").TextContentAsync())!.Trim();
         Assert.StartsWith("adm_", secret);
         await Expect(page.Locator("[data-testid=tokens-grid]")).ToContainTextAsync("services [storefront] in environments [staging]");
         await page.SaveReviewScreenshotAsync("deployments-tokens");
+        await SaveDarkReviewScreenshotAsync(page, "deployments-tokens");
 
         using var ci = new HttpClient { BaseAddress = App.BaseUrl };
         ci.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
@@ -152,7 +175,7 @@ public sealed class DeploymentsTests(AppFixture app) : BrowserTest(app)
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await ci.PostAsync("/api/deployments", production)).StatusCode);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke e2e-pipeline" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
         await Expect(page.Locator("[data-testid=tokens-grid]")).ToContainTextAsync("Revoked");
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await ci.PostAsync("/api/deployments/none/status", body)).StatusCode);
     });

@@ -1,3 +1,4 @@
+using Admin.Data.Account;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
 using Microsoft.EntityFrameworkCore;

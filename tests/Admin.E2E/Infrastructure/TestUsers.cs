@@ -1,3 +1,4 @@
+using Admin.Data.Account;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,3 +1,4 @@
+using Admin.Data.Account;
 using System.Diagnostics;
 using System.Net;
 using Admin.Data.Audit;

@@ -1,3 +1,4 @@
+using Admin.Data.Account;
 using System.Security.Claims;
 using Admin.Web.Features.Account;
 using Admin.Web.Infrastructure;

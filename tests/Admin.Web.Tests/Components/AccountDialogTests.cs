@@ -1,3 +1,4 @@
+using Admin.Data.Account;
 using Admin.Web.Features.Account;
 using Admin.Web.Features.Account.Pages;
 using Bunit;
@@ -9,11 +10,14 @@ public sealed class AccountDialogTests : ComponentTestContext
 {
     public AccountDialogTests() => SignIn(AppRoles.Admin);
 
-    private Task<OpenedDialog> NewUserAsync() => OpenDialogAsync<UserEditor>("New user", new()
+    private Task<ShownDialog> NewUserAsync() => ShowDialogAsync<UserEditor>("New user", new()
     {
-        [nameof(UserEditor.AllBrands)] = new List<string> { "acme", "globex" },
-        [nameof(UserEditor.AllLocales)] = new List<string> { "de-DE", "en-GB" },
+        { d => d.AllBrands, new List<string> { "acme", "globex" } },
+        { d => d.AllLocales, new List<string> { "de-DE", "en-GB" } },
     });
+
+    /// <summary>What the dialog closed with; null when it was cancelled.</summary>
+    private static async Task<object?> ResultAsync(ShownDialog dialog) => (await dialog.ClosedAsync()) is { Canceled: false } r ? r.Data : null;
 
     private static UserRow Existing() => new(Guid.NewGuid(), "rhea@test.local", "Rhea Existing", IsDisabled: false, LockoutEnd: null,
         FailedAttempts: 0, CreatedAt: DateTimeOffset.UtcNow, Roles: [AppRoles.Editor], Brands: ["acme"], Locales: ["en-GB"]);
@@ -53,12 +57,12 @@ public sealed class AccountDialogTests : ComponentTestContext
         Field(dialog.Host, "Email").Change("  rhea@test.local ");
         Field(dialog.Host, "Display name").Change("Rhea Created");
         Field(dialog.Host, "Initial password").Change("Long-Enough-Pass-1");
-        dialog.Host.Find($"[role=checkbox][aria-label='{AppRoles.Label(AppRoles.ReleaseManager)}']").Click();
-        dialog.Host.Find("[role=checkbox][aria-label='globex']").Click();
+        CheckBox(dialog.Host, AppRoles.Label(AppRoles.ReleaseManager)).Change(true);
+        CheckBox(dialog.Host, "globex").Change(true);
 
         Button(dialog.Host, "Save").Click();
 
-        var result = Assert.IsType<UserEditor.Result>(dialog.Result);
+        var result = Assert.IsType<UserEditor.Result>(await ResultAsync(dialog));
         Assert.Equal("rhea@test.local", result.Change.Email);
         Assert.Equal("Rhea Created", result.Change.DisplayName);
         Assert.Equal([AppRoles.ReleaseManager], result.Change.Roles);
@@ -70,27 +74,27 @@ public sealed class AccountDialogTests : ComponentTestContext
     [Fact]
     public async Task Editing_a_user_shows_their_roles_and_scopes_and_asks_for_neither_email_nor_password()
     {
-        var dialog = await OpenDialogAsync<UserEditor>("Edit rhea@test.local", new()
+        var dialog = await ShowDialogAsync<UserEditor>("Edit rhea@test.local", new()
         {
-            [nameof(UserEditor.Existing)] = Existing(),
-            [nameof(UserEditor.AllBrands)] = new List<string> { "acme", "globex" },
-            [nameof(UserEditor.AllLocales)] = new List<string> { "de-DE", "en-GB" },
+            { d => d.Existing, Existing() },
+            { d => d.AllBrands, new List<string> { "acme", "globex" } },
+            { d => d.AllLocales, new List<string> { "de-DE", "en-GB" } },
         });
 
         Assert.Empty(dialog.Host.FindAll("input[type=password]"));
         Assert.Equal("Rhea Existing", Field(dialog.Host, "Display name").GetAttribute("value"));
         Assert.DoesNotContain(dialog.Host.FindAll("label"), l => Normalise(l.TextContent) is "Email" or "Initial password");
-        Assert.Equal("true", dialog.Host.Find($"[role=checkbox][aria-label='{AppRoles.Editor}']").GetAttribute("aria-checked"));
-        Assert.Equal("false", dialog.Host.Find($"[role=checkbox][aria-label='{AppRoles.Admin}']").GetAttribute("aria-checked"));
+        Assert.True(CheckBox(dialog.Host, AppRoles.Editor).HasAttribute("checked"));
+        Assert.False(CheckBox(dialog.Host, AppRoles.Admin).HasAttribute("checked"));
 
-        dialog.Host.Find($"[role=checkbox][aria-label='{AppRoles.Editor}']").Click();
+        CheckBox(dialog.Host, AppRoles.Editor).Change(false);
         Button(dialog.Host, "Save").Click();
         Assert.True(dialog.IsOpen, "a user without a role was saved");
         Assert.Contains("Choose at least one role.", dialog.Text);
 
-        dialog.Host.Find($"[role=checkbox][aria-label='{AppRoles.Label(AppRoles.Dba)}']").Click();
+        CheckBox(dialog.Host, AppRoles.Label(AppRoles.Dba)).Change(true);
         Button(dialog.Host, "Save").Click();
-        var result = Assert.IsType<UserEditor.Result>(dialog.Result);
+        var result = Assert.IsType<UserEditor.Result>(await ResultAsync(dialog));
         Assert.Equal([AppRoles.Dba], result.Change.Roles);
         Assert.Equal("rhea@test.local", result.Change.Email);
         Assert.Null(result.Password);
@@ -104,13 +108,13 @@ public sealed class AccountDialogTests : ComponentTestContext
 
         Button(dialog.Host, "Cancel").Click();
 
-        Assert.Null(dialog.Result);
+        Assert.Null(await ResultAsync(dialog));
     }
 
     [Fact]
     public async Task A_password_reset_needs_a_password_and_generate_fills_one_the_policy_accepts()
     {
-        var dialog = await OpenDialogAsync<PasswordResetDialog>("Reset password for rhea@test.local");
+        var dialog = await ShowDialogAsync<PasswordResetDialog>("Reset password for rhea@test.local");
         Button(dialog.Host, "Reset password").Click();
         Assert.True(dialog.IsOpen);
         Assert.Contains("Enter a new password.", dialog.Text);
@@ -120,6 +124,6 @@ public sealed class AccountDialogTests : ComponentTestContext
         Assert.Matches("^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9]).{12,}$", generated);
         Button(dialog.Host, "Reset password").Click();
 
-        Assert.Equal(generated, dialog.Result);
+        Assert.Equal(generated, await ResultAsync(dialog));
     }
 }

@@ -251,6 +251,15 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         return cut.Find($"[id='{target}']");
     }
 
+    /// <summary>A checkbox by the text of the label around it (MudCheckBox: a label holding the input and its text).</summary>
+    protected static IElement CheckBox<T>(IRenderedComponent<T> cut, string label) where T : IComponent
+    {
+        var matches = cut.FindAll("label").Where(l => Normalise(TextOf(l)) == label && l.QuerySelector("input[type=checkbox]") is not null).ToList();
+        return matches.Count == 1
+            ? matches[0].QuerySelector("input[type=checkbox]")!
+            : throw new ElementNotFoundException($"checkbox labelled '{label}' ({matches.Count} found)");
+    }
+
     protected static string Normalise(string? text) =>
         string.Join(' ', (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 

@@ -311,7 +311,7 @@ public sealed class IdempotencyRetentionTests(WebAppFixture app) : IClassFixture
             await owner.ExecuteAsync($"UPDATE api_idempotency_keys SET created_at = now() - interval '25 hours' WHERE token_id = '{caller.TokenId}' AND key = 'old-key'");
             await owner.ExecuteAsync("INSERT INTO deployment_exports VALUES ('user:x', 'e-old', '\\x01', 1, 1, now() - interval '8 days'), ('user:x', 'e-new', '\\x01', 1, 1, now())");
 
-            Assert.True(await Admin.Web.Features.Deployments.IdempotencyRetention.ForgetAsync(source) >= 2);
+            Assert.True(await Admin.Data.Deployments.IngestionRetention.ForgetAsync(source) >= 2);
 
             Assert.Equal("new-key", await owner.ScalarAsync<string>($"SELECT string_agg(key, ',') FROM api_idempotency_keys WHERE token_id = '{caller.TokenId}'"));
             Assert.Equal("e-new", await owner.ScalarAsync<string>("SELECT string_agg(key, ',') FROM deployment_exports WHERE owner = 'user:x'"));

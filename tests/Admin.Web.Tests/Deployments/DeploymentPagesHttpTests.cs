@@ -79,6 +79,16 @@ public sealed class DeploymentPagesHttpTests(WebAppFixture app) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_list_reads_its_filter_from_the_address()
+    {
+        var d = await CreateAsync("staging");
+        var link = $"href=\"/deployments/{d["id"]}\"";
+
+        Assert.Contains(link, await PageAsync($"/deployments?environment=staging&q={d["externalId"]}"));
+        Assert.DoesNotContain(link, await PageAsync($"/deployments?environment=production&q={d["externalId"]}"));
+    }
+
+    [Fact]
     public async Task A_deployment_that_does_not_exist_gets_a_friendly_message()
     {
         Assert.Contains("There is no deployment #999999", await PageAsync("/deployments/999999"));

@@ -1,4 +1,4 @@
-using Admin.Data;
+using Admin.Data.Account;
 using Admin.Data.Audit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -13,7 +13,7 @@ public static class AccountFeature
 {
     public static IServiceCollection AddAccountFeature(this IServiceCollection services)
     {
-        services.AddDbContextFactory<AccountDbContext>(DataServiceCollectionExtensions.ConfigureAppContext, ServiceLifetime.Scoped);
+        services.AddAccountData();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section)
             .Validate(o => o.RevalidationSeconds is >= 1 and <= 3600, "Account:RevalidationSeconds must be between 1 and 3600.")
             .ValidateOnStart();
@@ -51,7 +51,7 @@ public static class AccountFeature
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddRoles<AppRole>()
-            .AddEntityFrameworkStores<AccountDbContext>()
+            .AddAccountStores()
             .AddClaimsPrincipalFactory<AppClaimsPrincipalFactory>()
             .AddSignInManager<AppSignInManager>()
             .AddDefaultTokenProviders();

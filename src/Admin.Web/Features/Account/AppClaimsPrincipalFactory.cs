@@ -1,3 +1,4 @@
+using Admin.Data.Account;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;

@@ -21,6 +21,6 @@ public static class AppRoles
 /// <summary>Per-user scopes, stored as user claims; copied into app.brands / app.locales for row-level security.</summary>
 public static class ScopeClaims
 {
-    public const string Brand = "scope:brand";
-    public const string Locale = "scope:locale";
+    public const string Brand = Admin.Data.Account.AccountClaims.Brand;
+    public const string Locale = Admin.Data.Account.AccountClaims.Locale;
 }

@@ -1,7 +1,6 @@
-using Admin.Data.Content;
-using Admin.Data.Reference;
+using Admin.Data.Account;
+using Admin.Data.Setup;
 using Microsoft.AspNetCore.Identity;
-using Npgsql;
 
 namespace Admin.Web.Features.Account;
 
@@ -28,7 +27,7 @@ public sealed record DemoUser(string Email, string Password, string DisplayName,
 /// <summary>
 /// Demo data for local runs: reference rows (as the schema owner, since the app role only reads them), one user per
 /// role, some audit history so the home chart has a shape, and the demo catalog and homepage content
-/// (<see cref="ContentSeeder"/>). Idempotent: a second run changes nothing.
+/// (<see cref="DemoData"/>, Admin.Data). Idempotent: a second run changes nothing.
 /// </summary>
 public static class DemoSeeder
 {
@@ -54,11 +53,7 @@ public static class DemoSeeder
             ?? services.GetRequiredService<IConfiguration>().GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!;
 
         logger.LogInformation("Seeding demo data ({Scale})", scale);
-        await using (var connection = new NpgsqlConnection(ownerConnection))
-        {
-            await connection.OpenAsync();
-            await ReferenceData.SeedAsync(connection);
-        }
+        await DemoData.SeedReferenceAsync(ownerConnection);
 
         await using (var scope = services.CreateAsyncScope())
         {
@@ -67,20 +62,8 @@ public static class DemoSeeder
                 await EnsureUserAsync(users, demo, logger);
         }
 
-        await using (var connection = new NpgsqlConnection(ownerConnection))
-        {
-            await connection.OpenAsync();
-            await SeedAuditHistoryAsync(connection, scale, logger);
-            if (services.GetRequiredService<IConfiguration>().GetValue($"{Infrastructure.AdminOptions.Section}:DemoContent", true))
-            {
-                var content = await ContentSeeder.SeedAsync(connection, scale == SeedScale.Large ? ContentSeedShape.Large : ContentSeedShape.Small);
-                logger.LogInformation("Seeded demo content: {Content}", content);
-                var releases = await Admin.Data.Releases.ReleaseSeeder.SeedAsync(connection, scale == SeedScale.Large ? Admin.Data.Releases.ReleaseSeedShape.Large : Admin.Data.Releases.ReleaseSeedShape.Small);
-                logger.LogInformation("Seeded demo releases: {Releases} added", releases);
-            }
-            var deployments = await Admin.Data.Deployments.DeploymentSeeder.SeedAsync(connection, scale == SeedScale.Large ? Admin.Data.Deployments.DeploymentSeedShape.Large : Admin.Data.Deployments.DeploymentSeedShape.Small);
-            logger.LogInformation("Seeded demo deployments: {Deployments}", deployments);
-        }
+        var content = services.GetRequiredService<IConfiguration>().GetValue($"{Infrastructure.AdminOptions.Section}:DemoContent", true);
+        await DemoData.SeedAfterUsersAsync(ownerConnection, scale == SeedScale.Large, content, logger);
     }
 
     private static async Task EnsureUserAsync(UserManager<AppUser> users, DemoUser demo, ILogger logger)
@@ -99,33 +82,5 @@ public static class DemoSeeder
     {
         if (!result.Succeeded)
             throw new InvalidOperationException($"Seeding {email} failed: {string.Join("; ", result.Errors.Select(e => e.Description))}");
-    }
-
-    /// <summary>Sign-in history for the demo users, spread over the last days (small) or 90 days (large).</summary>
-    private static async Task SeedAuditHistoryAsync(NpgsqlConnection connection, SeedScale scale, ILogger logger)
-    {
-        var (target, days) = scale == SeedScale.Small ? (600, 3) : (500_000, 90);
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE request_id = 'demo-seed'", connection);
-        var existing = (long)(await count.ExecuteScalarAsync())!;
-        if (existing >= target) return;
-
-        await using var partitions = new NpgsqlCommand($"SELECT audit_ensure_partitions(3)", connection);
-        await partitions.ExecuteNonQueryAsync();
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO audit_events (occurred_at, actor_id, actor_email, actor_roles, action, table_name, record_id, new_data, request_id, client_address)
-            SELECT now() - (random() * make_interval(days => @days)),
-                   u.id, u.email, ARRAY[r.name],
-                   CASE WHEN random() < 0.9 THEN 'auth.login' ELSE 'auth.login_failed' END,
-                   'users', u.id::text, jsonb_build_object('email', u.email), 'demo-seed', '127.0.0.1'::inet
-            FROM generate_series(1, @n) AS g
-            CROSS JOIN LATERAL (SELECT id, email FROM users WHERE g > 0 ORDER BY random() LIMIT 1) AS u
-            JOIN user_roles ur ON ur.user_id = u.id
-            JOIN roles r ON r.id = ur.role_id
-            """, connection);
-        insert.CommandTimeout = 600;
-        insert.Parameters.AddWithValue("days", days);
-        insert.Parameters.AddWithValue("n", (int)(target - existing));
-        var rows = await insert.ExecuteNonQueryAsync();
-        logger.LogInformation("Seeded {Rows} demo audit events over {Days} days", rows, days);
     }
 }

@@ -1,8 +1,7 @@
 using System.Security.Claims;
-using Admin.Data;
+using Admin.Data.Account;
 using Admin.Data.Audit;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Admin.Web.Features.Account;
@@ -19,7 +18,7 @@ public enum SignInOutcome { Succeeded, Failed, LockedOut, Disabled }
 public sealed class SignInService(
     SignInManager<AppUser> signInManager,
     UserManager<AppUser> users,
-    IDbContextFactory<AdminDbContext> dbFactory,
+    AccountAudit audit,
     IHttpContextAccessor http,
     IOptions<IdentityOptions> identity)
 {
@@ -95,8 +94,7 @@ public sealed class SignInService(
     private async Task AuditAsync(string action, Guid? actorId, string? email, IReadOnlyList<string>? roles, object? data)
     {
         var context = http.HttpContext;
-        await using var db = await dbFactory.CreateDbContextAsync();
-        await AuditWriter.WriteAsync(db, new AuditEntry(
+        await audit.WriteAsync(new AuditEntry(
             action,
             TableName: "users",
             RecordId: actorId?.ToString(),

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Threading.RateLimiting;
-using Admin.Data;
+using Admin.Data.Account;
 using Admin.Data.Audit;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Admin.Web.Features.Account;
@@ -217,8 +216,7 @@ public sealed class SignInThrottleSummaryWriter(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<AdminDbContext>>().CreateDbContextAsync(ct);
-            return await AuditWriter.WriteAsync(db, new AuditEntry(AuditActions.LoginThrottled, "users",
+            return await scope.ServiceProvider.GetRequiredService<AccountAudit>().WriteAsync(new AuditEntry(AuditActions.LoginThrottled, "users",
                 NewData: new
                 {
                     from = summary.From, to = summary.To, refused = summary.Refused,

@@ -1,17 +1,9 @@
 using System.Security.Claims;
-using Admin.Data;
+using Admin.Data.Account;
 using Admin.Data.Audit;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Web.Features.Account;
-
-public sealed record UserRow(
-    Guid Id, string Email, string DisplayName, bool IsDisabled, DateTimeOffset? LockoutEnd, int FailedAttempts,
-    DateTimeOffset CreatedAt, IReadOnlyList<string> Roles, IReadOnlyList<string> Brands, IReadOnlyList<string> Locales)
-{
-    public bool IsLockedOut => LockoutEnd is { } end && end > DateTimeOffset.UtcNow && !IsDisabled;
-}
 
 public sealed record UserChange(string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Brands, IReadOnlyList<string> Locales);
 
@@ -20,40 +12,20 @@ public sealed class UserAdministrationException(string message) : Exception(mess
 
 /// <summary>
 /// What the Admin-only users page does: list, create, disable/enable, reset password, set roles and scopes. Every change
-/// goes through Identity's UserManager (password policy, concurrency stamps) and is audited with before/after values.
+/// goes through Identity's UserManager (password policy, concurrency stamps) and is audited with before/after values;
+/// the reads are <see cref="UserDirectory"/>'s (Admin.Data).
 /// </summary>
 public sealed class UserAdministration(
     UserManager<AppUser> users,
-    AccountDbContext accounts,
-    IDbContextFactory<AdminDbContext> adminDb)
+    UserDirectory directory,
+    AccountAudit audit)
 {
-    /// <summary>All users with their roles and scopes, in three set-based queries (no per-user round trips).</summary>
-    public Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct = default) => QueryAsync(null, ct);
-
-    private async Task<IReadOnlyList<UserRow>> QueryAsync(Guid? only, CancellationToken ct = default)
-    {
-        accounts.ChangeTracker.Clear();
-        var people = await accounts.Users.AsNoTracking().Where(u => only == null || u.Id == only).OrderBy(u => u.Email).ToListAsync(ct);
-        var roles = await (from ur in accounts.UserRoles
-                           join r in accounts.Roles on ur.RoleId equals r.Id
-                           where only == null || ur.UserId == only
-                           select new { ur.UserId, r.Name }).AsNoTracking().ToListAsync(ct);
-        var scopes = await accounts.UserClaims.AsNoTracking()
-            .Where(c => only == null || c.UserId == only)
-            .Where(c => c.ClaimType == ScopeClaims.Brand || c.ClaimType == ScopeClaims.Locale)
-            .Select(c => new { c.UserId, c.ClaimType, c.ClaimValue }).ToListAsync(ct);
-        var rolesByUser = roles.ToLookup(r => r.UserId, r => r.Name!);
-        var scopesByUser = scopes.ToLookup(s => s.UserId);
-        return people.Select(u => new UserRow(
-            u.Id, u.Email ?? "", u.DisplayName, u.IsDisabled, u.LockoutEnd, u.AccessFailedCount, u.CreatedAt,
-            rolesByUser[u.Id].Order().ToList(),
-            scopesByUser[u.Id].Where(s => s.ClaimType == ScopeClaims.Brand).Select(s => s.ClaimValue!).Order().ToList(),
-            scopesByUser[u.Id].Where(s => s.ClaimType == ScopeClaims.Locale).Select(s => s.ClaimValue!).Order().ToList())).ToList();
-    }
+    /// <summary>All users with their roles and scopes.</summary>
+    public Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct = default) => directory.ListAsync(ct);
 
     public async Task<Guid> CreateAsync(UserChange change, string password)
     {
-        accounts.ChangeTracker.Clear();
+        directory.ForgetTracked();
         ValidateRoles(change.Roles);
         var user = new AppUser
         {
@@ -69,7 +41,7 @@ public sealed class UserAdministration(
 
     public async Task SetDisabledAsync(Guid id, bool disabled, ClaimsPrincipal actor)
     {
-        accounts.ChangeTracker.Clear();
+        directory.ForgetTracked();
         var user = await FindAsync(id);
         if (disabled && IsSelf(actor, id)) throw new UserAdministrationException("You cannot disable your own account.");
         if (disabled && await IsLastActiveAdminAsync(user))
@@ -84,7 +56,7 @@ public sealed class UserAdministration(
 
     public async Task ResetPasswordAsync(Guid id, string newPassword)
     {
-        accounts.ChangeTracker.Clear();
+        directory.ForgetTracked();
         var user = await FindAsync(id);
         var token = await users.GeneratePasswordResetTokenAsync(user);
         Ensure(await users.ResetPasswordAsync(user, token, newPassword));
@@ -97,7 +69,7 @@ public sealed class UserAdministration(
     public async Task UpdateAsync(Guid id, UserChange change, ClaimsPrincipal actor)
     {
         ValidateRoles(change.Roles);
-        var before = (await QueryAsync(id)).SingleOrDefault()
+        var before = await directory.FindAsync(id)
             ?? throw new UserAdministrationException("That user no longer exists.");
         var user = await FindAsync(id);
 
@@ -170,9 +142,6 @@ public sealed class UserAdministration(
             throw new UserAdministrationException(string.Join(" ", result.Errors.Select(e => e.Description)));
     }
 
-    private async Task AuditAsync(string action, Guid userId, object? before, object? after)
-    {
-        await using var db = await adminDb.CreateDbContextAsync();
-        await AuditWriter.WriteAsync(db, new AuditEntry(action, "users", userId.ToString(), before, after));
-    }
+    private Task AuditAsync(string action, Guid userId, object? before, object? after) =>
+        audit.WriteAsync(new AuditEntry(action, "users", userId.ToString(), before, after));
 }

@@ -11,18 +11,13 @@ public static class DeploymentsFeature
 
     public static IServiceCollection AddDeploymentsFeature(this IServiceCollection services)
     {
-        services.AddScoped<DeploymentService>();
-        services.AddScoped<ApiTokenService>();
-        services.AddScoped<DeploymentMetrics>();
-        services.AddScoped<DeploymentExporter>();
-        services.AddHostedService<IdempotencyRetention>();
-        services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) =>
+        services.AddDeploymentsData(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
-            return DeploymentIngestion.CreateDataSource(configuration.GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!,
+            return (configuration.GetConnectionString(Infrastructure.DatabaseExtensions.AppConnectionName)!,
                 configuration.GetValue<int?>("Deployments:IngestionConnections"));
         });
-        services.AddSingleton(sp => new DeploymentIngestion(sp.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(nameof(DeploymentIngestion))));
+        services.AddHostedService<IdempotencyRetention>();
 
         // A scheme of its own for CI/CD tokens; only the API's policy names it, so pages keep the Identity cookie.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, DeployTokenHandler>(DeployTokenHandler.SchemeName, null);

@@ -9,6 +9,12 @@ public sealed class TokenScopeForm
     public IEnumerable<string> Environments { get; set; } = [];
     public bool AllEnvironments { get; set; }
 
+    public bool Has(string environment) => Environments.Contains(environment);
+
+    /// <summary>Ticks or unticks one environment.</summary>
+    public void Set(string environment, bool ticked) =>
+        Environments = ticked ? Environments.Append(environment).Distinct().ToList() : Environments.Where(e => e != environment).ToList();
+
     public TokenScope ToScope() => new(TokenScope.ParseList(Services), AllEnvironments ? [TokenScope.All] : Environments.ToList());
 
     public static TokenScopeForm From(TokenScope scope) => new()

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 
-namespace Admin.Web.Features.Account;
+namespace Admin.Data.Account;
 
 public sealed class AppUser : IdentityUser<Guid>
 {

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
-namespace Admin.Web.Features.Account;
+namespace Admin.Data.Account;
 
 /// <summary>
-/// Identity's stores over the users, roles, user_* and role_claims tables. It lives in Admin.Web because Identity's EF
-/// package needs the ASP.NET Core shared framework; the tables themselves are created by Admin.Data's SQL migrations,
-/// never here.
+/// Identity's stores over the users, roles, user_* and role_claims tables (Identity's EF package needs the ASP.NET Core
+/// shared framework: Admin.Data references it). The tables themselves are created by the SQL migrations, never here.
 /// </summary>
 public sealed class AccountDbContext(DbContextOptions<AccountDbContext> options)
     : IdentityDbContext<AppUser, AppRole, Guid>(options)
