@@ -4,7 +4,6 @@ using Admin.Web.Components.Layout;
 using Admin.Web.Components.Shared;
 using MudBlazor;
 using MudBlazor.Services;
-using Radzen;
 
 namespace Admin.Web.Components;
 
@@ -32,8 +31,6 @@ public static class ShellExtensions
         services.AddScoped<BrowserClock>();
         services.AddScoped<Notify>();
         services.AddScoped<Confirm>();
-        // Radzen stays beside MudBlazor while feature folders move over (issue #14); its theme follows ours.
-        services.AddRadzenComponents();
         return services;
     }
 

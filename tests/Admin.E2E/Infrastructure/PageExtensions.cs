@@ -7,7 +7,7 @@ public static class PageExtensions
         page.WaitForSelectorAsync(".shell[data-interactive=true]");
 
     /// <summary>
-    /// Waits until nothing more is loading: Radzen re-renders the theme link when the circuit starts, and icon/web
+    /// Waits until nothing more is loading: the circuit re-renders the page when it starts, and icon/web
     /// fonts arrive late, so a screenshot taken earlier can show unstyled text or missing icons.
     /// </summary>
     public static async Task SettleAsync(this IPage page)

@@ -17,8 +17,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Admin.Web.Components.Layout;
 using MudBlazor;
 using MudBlazor.Services;
-using Radzen;
-using Radzen.Blazor;
 
 namespace Admin.Web.Tests.Components;
 
@@ -47,7 +45,7 @@ public sealed record TestUser(Guid Id, string Email, string DisplayName, IReadOn
 }
 
 /// <summary>
-/// A bUnit context with what the app's components expect around them: Radzen's services (dialogs, notifications),
+/// A bUnit context with what the app's components expect around them: MudBlazor's services (dialogs, snackbars, popovers),
 /// the live bus, bUnit's authorization with the claims the app's sign-in gives, and JS interop in loose mode (a
 /// component's browser calls return defaults; the browser tests cover what needs one). <see cref="UseDatabase"/> adds
 /// the app's own data services on a real test database, acting as the signed-in user through the app's
@@ -58,7 +56,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
     // A busy machine (two cores, other builds) renders slower than bUnit's default second.
     static ComponentTestContext() => DefaultWaitTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The dialog role of Radzen's dialogs and confirmations (alertdialog for the latter where a kit uses it).</summary>
+    /// <summary>The dialog role of the app's dialogs and confirmations (alertdialog for the latter where a kit uses it).</summary>
     protected const string DialogRole = "[role=dialog], [role=alertdialog]";
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
@@ -75,7 +73,6 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         // The browser's time zone, as the content editor's module reports it (BrowserClock).
         JSInterop.SetupModule("./js/content.js").Setup<string>("timeZone").SetResult("Europe/Berlin");
         Services.AddLogging();
-        Services.AddRadzenComponents();
         Services.AddMudServices();
         Services.AddScoped<ThemePreference>();
         Services.AddScoped<BrowserClock>();
@@ -124,46 +121,6 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddScoped<Admin.Data.Deployments.ApiTokenService>();
         // The circuit's user, as UserCircuitHandler keeps it in the app.
         Services.AddSingleton(_circuit);
-    }
-
-    /// <summary>
-    /// The app's dialog host, rendered beside the component under test: dialogs a component opens (confirmations)
-    /// appear in it. Render it before the component; one per test, as the app has one in its layout.
-    /// </summary>
-    protected IRenderedComponent<RadzenDialog> RenderDialogHost() => _dialogHost ??= Render<RadzenDialog>();
-
-    private IRenderedComponent<RadzenDialog>? _dialogHost;
-
-    /// <summary>Opens <typeparamref name="TDialog"/> the way the app's pages do (through the dialog service), in a dialog host.</summary>
-    protected async Task<OpenedDialog> OpenDialogAsync<TDialog>(string title, Dictionary<string, object?>? parameters = null) where TDialog : ComponentBase
-    {
-        var host = RenderDialogHost();
-        Task<dynamic>? result = null;
-        await host.InvokeAsync(() => { result = Services.GetRequiredService<Radzen.DialogService>().OpenAsync<TDialog>(title, parameters!); });
-        return new OpenedDialog(host, result!);
-    }
-
-    /// <summary>A dialog opened through the dialog service: its markup (in the host) and what it closes with.</summary>
-    protected sealed class OpenedDialog(IRenderedComponent<RadzenDialog> host, Task<dynamic> result)
-    {
-        public IRenderedComponent<RadzenDialog> Host { get; } = host;
-
-        public bool IsOpen => !result.IsCompleted;
-
-        /// <summary>What the dialog closed with (null for a cancel); fails if it is still open.</summary>
-        public object? Result
-        {
-            get
-            {
-                Assert.True(result.IsCompleted, "the dialog is still open");
-                return result.Result;
-            }
-        }
-
-        /// <summary>What the dialog closes with, once something it awaits (the database) has answered.</summary>
-        public async Task<object?> ClosedAsync() => await result.WaitAsync(TimeSpan.FromSeconds(10));
-
-        public string Text => TextOf(Host.Find(DialogRole));
     }
 
     /// <summary>

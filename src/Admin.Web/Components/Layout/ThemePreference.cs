@@ -17,7 +17,7 @@ public sealed class ThemePreference(IJSRuntime js)
 
     public event Action? Changed;
 
-    /// <summary>Reads the cookie's value; the Radzen-era value <c>material-dark</c> still means dark.</summary>
+    /// <summary>Reads the cookie's value; <c>material-dark</c>, the value the console wrote before MudBlazor, still means dark.</summary>
     public static bool IsDarkCookie(string? value) => value is DarkValue or "material-dark";
 
     public void Initialize(bool dark) => IsDark = dark;
