@@ -116,7 +116,6 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddAuditFeature();
         Services.AddDatabaseFeature();
         Services.AddContentFeature();
-        Services.AddReleasesFeature();
         Services.AddScoped<Admin.Data.Deployments.DeploymentService>();
         Services.AddScoped<Admin.Data.Deployments.ApiTokenService>();
         // The circuit's user, as UserCircuitHandler keeps it in the app.
