@@ -31,6 +31,7 @@ public static class ShellExtensions
         services.AddScoped<BrowserClock>();
         services.AddScoped<Notify>();
         services.AddScoped<Confirm>();
+        services.AddSingleton<PrerenderHandoff>();
         return services;
     }
 

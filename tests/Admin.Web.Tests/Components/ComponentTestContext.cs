@@ -78,6 +78,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddScoped<BrowserClock>();
         Services.AddScoped<Notify>();
         Services.AddScoped<Confirm>();
+        Services.AddSingleton<PrerenderHandoff>();
         Services.AddSingleton<LiveBus>();
         Services.AddSingleton(TimeProvider.System);
         _auth = AddAuthorization();

@@ -1,3 +1,6 @@
+using Admin.Web.Components.Shared;
+using Admin.Web.Features.Releases;
+using Admin.Data.Reference;
 using Admin.Data.Releases;
 using Admin.TestSupport;
 
@@ -91,28 +94,39 @@ public sealed class ReleaseSnapshotTests : IAsyncLifetime
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
     [Fact]
-    public async Task A_snapshot_within_the_budget_is_whole_a_larger_one_leaves_parts_out_and_the_restore_reads_them_again()
+    public async Task A_snapshot_within_the_budget_travels_whole_a_larger_one_is_handed_over_once_in_memory_to_the_same_user()
     {
         var editor = _db.ReleaseService(ReleaseFixtures.Editor);
         var id = await editor.CreateAsync("Snapshot", null);
         for (var i = 1; i <= 3; i++) await editor.SaveEntityAsync(id, ReleaseFixtures.Translation($"snap.{i}", new string('x', 400)));
-        var state = new Admin.Web.Features.Releases.ReleaseState(editor, new Admin.Data.Reference.ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)));
-        var filter = Admin.Web.Features.Releases.ReleaseState.FilterFrom(null, null, null, null);
+        using var handoff = new PrerenderHandoff();
+        ReleaseState State(ReleaseService service) => new(service, new ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)), handoff);
+        var state = State(editor);
+        var filter = ReleaseState.FilterFrom(null, null, null, null);
         await state.LoadAsync(id, filter);
 
         var whole = state.ToSnapshot();
-        Assert.NotNull(whole!.Detail);
+        Assert.Null(whole.Handoff);
+        Assert.NotNull(whole.Detail);
         Assert.Equal(3, whole.Changes!.Items.Count);
 
-        var partial = state.ToSnapshot(budget: 2_000);
-        Assert.NotNull(partial);
-        Assert.True(partial.DetailLeftOut || partial.Changes is null);
-        var restored = new Admin.Web.Features.Releases.ReleaseState(editor, new Admin.Data.Reference.ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)));
-        Assert.True(await restored.TryRestoreAsync(partial, id, filter));
+        // Over the budget only a key travels; the circuit of the same user takes the whole state once.
+        var keyed = state.ToSnapshot(budget: 2_000);
+        Assert.NotNull(keyed.Handoff);
+        Assert.Null(keyed.Detail);
+        Assert.Null(keyed.Changes);
+        Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(keyed).Length < 2_000);
+        var restored = State(editor);
+        Assert.True(restored.TryRestore(keyed, id, filter));
         Assert.Equal("Snapshot", restored.Release!.Name);
         Assert.Equal(3, restored.Changes.Items.Count);
+        Assert.False(State(editor).TryRestore(keyed, id, filter)); // taken already
 
-        Assert.Null(state.ToSnapshot(budget: 10));
-        Assert.False(await restored.TryRestoreAsync(whole, id + 1, filter));
+        // Another user's circuit does not get it (and then loads on its own).
+        var other = State(_db.ReleaseService(ReleaseFixtures.Manager));
+        Assert.False(other.TryRestore(state.ToSnapshot(budget: 2_000), id, filter));
+
+        Assert.False(State(editor).TryRestore(whole, id + 1, filter));
+        Assert.False(State(editor).TryRestore(whole, id, filter with { Page = 2 }));
     }
 }

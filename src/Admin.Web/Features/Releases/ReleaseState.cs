@@ -1,15 +1,17 @@
 using Admin.Data.Reference;
 using Admin.Data.Releases;
+using Admin.Web.Components.Shared;
 
 namespace Admin.Web.Features.Releases;
 
 /// <summary>
 /// What the release page shows, as one serialisable value: persisted from the prerender into the circuit
-/// (<c>[PersistentState]</c>), so the circuit's first render does not load the release again.
+/// (<c>[PersistentState]</c>), so the circuit's first render does not load the release again. A snapshot too large to
+/// travel in the page carries only its <see cref="Handoff"/> key (see <see cref="PrerenderHandoff"/>).
 /// </summary>
 public sealed record ReleaseSnapshot(
     long Id, ChangeFilter Filter, long? CompareWith, ReleaseDetail? Detail, ReleaseChangePage? Changes,
-    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales, bool DetailLeftOut = false);
+    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales, string? Handoff = null);
 
 /// <summary>A release as the "compare with" picker offers it.</summary>
 public sealed record ReleasePick(long Id, string Text);
@@ -19,7 +21,7 @@ public sealed record ReleasePick(long Id, string Text);
 /// the address, counted and paged by <see cref="ReleaseService.ChangesAsync"/>), the pickers' choices. The page only
 /// binds to it; it has no database access of its own.
 /// </summary>
-public sealed class ReleaseState(ReleaseService releases, ReferenceQueries reference)
+public sealed class ReleaseState(ReleaseService releases, ReferenceQueries reference, PrerenderHandoff handoff)
 {
     public const int PageSize = 50;
 
@@ -45,61 +47,64 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
         new(Blank(search), Blank(type), Blank(change), int.TryParse(page, out var p) && p > 0 ? p : 1, PageSize);
 
     /// <summary>
-    /// How much the prerender may hand to the circuit, as JSON. The browser sends the persisted state back in the
+    /// How much the prerender persists into the page, as JSON. The browser sends the persisted state back in the
     /// circuit's first SignalR message, which the hub refuses above 32 kB (the state travels data-protected and base64
-    /// encoded, about 1.4 times larger, next to the other components' state): a circuit that cannot start is far worse
-    /// than a second read, so a page of large payloads leaves the changes out and a huge conflict list persists nothing.
+    /// encoded, about 1.4 times larger, next to the other components' state); a larger snapshot is handed over in memory.
     /// </summary>
     public const int PersistBudget = 16 * 1024;
 
     /// <summary>
-    /// What the circuit can take over: everything; or everything but the release and its conflicts (a long conflict
-    /// list); or everything but the page of changes; or nothing (null).
+    /// What the circuit takes over: the whole snapshot when it fits the budget (it then works on any instance), otherwise
+    /// a key to it, kept in this instance's memory for the circuit that follows.
     /// </summary>
-    public ReleaseSnapshot? ToSnapshot(int budget = PersistBudget)
+    public ReleaseSnapshot ToSnapshot(int budget = PersistBudget)
     {
         var full = new ReleaseSnapshot(Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales);
-        if (SizeOf(full) <= budget) return full;
-        // The page of changes is the expensive read (the diff); a long conflict list is the large part.
-        var withoutDetail = full with { Detail = null, DetailLeftOut = true };
-        if (Detail is not null && SizeOf(withoutDetail) <= budget) return withoutDetail;
-        var withoutChanges = full with { Changes = null };
-        return SizeOf(withoutChanges) <= budget ? withoutChanges : null;
+        if (System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(full).Length <= budget) return full;
+        return new ReleaseSnapshot(Id, Filter, CompareWith, null, null, [], [], handoff.Keep(full, Owner));
     }
 
-    private static int SizeOf(ReleaseSnapshot snapshot) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(snapshot).Length;
+    private string Owner => releases.CurrentUserId?.ToString() ?? "";
 
     /// <summary>
-    /// Takes what the prerender loaded, when it is for this release and these filters (reading the page of changes when
-    /// the snapshot had to leave it out); false when there is nothing to take over.
+    /// Takes what the prerender loaded, when it is for this release and these filters; false when there is nothing to
+    /// take over (no snapshot, another release or filter, a handoff that expired or was kept on another instance).
     /// </summary>
-    public async Task<bool> TryRestoreAsync(ReleaseSnapshot? snapshot, long id, ChangeFilter filter, CancellationToken ct = default)
+    public bool TryRestore(ReleaseSnapshot? snapshot, long id, ChangeFilter filter)
     {
+        if (snapshot?.Handoff is { } key) snapshot = handoff.Take<ReleaseSnapshot>(key, Owner);
         if (snapshot is null || snapshot.Id != id || snapshot.Filter != filter || snapshot.CompareWith is not null) return false;
-        (Id, Filter, CompareWith, Detail, CompareOptions, Locales) =
-            (snapshot.Id, snapshot.Filter, snapshot.CompareWith, snapshot.Detail, snapshot.CompareOptions, snapshot.Locales);
-        if (snapshot.DetailLeftOut) Detail = await releases.GetAsync(Id, ct);
-        Changes = snapshot.Changes ?? (Detail is null ? ReleaseChangePage.Empty : await releases.ChangesAsync(Id, CompareWith, Filter, ct));
+        (Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales) =
+            (snapshot.Id, snapshot.Filter, snapshot.CompareWith, snapshot.Detail, snapshot.Changes ?? ReleaseChangePage.Empty, snapshot.CompareOptions, snapshot.Locales);
         Loaded = true;
         return true;
     }
 
-    /// <summary>Everything for release <paramref name="id"/>: the pickers, the release, its conflicts and one page of changes.</summary>
+    /// <summary>
+    /// Everything for release <paramref name="id"/>: the pickers, the release, its conflicts and one page of changes, read
+    /// side by side (each on its own connection) since the diff and the conflict check are the slow part.
+    /// </summary>
     public async Task LoadAsync(long id, ChangeFilter filter, CancellationToken ct = default)
     {
         if (id != Id) CompareWith = null;
         (Id, Filter) = (id, filter);
-        if (Locales.Count == 0) Locales = await reference.LocalesAsync(ct);
-        if (CompareOptions.Count == 0)
-            CompareOptions = (await releases.RecentReleasesAsync(ct: ct)).Select(r => new ReleasePick(r.Id, $"#{r.Id} {r.Name} ({ReleaseStatuses.Label(r.Status)})")).ToList();
-        await ReloadAsync(ct);
+        var locales = Locales.Count == 0 ? reference.LocalesAsync(ct) : Task.FromResult(Locales);
+        var recent = CompareOptions.Count == 0 ? releases.RecentReleasesAsync(ct: ct) : null;
+        var reload = ReloadAsync(ct);
+        Locales = await locales;
+        if (recent is not null)
+            CompareOptions = (await recent).Select(r => new ReleasePick(r.Id, $"#{r.Id} {r.Name} ({ReleaseStatuses.Label(r.Status)})")).ToList();
+        await reload;
     }
 
     /// <summary>The release and the current page again (after an action, or when any release changed).</summary>
     public async Task ReloadAsync(CancellationToken ct = default)
     {
-        Detail = await releases.GetAsync(Id, ct);
-        Changes = Detail is null ? ReleaseChangePage.Empty : await releases.ChangesAsync(Id, CompareWith, Filter, ct);
+        var detail = releases.GetAsync(Id, ct);
+        var changes = releases.ChangesAsync(Id, CompareWith, Filter, ct);
+        await Task.WhenAll(detail, changes);
+        Detail = detail.Result;
+        Changes = Detail is null ? ReleaseChangePage.Empty : changes.Result;
         Loaded = true;
     }
 
