@@ -1,4 +1,5 @@
 using Admin.Data.Content;
+using MudBlazor;
 
 namespace Admin.Web.Features.Content;
 
@@ -15,14 +16,15 @@ public static class SectionTypeInfo
         _ => "",
     };
 
+    /// <summary>The type's icon, as MudBlazor's SVG markup (a bare name would be taken for an icon font's class and show nothing).</summary>
     public static string Icon(string type) => type switch
     {
-        SectionTypes.Hero => "panorama",
-        SectionTypes.Banner => "campaign",
-        SectionTypes.RichText => "notes",
-        SectionTypes.ProductCarousel => "view_carousel",
-        SectionTypes.CategoryGrid => "grid_view",
-        _ => "article",
+        SectionTypes.Hero => Icons.Material.Filled.Panorama,
+        SectionTypes.Banner => Icons.Material.Filled.Campaign,
+        SectionTypes.RichText => Icons.Material.Filled.Notes,
+        SectionTypes.ProductCarousel => Icons.Material.Filled.ViewCarousel,
+        SectionTypes.CategoryGrid => Icons.Material.Filled.GridView,
+        _ => Icons.Material.Filled.Article,
     };
 
     /// <summary>The rule section keys follow (the service and the table check the same).</summary>
