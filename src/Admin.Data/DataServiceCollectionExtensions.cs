@@ -25,6 +25,8 @@ public static class DataServiceCollectionExtensions
         });
         services.AddDbContextFactory<AdminDbContext>(ConfigureAppContext, ServiceLifetime.Scoped);
         services.AddScoped<Reference.ReferenceQueries>();
+        services.AddSingleton<Content.DeliveryQueries>();
+        services.AddSingleton<Content.ScheduleRunner>();
         services.AddScoped<Releases.ReleaseService>();
         services.AddScoped<Audit.AuditSearch>();
         services.AddScoped<Audit.AuditQueries>();

@@ -18,11 +18,14 @@ public sealed record NewDeployment(
 /// <summary>
 /// The ingestion API's database side. Each call is one round trip to one function (deploy_api_create,
 /// deploy_api_status) that checks the token's scope (403 outside it) and the Idempotency-Key, applies the state
-/// machine, writes the history, announces the change and stores the response for replays, all in one transaction. No
-/// EF Core and no session-context statements on this path: it has to sustain over a thousand status posts a second.
+/// machine, writes the history, announces the change and stores the response for replays, all in one transaction;
+/// status posts by token, the hot path, commit in groups (<see cref="StatusPostBatches"/>). Every write commits
+/// durably. No EF Core and no session-context statements on this path: it has to sustain 1,500 status posts a second.
 /// </summary>
-public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
+public sealed class DeploymentIngestion(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
+    private readonly Lazy<StatusPostBatches> _batches = new(() => new StatusPostBatches(dataSource, (post, ct) => PostAloneAsync(dataSource, post, ct)));
+
     public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
     /// <summary>
@@ -106,11 +109,25 @@ public sealed class DeploymentIngestion(NpgsqlDataSource dataSource)
     /// </summary>
     public Task<ApiResult> PostStatusAsync(string token, string reference, string status, string? message, string? idempotencyKey,
         byte[] requestHash, CancellationToken ct = default) =>
-        CallAsync("SELECT http_status, body, replayed FROM deploy_api_status_by_token($1, $2, $3, $4, $5, $6)", ct,
-            P(HashToken(token), NpgsqlDbType.Bytea), P(idempotencyKey), P(requestHash, NpgsqlDbType.Bytea),
-            P(reference), P(status), P(message));
+        _batches.Value.PostAsync(new StatusPost(HashToken(token), reference, status, message, idempotencyKey, requestHash), ct);
 
-    private async Task<ApiResult> CallAsync(string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
+    /// <summary>One post in its own transaction: for a post its batch could not run.</summary>
+    private static Task<ApiResult> PostAloneAsync(NpgsqlDataSource dataSource, StatusPost post, CancellationToken ct) =>
+        CallAsync(dataSource, "SELECT http_status, body, replayed FROM deploy_api_status_by_token($1, $2, $3, $4, $5, $6)", ct,
+            P(post.TokenHash, NpgsqlDbType.Bytea), P(post.IdempotencyKey), P(post.RequestHash, NpgsqlDbType.Bytea),
+            P(post.Reference), P(post.Status), P(post.Message));
+
+    /// <summary>Status-post batches committed by this instance and the posts in them.</summary>
+    public (long Batches, long Posts) StatusBatchCounts => _batches.IsValueCreated ? _batches.Value.Counts : (0, 0);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_batches.IsValueCreated) await _batches.Value.DisposeAsync();
+    }
+
+    private Task<ApiResult> CallAsync(string sql, CancellationToken ct, params NpgsqlParameter[] parameters) => CallAsync(dataSource, sql, ct, parameters);
+
+    private static async Task<ApiResult> CallAsync(NpgsqlDataSource dataSource, string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
     {
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.AddRange(parameters);

@@ -70,3 +70,6 @@ public sealed class DataProtectionKeys : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000501_AuditTraceIds")]
 public sealed class AuditTraceIds : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000600_DurableStatusPosts")]
+public sealed class DurableStatusPosts : SqlMigration;

@@ -284,8 +284,8 @@ public sealed class DeliveryApiTests(WebAppFixture app) : IClassFixture<WebAppFi
     public async Task An_invalidation_during_a_rebuild_keeps_the_rebuilt_result_out_of_the_cache()
     {
         // A cache of its own (no listener: invalidations come from the test), whose rebuild waits for a signal.
-        var dataSource = app.Factory.Services.GetRequiredService<NpgsqlDataSource>();
-        using var cache = new HomepageCache(dataSource, new LiveBus(NullLogger<LiveBus>.Instance), TimeProvider.System,
+        var queries = app.Factory.Services.GetRequiredService<Admin.Data.Content.DeliveryQueries>();
+        using var cache = new HomepageCache(queries, new LiveBus(NullLogger<LiveBus>.Instance), TimeProvider.System,
             Options.Create(new DeliveryOptions()), NullLogger<HomepageCache>.Instance);
         var load = cache.LoadSections;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,10 +1,5 @@
-using Admin.Data;
 using Admin.Data.Content;
-using Admin.Data.Security;
-using Admin.Data.Session;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Admin.Web.Features.Content;
 
@@ -24,20 +19,15 @@ public sealed class ScheduleOptions
 }
 
 /// <summary>
-/// Publishes and expires due schedules every few seconds through <see cref="ContentService.RunDueSchedulesAsync"/>,
-/// which locks them FOR UPDATE SKIP LOCKED: with several app instances each schedule fires exactly once. Acts as the
-/// identity "scheduler" (audit rows and live events say so) with a request id per tick, by which it then reads back
-/// from the audit trail what it fired, for the log. A failing tick (database down, …) is logged and retried on the
-/// next one.
+/// Publishes and expires due schedules every few seconds through <see cref="ScheduleRunner"/> (each schedule fires exactly
+/// once across app instances), with a request id per tick by which it then logs what it fired. A failing tick (database
+/// down, …) is logged and retried on the next one.
 /// </summary>
-public sealed class ScheduleWorker(
-    IServiceScopeFactory scopes, NpgsqlDataSource dataSource, IOptions<ScheduleOptions> options, TimeProvider time,
-    ILogger<ScheduleWorker> logger) : BackgroundService
+public sealed class ScheduleWorker(ScheduleRunner runner, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduleWorker> logger)
+    : BackgroundService
 {
-    public const string Actor = "scheduler";
+    public const string Actor = ScheduleRunner.Actor;
 
-    private readonly SchedulerSession _session = new();
-    private SchedulerContexts? _contexts;
     private int _failedTicks;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -66,21 +56,11 @@ public sealed class ScheduleWorker(
     /// <summary>One tick: batches until nothing is due.</summary>
     private async Task RunDueAsync(CancellationToken ct)
     {
-        _contexts ??= new SchedulerContexts(dataSource, _session);
         var tick = $"sched_{Guid.NewGuid():N}"[..26];
-        _session.Current = SessionRoles.SystemJob(Actor, tick);
         var total = 0;
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var content = ActivatorUtilities.CreateInstance<ContentService>(scope.ServiceProvider, _contexts, _session);
-            int handled;
-            do
-            {
-                handled = await content.RunDueSchedulesAsync(options.Value.BatchSize, ct);
-                total += handled;
-            }
-            while (handled > 0);
+            total = await runner.RunDueAsync(tick, options.Value.BatchSize, ct);
             if (_failedTicks > 0) logger.LogInformation("Schedule worker recovered after {Failed} failed tick(s)", _failedTicks);
             _failedTicks = 0;
         }
@@ -88,8 +68,7 @@ public sealed class ScheduleWorker(
         {
             // The whole exception once; while the cause lasts (database down, …) one line per tick.
             if (_failedTicks++ == 0)
-                logger.LogWarning(ex, "Schedule worker tick {Tick} failed after {Handled} schedule(s); retrying every {Interval} s",
-                    tick, total, options.Value.IntervalSeconds);
+                logger.LogWarning(ex, "Schedule worker tick {Tick} failed; retrying every {Interval} s", tick, options.Value.IntervalSeconds);
             else
                 logger.LogWarning("Schedule worker tick {Tick} failed again ({Failed} in a row): {Error}", tick, _failedTicks, ex.Message);
         }
@@ -100,37 +79,12 @@ public sealed class ScheduleWorker(
     {
         try
         {
-            await using var connection = await SessionConnection.OpenAsync(dataSource, SessionRoles.SystemJob(Actor, tick), ct);
-            await using var command = new NpgsqlCommand("""
-                SELECT a.action, coalesce(hs.locale || '/' || hs.section_key, a.record_id), a.new_data::text
-                FROM audit_events a LEFT JOIN homepage_sections hs ON hs.id::text = a.record_id
-                WHERE a.request_id = $1 ORDER BY a.id
-                """, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = tick });
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                logger.LogInformation("Schedule fired: {Action} {Section} {Details}", reader.GetString(0), reader.GetString(1), reader.GetString(2));
+            foreach (var fired in await runner.FiredAsync(tick, ct))
+                logger.LogInformation("Schedule fired: {Action} {Section} {Details}", fired.Action, fired.Section, fired.Details);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             logger.LogInformation(ex, "Schedule worker handled {Count} schedule(s) in tick {Tick} (details unavailable)", total, tick);
         }
-    }
-
-    /// <summary>The worker's identity for the current tick; ticks run one after another, never at once.</summary>
-    private sealed class SchedulerSession : ISessionContextSource
-    {
-        public SessionContext Current { get; set; } = SessionContext.Anonymous;
-    }
-
-    /// <summary>Contexts over the app's data source carrying the worker's identity, not an HTTP request's.</summary>
-    private sealed class SchedulerContexts(NpgsqlDataSource dataSource, ISessionContextSource session) : IDbContextFactory<AdminDbContext>
-    {
-        private readonly DbContextOptions<AdminDbContext> _options = new DbContextOptionsBuilder<AdminDbContext>()
-            .UseNpgsql(dataSource)
-            .AddInterceptors(new SessionContextInterceptor(session), new DenialInterceptor(dataSource, session))
-            .Options;
-
-        public AdminDbContext CreateDbContext() => new(_options);
     }
 }

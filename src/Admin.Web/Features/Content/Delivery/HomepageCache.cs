@@ -8,7 +8,7 @@ using System.Text.Json;
 using Admin.Data.Live;
 using Admin.Web.Live;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Admin.Data.Content;
 
 namespace Admin.Web.Features.Content.Delivery;
 
@@ -90,20 +90,20 @@ public sealed class HomepageCache : IDisposable
     public const string CatalogTopic = "catalog";
 
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
-    private readonly NpgsqlDataSource _database;
+    private readonly DeliveryQueries _queries;
     private readonly TimeProvider _time;
     private readonly ILogger<HomepageCache> _logger;
     private readonly LiveBus _bus;
     private readonly KnownLocales _locales;
     private readonly IDisposable[] _subscriptions;
 
-    public HomepageCache(NpgsqlDataSource database, LiveBus bus, TimeProvider time, IOptions<DeliveryOptions> options, ILogger<HomepageCache> logger)
+    public HomepageCache(DeliveryQueries queries, LiveBus bus, TimeProvider time, IOptions<DeliveryOptions> options, ILogger<HomepageCache> logger)
     {
-        _database = database;
+        _queries = queries;
         _time = time;
         _logger = logger;
         _bus = bus;
-        _locales = new KnownLocales(database, time, TimeSpan.FromSeconds(options.Value.LocalesRefreshSeconds));
+        _locales = new KnownLocales(queries, time, TimeSpan.FromSeconds(options.Value.LocalesRefreshSeconds));
         LoadSections = LoadFromDatabaseAsync;
         _subscriptions = [bus.Subscribe(ContentTopic, OnLiveEventAsync), bus.Subscribe(CatalogTopic, OnLiveEventAsync)];
         bus.StateChanged += OnListenerStateChanged;
@@ -153,12 +153,7 @@ public sealed class HomepageCache : IDisposable
     /// <summary>Reads a locale's sections JSON; tests wrap it to hold a rebuild while they invalidate.</summary>
     internal Func<string, CancellationToken, Task<string>> LoadSections { get; set; }
 
-    private async Task<string> LoadFromDatabaseAsync(string locale, CancellationToken ct)
-    {
-        await using var command = _database.CreateCommand("SELECT content_published_homepage($1)::text");
-        command.Parameters.Add(new NpgsqlParameter { Value = locale });
-        return (string)(await command.ExecuteScalarAsync(ct))!;
-    }
+    private Task<string> LoadFromDatabaseAsync(string locale, CancellationToken ct) => _queries.PublishedHomepageJsonAsync(locale, ct);
 
     private async Task<DeliveryDocument> BuildAsync(Slot slot, string locale, long version)
     {
@@ -222,7 +217,7 @@ public sealed class HomepageCache : IDisposable
 /// code is answered from memory; it causes a re-read at most every few seconds (a locale added a moment ago is found
 /// then), so a stream of made-up locales cannot turn into a stream of queries.
 /// </summary>
-internal sealed class KnownLocales(NpgsqlDataSource database, TimeProvider time, TimeSpan refresh)
+internal sealed class KnownLocales(DeliveryQueries queries, TimeProvider time, TimeSpan refresh)
 {
     private static readonly TimeSpan MissRefresh = TimeSpan.FromSeconds(5);
     private readonly SemaphoreSlim _reload = new(1, 1);
@@ -237,10 +232,7 @@ internal sealed class KnownLocales(NpgsqlDataSource database, TimeProvider time,
             // Another request may have re-read the table while this one waited.
             if (!IsFresh(_snapshot, code, out _))
             {
-                var codes = new List<string>();
-                await using var command = database.CreateCommand("SELECT code FROM locales");
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) codes.Add(reader.GetString(0));
+                var codes = await queries.LocaleCodesAsync(ct);
                 _snapshot = new Snapshot(codes.ToFrozenSet(StringComparer.Ordinal), time.GetUtcNow());
             }
             return _snapshot.Codes.Contains(code);

@@ -1,0 +1,150 @@
+using System.Threading.Channels;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Admin.Data.Deployments;
+
+/// <summary>A status post as the token's holder sent it (the token itself, hashed only in the database call).</summary>
+internal sealed record StatusPost(byte[] TokenHash, string Reference, string Status, string? Message, string? IdempotencyKey, byte[] RequestHash);
+
+/// <summary>
+/// Group commit for status posts. Every post commits durably, and PostgreSQL serialises the commits of transactions
+/// that NOTIFY (each holds a database-wide lock through its WAL flush), so one transaction per post caps the rate at
+/// one flush per post. Here the posts that arrive while a batch commits wait for the next one, and a batch of up to
+/// <see cref="MaxBatch"/> posts is one call to deploy_api_status_batch: one transaction, one flush, one turn at the
+/// lock. Each caller still gets its own answer; a post the batch could not run (it raised inside its subtransaction)
+/// is run again on its own, so its caller sees exactly what a single call would give. A failed batch (the database
+/// went away) fails each of its posts, which the endpoint answers 503.
+/// </summary>
+internal sealed class StatusPostBatches : IAsyncDisposable
+{
+    /// <summary>Posts per transaction at most: each runs in a subtransaction, and a backend caches 64 subtransaction ids.</summary>
+    public const int MaxBatch = 48;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Func<StatusPost, CancellationToken, Task<ApiResult>> _alone;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task[] _writers;
+
+    /// <param name="writers">
+    /// Batches in flight at once: while one commits, the next one runs its posts. Two keep the server busy on a small
+    /// machine; more only add batches waiting for the same commit lock.
+    /// </param>
+    public StatusPostBatches(NpgsqlDataSource dataSource, Func<StatusPost, CancellationToken, Task<ApiResult>> alone, int writers = 2)
+    {
+        _dataSource = dataSource;
+        _alone = alone;
+        _writers = Enumerable.Range(0, Math.Max(1, writers)).Select(_ => Task.Run(WriteAsync)).ToArray();
+    }
+
+    /// <summary>Batches run and posts they carried since the start (the bench prints the average batch).</summary>
+    public (long Batches, long Posts) Counts => (Interlocked.Read(ref _batches), Interlocked.Read(ref _posts));
+    private long _batches, _posts;
+
+    public Task<ApiResult> PostAsync(StatusPost post, CancellationToken ct)
+    {
+        var pending = new Pending(post, new TaskCompletionSource<ApiResult>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
+        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(StatusPostBatches));
+        // A caller that gives up stops waiting at once; its post is left out of the batch unless it is already running
+        // (then it commits like a post whose answer was lost on the way, and its Idempotency-Key replays it).
+        return pending.Answer.Task.WaitAsync(ct);
+    }
+
+    private async Task WriteAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>(MaxBatch);
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token))
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+                {
+                    if (pending.Cancel.IsCancellationRequested) pending.Answer.TrySetCanceled(pending.Cancel);
+                    else batch.Add(pending);
+                }
+                if (batch.Count > 0) await RunAsync(batch);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RunAsync(List<Pending> batch)
+    {
+        // The same order in every batch, so two batches in flight lock deployments in the same order.
+        batch.Sort((a, b) => string.CompareOrdinal(a.Post.Reference, b.Post.Reference));
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _posts, batch.Count);
+        ApiResult?[] answers;
+        try
+        {
+            answers = await CallAsync(batch);
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch) pending.Answer.TrySetException(e);
+            return;
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (answers[i] is { } answer) batch[i].Answer.TrySetResult(answer);
+            else _ = AloneAsync(batch[i]);
+        }
+    }
+
+    private async Task AloneAsync(Pending pending)
+    {
+        try
+        {
+            pending.Answer.TrySetResult(await _alone(pending.Post, pending.Cancel));
+        }
+        catch (Exception e)
+        {
+            pending.Answer.TrySetException(e);
+        }
+    }
+
+    /// <summary>One call for the batch: each post's answer by its position, null where the post raised.</summary>
+    private async Task<ApiResult?[]> CallAsync(List<Pending> batch)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT ord, http_status, body, replayed, error_state FROM deploy_api_status_batch($1, $2, $3, $4, $5, $6)");
+        command.Parameters.Add(Array(batch.Select(p => p.Post.TokenHash).ToArray(), NpgsqlDbType.Bytea));
+        command.Parameters.Add(Array(batch.Select(p => p.Post.IdempotencyKey).ToArray(), NpgsqlDbType.Text));
+        command.Parameters.Add(Array(batch.Select(p => p.Post.RequestHash).ToArray(), NpgsqlDbType.Bytea));
+        command.Parameters.Add(Array(batch.Select(p => p.Post.Reference).ToArray(), NpgsqlDbType.Text));
+        command.Parameters.Add(Array(batch.Select(p => p.Post.Status).ToArray(), NpgsqlDbType.Text));
+        command.Parameters.Add(Array(batch.Select(p => p.Post.Message).ToArray(), NpgsqlDbType.Text));
+        var answers = new ApiResult?[batch.Count];
+        // Not the callers' tokens: the batch is theirs together, and a statement cut short would roll back all of them.
+        await using var reader = await command.ExecuteReaderAsync(_stop.Token);
+        while (await reader.ReadAsync(_stop.Token))
+        {
+            if (!reader.IsDBNull(4)) continue;
+            answers[reader.GetInt32(0) - 1] = new ApiResult(reader.GetInt32(1), reader.IsDBNull(2) ? "" : reader.GetString(2), reader.GetBoolean(3));
+        }
+        return answers;
+    }
+
+    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType type) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type };
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_writers).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+        }
+        await _stop.CancelAsync();
+        _stop.Dispose();
+    }
+
+    private sealed record Pending(StatusPost Post, TaskCompletionSource<ApiResult> Answer, CancellationToken Cancel);
+}
