@@ -6,6 +6,7 @@ using Admin.Data.Deployments;
 using Admin.Data.Infrastructure;
 using Admin.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Admin.Bench;
 
@@ -51,7 +52,16 @@ public static class DeploymentBench
         // A scoped token, as CI should have: the post checks the deployment against its lists.
         var token = (await db.NewTokenAsync("bench", new TokenScope(["bench"], ["staging"]))).Secret;
         await ExportAsync(db, address);
-        await StatusPostsAsync(address, token);
+        var ingestion = app.Services.GetRequiredService<DeploymentIngestion>();
+        await StatusPostsAsync(address, token, ingestion, await SynchronousCommitAsync(db));
+    }
+
+    /// <summary>The server's setting: "on" on the dev cluster, which the figures are for (the test cluster runs with it off).</summary>
+    private static async Task<string> SynchronousCommitAsync(TestDatabase db)
+    {
+        await using var connection = await db.OpenAsync(TestPostgres.AppRole);
+        await using var show = new Npgsql.NpgsqlCommand("SHOW synchronous_commit", connection);
+        return (string)(await show.ExecuteScalarAsync())!;
     }
 
     private static async Task DashboardAsync(TestDatabase db)
@@ -150,7 +160,7 @@ public static class DeploymentBench
         Report.Line("  the same over HTTP (POST /api/deployments/export)", $"{http.ElapsedMilliseconds} ms, {(int)response.StatusCode}, {bytes / 1024.0 / 1024.0:0.0} MB");
     }
 
-    private static async Task StatusPostsAsync(Uri address, string token)
+    private static async Task StatusPostsAsync(Uri address, string token, DeploymentIngestion ingestion, string synchronousCommit)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseCookies = false };
         using var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
@@ -170,11 +180,15 @@ public static class DeploymentBench
 
         // Two seconds of the same traffic first (not counted), so the server is measured warm (JIT tiering, pools).
         await PostForAsync(client, runs, TimeSpan.FromSeconds(2), "warm");
+        var before = ingestion.StatusBatchCounts;
         var (ok, failed, all, elapsed) = await PostForAsync(client, runs, PostDuration, "");
+        var after = ingestion.StatusBatchCounts;
         var stats = Report.Stats(all);
         var rate = ok / elapsed.TotalSeconds;
-        Report.Goal($"status posts, {Concurrency} clients, token + Idempotency-Key", $"{rate:N0}/s, p50 {stats.P50:0.0} ms, p95 {stats.P95:0.0} ms, {failed} failed",
-            "≥ 1,000/s", rate >= 1000 && failed == 0);
+        Report.Goal($"durable status posts, {Concurrency} clients, token + Idempotency-Key", $"{rate:N0}/s, p50 {stats.P50:0.0} ms, p95 {stats.P95:0.0} ms, {failed} failed",
+            "≥ 1,500/s, p95 < 50 ms", rate >= 1500 && stats.P95 < 50 && failed == 0);
+        var batches = after.Batches - before.Batches;
+        Report.Line("  committed in", $"{batches:N0} transactions, {(after.Posts - before.Posts) / (double)Math.Max(1, batches):0.0} posts each on average (synchronous_commit = {synchronousCommit})");
 
         long replayOk = 0;
         // Replays: the same key and body again answer from PostgreSQL without a second transition.
