@@ -73,3 +73,6 @@ public sealed class AuditTraceIds : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000600_DurableStatusPosts")]
 public sealed class DurableStatusPosts : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000700_WorkingCopies")]
+public sealed class WorkingCopies : SqlMigration;

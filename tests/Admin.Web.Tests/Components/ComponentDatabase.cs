@@ -1,5 +1,6 @@
 using Admin.Data.Content;
 using Admin.TestSupport;
+using Bunit;
 
 namespace Admin.Web.Tests.Components;
 
@@ -31,6 +32,15 @@ public abstract class DatabaseComponentTest : ComponentTestContext, IClassFixtur
     protected TestDatabase Db { get; }
 
     protected static string NewKey(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+
+    /// <summary>The section editor on section <paramref name="id"/>, once its form is shown.</summary>
+    protected IRenderedComponent<Admin.Web.Features.Content.SectionEditorPage> OpenEditor(Guid id)
+    {
+        RenderMudProviders();
+        var editor = Render<Admin.Web.Features.Content.SectionEditorPage>(p => p.Add(c => c.Id, id));
+        editor.WaitForElement("[data-testid=section-editor]");
+        return editor;
+    }
 
     /// <summary>A hero section (v1, a draft) created by the test editor of <see cref="ContentFixtures"/>.</summary>
     protected Task<Guid> HeroAsync(string key) =>

@@ -40,14 +40,6 @@ public sealed class PageComponentTests(ComponentDatabase fixture) : DatabaseComp
         Assert.Equal(role == AppRoles.Dba, home.FindAll("[data-testid=audit-scope]").Count == 1);
     }
 
-    private IRenderedComponent<SectionEditorPage> OpenEditor(Guid id)
-    {
-        RenderMudProviders();
-        var editor = Render<SectionEditorPage>(p => p.Add(c => c.Id, id));
-        editor.WaitForElement("[data-testid=section-editor]");
-        return editor;
-    }
-
     [Fact]
     public async Task A_javascript_link_is_refused_next_to_the_field_once_it_is_left_and_on_save_nothing_is_saved()
     {

@@ -46,10 +46,16 @@ public sealed class SectionEditorState(ContentService content)
     public string? JsonError { get; private set; }
     public NewerVersion? Notice { get; private set; }
     public bool Saving { get; private set; }
+    /// <summary>Unsaved changes of the editor's from an earlier visit, offered on opening (restore or discard).</summary>
+    public WorkingCopy? Recovered { get; private set; }
+    /// <summary>When the unsaved changes were last kept as a working copy (null: nothing kept).</summary>
+    public DateTimeOffset? AutosavedAt { get; private set; }
     public IReadOnlyList<FieldError> LiveErrors => _liveErrors;
 
     private string? _newKey;
     private string? _newLocale;
+
+    private string? _autosaved;
 
     public bool IsNew => LoadedId is null;
     public bool Archived => Detail?.Section.Status == SectionStatuses.Archived;
@@ -98,6 +104,54 @@ public sealed class SectionEditorState(ContentService content)
         Notice = null;
         Summary = "";
         ClearErrors();
+        (_autosaved, AutosavedAt, Recovered) = (null, null, null);
+        if (await content.WorkingCopyAsync(id, ct) is { } copy)
+        {
+            if (SectionDraft.SameValue(copy.Content, Draft.Content)) await content.DiscardWorkingCopyAsync(id, ct);
+            else Recovered = copy;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ working copy
+
+    /// <summary>
+    /// Keeps the unsaved changes as the editor's working copy (the page calls this every few seconds and when it is
+    /// left), so a closed tab, a lost connection or a killed app instance loses at most those seconds. Writes only
+    /// when the content changed since the last call; forgets the copy once nothing is unsaved. Not while an offered
+    /// copy waits for the editor's answer: it would be replaced by the content it is offered against.
+    /// </summary>
+    public async Task AutosaveAsync(CancellationToken ct = default)
+    {
+        if (LoadedId is not { } id || Archived || Draft is null || Saving || Recovered is not null) return;
+        if (!Draft.IsDirty)
+        {
+            if (_autosaved is null) return;
+            await content.DiscardWorkingCopyAsync(id, ct);
+            (_autosaved, AutosavedAt) = (null, null);
+            return;
+        }
+        var json = Draft.Content.ToJsonString();
+        if (json == _autosaved) return;
+        await content.SaveWorkingCopyAsync(id, BaseNumber, Draft.Content, ct);
+        (_autosaved, AutosavedAt) = (json, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Puts the offered working copy into the form (still unsaved: Save makes it a version).</summary>
+    public void RestoreRecovered()
+    {
+        if (Recovered is not { } copy || Draft is null) return;
+        Draft.Replace(copy.Content);
+        (_autosaved, AutosavedAt, Recovered) = (copy.Content.ToJsonString(), copy.SavedAt, null);
+        JsonText = Draft.ToJson();
+        _liveErrors = Draft.Validate();
+    }
+
+    /// <summary>Throws the offered working copy away.</summary>
+    public async Task DiscardRecoveredAsync()
+    {
+        if (Recovered is null || LoadedId is not { } id) return;
+        Recovered = null;
+        await content.DiscardWorkingCopyAsync(id);
     }
 
     /// <summary>A section not saved yet, from the New section dialog's choices in the address.</summary>
@@ -299,6 +353,8 @@ public sealed class SectionEditorState(ContentService content)
         switch (await content.SaveDraftAsync(id, onTopOf, draftContent, Summary.Trim()))
         {
             case SaveResult.Saved saved:
+                await content.DiscardWorkingCopyAsync(id);
+                (_autosaved, AutosavedAt) = (null, null);
                 var version = await content.GetVersionAsync(id, saved.VersionNumber);
                 if (version is not null) Adopt(version);
                 Summary = "";
