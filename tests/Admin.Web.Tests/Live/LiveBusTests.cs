@@ -45,42 +45,4 @@ public sealed class LiveBusTests
         _bus.SetState(ListenerState.Reconnecting);
         Assert.Equal([ListenerState.Connected, ListenerState.Reconnecting], seen);
     }
-
-    [Fact]
-    public async Task Coalescing_reload_turns_a_burst_into_one_reload_and_never_misses_a_late_event()
-    {
-        var reloads = 0;
-        var inReload = new TaskCompletionSource();
-        var release = new TaskCompletionSource();
-        using var reload = new CoalescingReload(async _ =>
-        {
-            if (Interlocked.Increment(ref reloads) == 1)
-            {
-                inReload.SetResult();
-                await release.Task;
-            }
-        }, TimeSpan.FromMilliseconds(50));
-
-        var burst = Enumerable.Range(0, 20).Select(_ => reload.TriggerAsync()).ToList();
-        await inReload.Task.WaitAsync(TimeSpan.FromSeconds(2));
-        Assert.Equal(1, reloads);
-
-        // An event that arrives while the reload runs must cause one more reload, or the view would be stale.
-        var late = reload.TriggerAsync();
-        release.SetResult();
-        await Task.WhenAll(burst.Append(late)).WaitAsync(TimeSpan.FromSeconds(2));
-        Assert.Equal(2, reloads);
-    }
-
-    [Fact]
-    public async Task Coalescing_reload_does_nothing_once_the_page_is_disposed()
-    {
-        var reloads = 0;
-        var reload = new CoalescingReload(_ => { reloads++; return Task.CompletedTask; }, TimeSpan.FromMilliseconds(100));
-        var pending = reload.TriggerAsync();
-        reload.Dispose();
-        await pending.WaitAsync(TimeSpan.FromSeconds(2));
-        await reload.TriggerAsync().WaitAsync(TimeSpan.FromSeconds(2));
-        Assert.Equal(0, reloads);
-    }
 }

@@ -7,7 +7,8 @@ namespace Admin.Web.Components.Shared;
 
 /// <summary>
 /// The one live-subscription base for pages and panels: <see cref="Live"/> subscribes to a topic of the live bus,
-/// coalesces bursts of events into one reload (<see cref="CoalescingReload"/>), re-renders after it, and disposes all of
+/// reloads on the first event at once and coalesces the events that follow it (<see cref="CoalescingReload"/>), re-renders
+/// after each reload, and disposes all of
 /// it with the component. Nothing is subscribed while prerendering: that render's scope ends with the HTTP response.
 /// </summary>
 public abstract class LiveComponentBase : ComponentBase, IDisposable
@@ -22,14 +23,14 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     /// <paramref name="reader"/>, only events that user may read count (<see cref="LiveBus.Subscribe(string, ClaimsPrincipal, Func{LiveEvent, Task})"/>).
     /// </summary>
     protected void Live(string topic, Func<CancellationToken, Task> reload, Func<LiveEvent, bool>? when = null,
-        ClaimsPrincipal? reader = null, TimeSpan? window = null)
+        ClaimsPrincipal? reader = null, TimeSpan? minInterval = null)
     {
         if (!RendererInfo.IsInteractive) return;
         var coalesced = new CoalescingReload(ct => InvokeAsync(async () =>
         {
             await reload(ct);
             StateHasChanged();
-        }), window ?? CoalescingReload.DefaultWindow);
+        }), minInterval);
         Task OnEvent(LiveEvent e) => e.IsResync || when is null || when(e) ? coalesced.TriggerAsync() : Task.CompletedTask;
         _live.Add(reader is null ? Bus.Subscribe(topic, OnEvent) : Bus.Subscribe(topic, reader, OnEvent));
         _live.Add(coalesced);
