@@ -29,35 +29,26 @@ public sealed class CoalescingReloadTests
     [Fact]
     public async Task Events_during_a_reload_cause_exactly_one_more_after_it_no_sooner_than_the_interval()
     {
-        var reloads = 0;
-        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var reload = new CoalescingReload(async _ =>
-        {
-            if (Interlocked.Increment(ref reloads) == 1)
-            {
-                first.SetResult();
-                await release.Task;
-            }
-        }, TimeSpan.FromMilliseconds(250), _time);
+        var view = new FirstReloadBlocks();
+        using var reload = new CoalescingReload(view.ReloadAsync, TimeSpan.FromMilliseconds(250), _time);
 
         var running = reload.TriggerAsync();
-        await first.Task.WaitAsync(Wait);
+        await view.First.Task.WaitAsync(Wait);
         for (var i = 0; i < 50; i++) Assert.True(reload.TriggerAsync().IsCompleted, "a trigger during a reload must only mark it dirty");
         _time.Advance(TimeSpan.FromMilliseconds(100));
-        release.SetResult();
+        view.Release.SetResult();
 
         // The second reload waits for the rest of the interval since the first one started.
         await Task.Delay(100);
-        Assert.Equal(1, Volatile.Read(ref reloads));
+        Assert.Equal(1, view.Count);
         _time.Advance(TimeSpan.FromMilliseconds(150));
         await running.WaitAsync(Wait);
-        Assert.Equal(2, Volatile.Read(ref reloads));
+        Assert.Equal(2, view.Count);
 
         // Nothing was left dirty: no third reload, however long we wait.
         _time.Advance(TimeSpan.FromSeconds(5));
         await Task.Delay(50);
-        Assert.Equal(2, Volatile.Read(ref reloads));
+        Assert.Equal(2, view.Count);
     }
 
     [Fact]
@@ -96,32 +87,21 @@ public sealed class CoalescingReloadTests
     [Fact]
     public async Task Dispose_stops_it_a_dirty_view_is_not_reloaded_and_later_events_do_nothing()
     {
-        var reloads = 0;
-        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        CancellationToken given = default;
-        var reload = new CoalescingReload(async ct =>
-        {
-            given = ct;
-            if (Interlocked.Increment(ref reloads) == 1)
-            {
-                first.SetResult();
-                await release.Task;
-            }
-        }, TimeSpan.FromMilliseconds(250), _time);
+        var view = new FirstReloadBlocks();
+        var reload = new CoalescingReload(view.ReloadAsync, TimeSpan.FromMilliseconds(250), _time);
 
         var running = reload.TriggerAsync();
-        await first.Task.WaitAsync(Wait);
+        await view.First.Task.WaitAsync(Wait);
         await reload.TriggerAsync(); // dirty: would reload once more
         reload.Dispose();
-        Assert.True(given.IsCancellationRequested, "the running reload's token must be cancelled");
-        release.SetResult();
+        Assert.True(view.Token.IsCancellationRequested, "the running reload's token must be cancelled");
+        view.Release.SetResult();
         await running.WaitAsync(Wait);
 
         await reload.TriggerAsync().WaitAsync(Wait);
         _time.Advance(TimeSpan.FromSeconds(5));
         await Task.Delay(50);
-        Assert.Equal(1, Volatile.Read(ref reloads));
+        Assert.Equal(1, view.Count);
     }
 
     [Fact]
@@ -136,5 +116,26 @@ public sealed class CoalescingReloadTests
         _time.Advance(TimeSpan.FromMilliseconds(250));
         await reload.TriggerAsync().WaitAsync(Wait);
         Assert.Equal(2, calls);
+    }
+
+    /// <summary>A view whose first reload runs until released; counts reloads and keeps the token of the last.</summary>
+    private sealed class FirstReloadBlocks
+    {
+        private int _count;
+
+        public TaskCompletionSource First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public CancellationToken Token { get; private set; }
+        public int Count => Volatile.Read(ref _count);
+
+        public async Task ReloadAsync(CancellationToken ct)
+        {
+            Token = ct;
+            if (Interlocked.Increment(ref _count) == 1)
+            {
+                First.SetResult();
+                await Release.Task;
+            }
+        }
     }
 }
