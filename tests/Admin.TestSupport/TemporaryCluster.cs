@@ -163,7 +163,10 @@ public sealed class TemporaryCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server again after <see cref="KillEveryProcess"/> (crash recovery); returns once it accepts connections.</summary>
+    /// <summary>Fast shutdown, and the server stays down until <see cref="StartAgainAsync"/>: a database that went away.</summary>
+    public Task StopAsync() => PgCtlAsync("stop", "-m", "fast");
+
+    /// <summary>Starts the server again after <see cref="KillEveryProcess"/> (crash recovery) or <see cref="StopAsync"/>; returns once it accepts connections.</summary>
     public Task StartAgainAsync() => PgCtlAsync("start", "-l", Path.Combine(_directory, "server.log"));
 
     public async ValueTask DisposeAsync()

@@ -35,8 +35,7 @@ public static class OperationsExtensions
             .SetApplicationName("Admin")
             .PersistKeysToDbContext<DataProtectionKeysContext>();
 
-        builder.Services.AddHealthChecks()
-            .AddCheck<MigrationsAppliedCheck>("database", tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddReadinessChecks();
         return builder;
     }
 
@@ -57,31 +56,13 @@ public static class OperationsExtensions
         // Routing after the error and status-code handlers, so a re-executed request is routed again.
         app.UseRouting();
 
-        // /healthz: the process is alive. /readyz: the database answers and every migration is applied.
+        // /healthz: the process is alive. /readyz: JSON with one entry per dependency (database, listener, migrations).
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains(Readiness.Tag),
+            ResponseWriter = Readiness.WriteAsync,
+        }).AllowAnonymous();
         return app;
-    }
-}
-
-/// <summary>Ready when PostgreSQL answers as the app role and no migration known to this build is missing.</summary>
-public sealed class MigrationsAppliedCheck(IServiceScopeFactory scopes) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var factory = scope.ServiceProvider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<AdminDbContext>>();
-            await using var db = await factory.CreateDbContextAsync(ct);
-            var pending = await DatabaseMigrator.PendingAsync(db, ct);
-            return pending.Count == 0
-                ? HealthCheckResult.Healthy("database reachable, migrations applied")
-                : HealthCheckResult.Unhealthy($"pending migrations: {string.Join(", ", pending)}");
-        }
-        catch (Exception ex)
-        {
-            return HealthCheckResult.Unhealthy("database unreachable: " + ex.Message);
-        }
     }
 }

@@ -19,6 +19,12 @@ public sealed class LiveBus(ILogger<LiveBus> logger)
     public ListenerState State { get; private set; } = ListenerState.Connecting;
     public event Action<ListenerState>? StateChanged;
 
+    /// <summary>When <see cref="State"/> last changed (null before the first change).</summary>
+    public DateTimeOffset? StateSince { get; private set; }
+
+    /// <summary>When the listener last connected or reconnected (null while it never has): readiness reports it.</summary>
+    public DateTimeOffset? ConnectedAt { get; private set; }
+
     public int SubscriberCount => _subscriptions.Count;
 
     public IDisposable Subscribe(string topic, Func<LiveEvent, Task> handler)
@@ -46,10 +52,12 @@ public sealed class LiveBus(ILogger<LiveBus> logger)
                 _ = InvokeAsync(s, e);
     }
 
-    public void SetState(ListenerState state)
+    public void SetState(ListenerState state, DateTimeOffset? at = null)
     {
         if (State == state) return;
         State = state;
+        StateSince = at ?? DateTimeOffset.UtcNow;
+        if (state == ListenerState.Connected) ConnectedAt = StateSince;
         StateChanged?.Invoke(state);
     }
 

@@ -14,7 +14,7 @@ public sealed class LiveListenerService(NotificationListener listener, LiveBus b
             },
             (state, reconnected) =>
             {
-                bus.SetState(state);
+                bus.SetState(state, time.GetUtcNow());
                 if (state == ListenerState.Connected && reconnected)
                     bus.Publish(LiveEvent.Resync(time.GetUtcNow()));
                 return ValueTask.CompletedTask;

@@ -85,6 +85,6 @@ public sealed class AuthorizationMatrixTests(WebAppFixture app) : IClassFixture<
     {
         using var client = app.Anonymous();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+        await Readyz.WaitReadyAsync(client);
     }
 }

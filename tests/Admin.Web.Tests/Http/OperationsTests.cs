@@ -1,28 +1,51 @@
 using System.Net;
+using Admin.Data.Live;
+using Admin.TestSupport;
 using Admin.Web.Features.Account;
+using Admin.Web.Live;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Admin.Web.Tests.Http;
 
 public sealed class OperationsTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
     [Fact]
-    public async Task Healthz_says_alive_and_readyz_checks_database_and_migrations()
+    public async Task Healthz_says_alive_and_readyz_reports_database_listener_and_migrations_each_healthy()
     {
         using var client = app.Anonymous();
         Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
-        Assert.Equal("Healthy", await client.GetStringAsync("/readyz"));
+
+        var ready = await Readyz.WaitReadyAsync(client);
+        Assert.Equal("Healthy", ready.Json.GetProperty("status").GetString());
+        Assert.Equal(["database", "listener", "migrations"], ready.Json.GetProperty("checks").EnumerateObject().Select(p => p.Name).Order());
+        Assert.All(["database", "listener", "migrations"], name => Assert.Equal("Healthy", ready.StatusOf(name)));
+        Assert.InRange(ready.Check("database").GetProperty("latencyMs").GetDouble(), 0, 5000);
+        Assert.Equal("Connected", ready.Check("listener").GetProperty("state").GetString());
+        var connectedAt = ready.Check("listener").GetProperty("connectedAt").GetDateTimeOffset();
+        Assert.InRange(connectedAt, DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow);
+        await using (var db = app.Database.CreateAppContext())
+            Assert.Equal(db.Database.GetMigrations().Last(), ready.Check("migrations").GetProperty("latest").GetString());
+        Assert.Equal(0, ready.Check("migrations").GetProperty("pending").GetArrayLength());
+        AssertNoSecrets(ready.Text, app.Database.AppConnectionString);
     }
 
     [Fact]
-    public async Task Readyz_fails_when_a_migration_is_missing()
+    public async Task Readyz_is_503_and_lists_a_missing_migration_while_the_rest_stays_healthy()
     {
+        using var client = app.Anonymous();
+        await Readyz.WaitReadyAsync(client);
         await using (var owner = await app.Database.OpenAsync(TestSupport.TestPostgres.OwnerRole))
             await TestSupport.TestPostgres.ExecuteAsync(owner, "DELETE FROM \"__EFMigrationsHistory\" WHERE \"MigrationId\" = '20261122000001_Foundation'");
         try
         {
-            using var client = app.Anonymous();
-            var response = await client.GetAsync("/readyz");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            var answer = await Readyz.GetAsync(client);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
+            Assert.Equal("Unhealthy", answer.Json.GetProperty("status").GetString());
+            Assert.Equal("Unhealthy", answer.StatusOf("migrations"));
+            Assert.Equal(["20261122000001_Foundation"], answer.Check("migrations").GetProperty("pending").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("Healthy", answer.StatusOf("database"));
+            Assert.Equal("Healthy", answer.StatusOf("listener"));
         }
         finally
         {
@@ -30,6 +53,75 @@ public sealed class OperationsTests(WebAppFixture app) : IClassFixture<WebAppFix
             await TestSupport.TestPostgres.ExecuteAsync(owner,
                 "INSERT INTO \"__EFMigrationsHistory\" VALUES ('20261122000001_Foundation', '10.0.14')");
         }
+        Assert.Equal(HttpStatusCode.OK, (await Readyz.GetAsync(client)).Status);
+    }
+
+    [Fact]
+    public async Task Readyz_is_503_while_the_live_listener_is_reconnecting()
+    {
+        using var client = app.Anonymous();
+        await Readyz.WaitReadyAsync(client);
+        var bus = app.Factory.Services.GetRequiredService<LiveBus>();
+        var connectedAt = bus.ConnectedAt;
+        bus.SetState(ListenerState.Reconnecting);
+        try
+        {
+            var answer = await Readyz.GetAsync(client);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
+            Assert.Equal("Unhealthy", answer.StatusOf("listener"));
+            Assert.Equal("Reconnecting", answer.Check("listener").GetProperty("state").GetString());
+            Assert.Contains("reconnecting", answer.Check("listener").GetProperty("description").GetString());
+            Assert.Equal(connectedAt, answer.Check("listener").GetProperty("connectedAt").GetDateTimeOffset());
+            Assert.Equal("Healthy", answer.StatusOf("database"));
+            Assert.Equal("Healthy", answer.StatusOf("migrations"));
+        }
+        finally
+        {
+            bus.SetState(ListenerState.Connected);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await Readyz.GetAsync(client)).Status);
+    }
+
+    [Fact]
+    public async Task Readyz_is_503_with_the_database_unhealthy_while_postgresql_is_down_and_200_once_it_is_back()
+    {
+        await using var cluster = await TemporaryCluster.StartAsync();
+        await cluster.CreateMigratedDatabaseAsync("admin_ready");
+        var connection = cluster.ConnectionString("admin_ready", TestPostgres.AppRole);
+        // The fixture's database only fills the factory's constructor: every connection string points at the cluster.
+        await using var factory = new AdminAppFactory(app.Database, demoSeed: false, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Admin"] = connection,
+            ["ConnectionStrings:AdminOwner"] = cluster.ConnectionString("admin_ready", TestPostgres.OwnerRole),
+            ["ConnectionStrings:AdminExplain"] = cluster.ConnectionString("admin_ready", TestPostgres.ExplainRole),
+        });
+        using var client = factory.CreateClient();
+        await Readyz.WaitReadyAsync(client);
+
+        await cluster.StopAsync();
+        var down = await Readyz.WaitForAsync(client, a => a.StatusOf("listener") != "Healthy");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.Status);
+        Assert.Equal("Unhealthy", down.StatusOf("database"));
+        Assert.StartsWith("the database does not answer", down.Check("database").GetProperty("description").GetString());
+        Assert.Equal("Unhealthy", down.StatusOf("migrations"));
+        Assert.Equal("Reconnecting", down.Check("listener").GetProperty("state").GetString());
+        AssertNoSecrets(down.Text, connection);
+        Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
+
+        await cluster.StartAgainAsync();
+        var back = await Readyz.WaitForAsync(client, a => a.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        Assert.All(["database", "listener", "migrations"], name => Assert.Equal("Healthy", back.StatusOf(name)));
+        Assert.True(back.Check("listener").GetProperty("connectedAt").GetDateTimeOffset() > down.Check("listener").GetProperty("connectedAt").GetDateTimeOffset(),
+            "connectedAt must move on when the listener reconnects");
+    }
+
+    /// <summary>No part of the connection string (host, port, database, role, password) appears in the answer.</summary>
+    private static void AssertNoSecrets(string text, string connectionString)
+    {
+        var parts = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        foreach (var secret in new[] { parts.Host!, $":{parts.Port}", parts.Database!, parts.Username!, parts.Password ?? "password" })
+            Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Password", text, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class SecretsAndStartupTests
         });
         using var client = app.CreateClient();
 
-        Assert.Equal("Healthy", await client.GetStringAsync("/readyz"));
+        Assert.Equal("Healthy", (await Readyz.WaitReadyAsync(client)).Json.GetProperty("status").GetString());
         var login = await client.GetAsync("/Account/Login");
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
     }

@@ -118,7 +118,7 @@ public sealed class TelemetryTests
         });
         var traceId = NewTraceId();
         using var client = Traced(app, traceId);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+        await Readyz.WaitReadyAsync(client);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/content/homepage/xx-XX")).StatusCode);
 
         var traceBytes = Convert.FromHexString(traceId);
