@@ -41,6 +41,11 @@ if (args is ["tti"])
     await TtiBench.RunAsync();
     return;
 }
+if (args is ["live"])
+{
+    await LiveBench.RunAsync();
+    return;
+}
 
 Console.WriteLine($"Admin foundation benchmarks · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores");
 Console.WriteLine();
