@@ -32,7 +32,6 @@ public static class Readiness
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
-        context.Response.Headers.CacheControl = "no-store";
         var body = new
         {
             status = report.Status.ToString(),
@@ -117,7 +116,7 @@ public sealed class MigrationsReadyCheck(IServiceScopeFactory scopes, ILogger<Mi
             var pending = await DatabaseMigrator.PendingAsync(db, ct);
             var data = new Dictionary<string, object> { ["latest"] = latest, ["pending"] = pending };
             return pending.Count == 0
-                ? HealthCheckResult.Healthy("the database is at this build's latest migration", data)
+                ? HealthCheckResult.Healthy("every migration of this build is applied", data)
                 : HealthCheckResult.Unhealthy($"{pending.Count} migration(s) of this build are not applied", data: data);
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
