@@ -28,10 +28,9 @@ internal sealed class StatusPostBatches : IAsyncDisposable
     private readonly Task[] _writers;
 
     /// <param name="writers">
-    /// Batches in flight at once: while one commits, the next one runs its posts. Two keep the server busy on a small
-    /// machine; more only add batches waiting for the same commit lock.
+    /// Batches in flight at once, each on its own server connection: while one commits, the others run their posts.
     /// </param>
-    public StatusPostBatches(NpgsqlDataSource dataSource, Func<StatusPost, CancellationToken, Task<ApiResult>> alone, int writers = 2)
+    public StatusPostBatches(NpgsqlDataSource dataSource, Func<StatusPost, CancellationToken, Task<ApiResult>> alone, int writers = 3)
     {
         _dataSource = dataSource;
         _alone = alone;
@@ -111,8 +110,12 @@ internal sealed class StatusPostBatches : IAsyncDisposable
     /// <summary>One call for the batch: each post's answer by its position, null where the post raised.</summary>
     private async Task<ApiResult?[]> CallAsync(List<Pending> batch)
     {
-        await using var command = _dataSource.CreateCommand(
-            "SELECT ord, http_status, body, replayed, error_state FROM deploy_api_status_batch($1, $2, $3, $4, $5, $6)");
+        // An explicit transaction binds the batch to one server connection of its own: on the multiplexing pool two
+        // batches' commands would otherwise queue on the same connection and run one after the other in one backend.
+        await using var connection = await _dataSource.OpenConnectionAsync(_stop.Token);
+        await using var transaction = await connection.BeginTransactionAsync(_stop.Token);
+        await using var command = new NpgsqlCommand(
+            "SELECT ord, http_status, body, replayed, error_state FROM deploy_api_status_batch($1, $2, $3, $4, $5, $6)", connection, transaction);
         command.Parameters.Add(Array(batch.Select(p => p.Post.TokenHash).ToArray(), NpgsqlDbType.Bytea));
         command.Parameters.Add(Array(batch.Select(p => p.Post.IdempotencyKey).ToArray(), NpgsqlDbType.Text));
         command.Parameters.Add(Array(batch.Select(p => p.Post.RequestHash).ToArray(), NpgsqlDbType.Bytea));
@@ -121,12 +124,15 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         command.Parameters.Add(Array(batch.Select(p => p.Post.Message).ToArray(), NpgsqlDbType.Text));
         var answers = new ApiResult?[batch.Count];
         // Not the callers' tokens: the batch is theirs together, and a statement cut short would roll back all of them.
-        await using var reader = await command.ExecuteReaderAsync(_stop.Token);
-        while (await reader.ReadAsync(_stop.Token))
+        await using (var reader = await command.ExecuteReaderAsync(_stop.Token))
         {
-            if (!reader.IsDBNull(4)) continue;
-            answers[reader.GetInt32(0) - 1] = new ApiResult(reader.GetInt32(1), reader.IsDBNull(2) ? "" : reader.GetString(2), reader.GetBoolean(3));
+            while (await reader.ReadAsync(_stop.Token))
+            {
+                if (!reader.IsDBNull(4)) continue;
+                answers[reader.GetInt32(0) - 1] = new ApiResult(reader.GetInt32(1), reader.IsDBNull(2) ? "" : reader.GetString(2), reader.GetBoolean(3));
+            }
         }
+        await transaction.CommitAsync(_stop.Token);
         return answers;
     }
 
