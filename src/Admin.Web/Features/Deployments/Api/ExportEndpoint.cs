@@ -56,7 +56,21 @@ public static class ExportEndpoint
             return;
         }
 
-        await using var run = await exporter.BeginAsync(Owner(http.User), request.Key, filter, format.Value, http.RequestAborted);
+        ExportRun? begun;
+        try
+        {
+            begun = await exporter.BeginAsync(Owner(http.User), request.Key, filter, format.Value, http.RequestAborted);
+        }
+        catch (Exception ex) when (Unavailable(ex) && !http.RequestAborted.IsCancellationRequested)
+        {
+            // Before the first byte: the database is down or restarting (the fault drill found a 500 here).
+            http.RequestServices.GetRequiredService<ILogger<DeploymentExporter>>().LogWarning(ex, "Deployment export failed: database unavailable");
+            http.Response.Headers.RetryAfter = "5";
+            await ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+                "The database could not be reached; retry the export.");
+            return;
+        }
+        await using var run = begun;
         if (run is null)
         {
             await ApiProblems.WriteAsync(http, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
@@ -72,6 +86,15 @@ public static class ExportEndpoint
         if (run.Bound.Replayed) response.Headers[DeploymentApi.ReplayedHeader] = "true";
         await DeploymentExporter.WriteAsync(response.Body, format.Value, run.Rows, http.RequestAborted);
     }
+
+    /// <summary>
+    /// What a retry can cure: no connection, a full pool, a server shutting down or crashed (57P01/57P02, which Npgsql
+    /// does not count as transient), also once EF Core's retries gave up on it.
+    /// </summary>
+    private static bool Unavailable(Exception ex) =>
+        ex is Npgsql.NpgsqlException { IsTransient: true } or TimeoutException
+        || ex is Npgsql.PostgresException { SqlState: "57P01" or "57P02" or "57P03" }
+        || ex is InvalidOperationException { InnerException: { } inner } && Unavailable(inner);
 
     private static string Owner(ClaimsPrincipal user) =>
         user.FindFirstValue(DeployTokenHandler.TokenIdClaim) is { } token ? "token:" + token : "user:" + user.FindFirstValue(ClaimTypes.NameIdentifier);
