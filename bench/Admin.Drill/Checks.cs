@@ -13,7 +13,7 @@ internal static class DrillChecks
     private static readonly string[] WriteKinds = ["status", "create", "save"];
 
     public static async Task<DrillResult> CheckAsync(DrillOptions options, TemporaryCluster cluster, NpgsqlDataSource appData, Journal journal,
-        Check? reconnect, List<(double At, string? Stamp)> stamps, Action<string> log)
+        IReadOnlyList<Check> browserChecks, List<(double At, string? Stamp)> stamps, Action<string> log)
     {
         var checks = new List<Check>();
         var acks = journal.Acks.ToList();
@@ -112,7 +112,8 @@ internal static class DrillChecks
         checks.Add(new Check("every write path recovers after each fault", recoveries.All(r => r.Seconds is not null),
             string.Join("; ", recoveries.Select(r => $"{r.Fault.Name}: {(r.Seconds is { } s ? FaultDrill.Seconds(s) : "never")}"))));
 
-        if (reconnect is not null) checks.Add(reconnect);
+        checks.AddRange(browserChecks);
+        var reconnect = browserChecks.FirstOrDefault(c => c.Name.StartsWith("browser", StringComparison.Ordinal));
         if (options.Browser)
         {
             var lastFault = faults.Count == 0 ? 0 : faults.Max(f => f.End);

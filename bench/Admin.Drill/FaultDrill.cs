@@ -98,6 +98,7 @@ public static class FaultDrill
             var warmUp = Math.Min(20, options.Duration.TotalSeconds * 0.15);
             var slot = (options.Duration.TotalSeconds - warmUp) / 4;
             var reconnect = (Check?)null;
+            var sticky = (Check?)null;
             var faults = new Func<Task>[]
             {
                 async () =>
@@ -109,6 +110,14 @@ public static class FaultDrill
                 async () =>
                 {
                     var victim = apps.FirstOrDefault(a => browser?.CurrentUpstream == a.BaseUrl.Authority) ?? apps[0];
+                    if (browser is not null)
+                    {
+                        // Sign-in page, sign-in post, its redirect, the Activity panel: all on one instance, or circuits break.
+                        var loads = browser.Loads;
+                        var instances = loads.Select(l => l.Upstream).Distinct().ToList();
+                        sticky = new Check("sticky sessions keep a browser on one instance", instances.Count == 1,
+                            $"{loads.Count} page loads before the kill, served by {string.Join(", ", instances)}");
+                    }
                     var start = journal.Now;
                     await victim.KillAsync();
                     var reconnecting = browser is null ? null : FollowBrowserAsync(browser, victim, start, journal);
@@ -159,7 +168,7 @@ public static class FaultDrill
             await sampler;
 
             // ------------------------------------------------------------------ checks
-            var result = await DrillChecks.CheckAsync(options, cluster, appData, journal, reconnect, stamps, Log);
+            var result = await DrillChecks.CheckAsync(options, cluster, appData, journal, [.. new[] { sticky, reconnect }.OfType<Check>()], stamps, Log);
             if (journal.Attempts.Any(a => a.Status == 500))
             {
                 Log("the instances' last logged exceptions (for the HTTP 500s):");

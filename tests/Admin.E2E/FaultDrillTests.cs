@@ -25,7 +25,8 @@ public sealed class FaultDrillTests(ITestOutputHelper output)
         [
             "every schedule fired exactly once", "audit chain verifies (AuditChainVerifier)",
             "errors only inside fault windows (+ 10 s grace)", "no HTTP 500 outside fault windows",
-            "every write path recovers after each fault", "browser on the killed instance reconnects to another",
+            "every write path recovers after each fault", "sticky sessions keep a browser on one instance",
+            "browser on the killed instance reconnects to another",
             "DBA Activity panel updates live after the faults",
         ], result.Checks.Select(c => c.Name));
         Assert.StartsWith($"drill: {result.Acknowledged} writes acknowledged, 0 lost", result.Summary);
