@@ -158,6 +158,25 @@ public sealed class DeploymentApiTests(WebAppFixture app) : IClassFixture<WebApp
         }
     }
 
+    [Fact]
+    public async Task With_the_database_unreachable_a_new_deployment_is_a_503_with_retry_after_not_a_500()
+    {
+        // Reporting a deployment checks the token in the authentication handler first; the fault drill's cluster kill
+        // had it answer 500 (the exception went through). The token cannot be checked: a 503, not a 401 either.
+        await using var down = app.Factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
+            services.AddKeyedSingleton(nameof(DeploymentIngestion), (_, _) =>
+                DeploymentIngestion.CreateDataSource("Host=127.0.0.1;Port=1;Username=admin_app;Password=x;Database=admin;Timeout=2"))));
+        using var client = down.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "adm_" + new string('x', 40));
+
+        var response = await client.PostAsync("/api/deployments", Json(NewBody()));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Equal("Temporarily unavailable", (await BodyAsync(response))["title"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("{\"service\":\"a\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "externalId")]
     [InlineData("{\"externalId\":\"x1\",\"service\":\"bad service!\",\"environment\":\"staging\",\"version\":\"1\",\"commitSha\":\"abcdef1\"}", "service")]

@@ -61,7 +61,7 @@ public static class ExportEndpoint
         {
             begun = await exporter.BeginAsync(Owner(http.User), request.Key, filter, format.Value, http.RequestAborted);
         }
-        catch (Exception ex) when (Unavailable(ex) && !http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (DatabaseUnavailable.Is(ex) && !http.RequestAborted.IsCancellationRequested)
         {
             // Before the first byte: the database is down or restarting (the fault drill found a 500 here).
             http.RequestServices.GetRequiredService<ILogger<DeploymentExporter>>().LogWarning(ex, "Deployment export failed: database unavailable");
@@ -86,15 +86,6 @@ public static class ExportEndpoint
         if (run.Bound.Replayed) response.Headers[DeploymentApi.ReplayedHeader] = "true";
         await DeploymentExporter.WriteAsync(response.Body, format.Value, run.Rows, http.RequestAborted);
     }
-
-    /// <summary>
-    /// What a retry can cure: no connection, a full pool, a server shutting down or crashed (57P01/57P02, which Npgsql
-    /// does not count as transient), also once EF Core's retries gave up on it.
-    /// </summary>
-    private static bool Unavailable(Exception ex) =>
-        ex is Npgsql.NpgsqlException { IsTransient: true } or TimeoutException
-        || ex is Npgsql.PostgresException { SqlState: "57P01" or "57P02" or "57P03" }
-        || ex is InvalidOperationException { InnerException: { } inner } && Unavailable(inner);
 
     private static string Owner(ClaimsPrincipal user) =>
         user.FindFirstValue(DeployTokenHandler.TokenIdClaim) is { } token ? "token:" + token : "user:" + user.FindFirstValue(ClaimTypes.NameIdentifier);
