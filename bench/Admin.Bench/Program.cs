@@ -11,6 +11,35 @@ using Npgsql;
 // Foundation figures on a scratch database of the local cluster (./admin bench points ADMIN_TEST_PG at it).
 // They are printed, not asserted: compare runs on the same machine. `./admin bench content` prints only the content
 // figures (ContentBench.cs), which follow the foundation ones otherwise.
+if (args is ["drill", ..])
+{
+    // ./admin drill: the fault drill (bench/Admin.Drill). Ctrl-C or SIGTERM stops it and everything it started.
+    Admin.Drill.DrillOptions options;
+    try { options = Admin.Drill.DrillOptions.Parse(args[1..]); }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"drill: {e.Message}");
+        Environment.Exit(2);
+        return;
+    }
+    using var cancel = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+    using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+        c => { c.Cancel = true; cancel.Cancel(); });
+    try
+    {
+        var result = await Admin.Drill.FaultDrill.RunAsync(options, cancel.Token);
+        Console.WriteLine();
+        Console.WriteLine(result.Summary);
+        Environment.ExitCode = result.Passed ? 0 : 1;
+    }
+    catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("drill: interrupted; everything it started was stopped");
+        Environment.ExitCode = 130;
+    }
+    return;
+}
 if (args is ["content"])
 {
     await ContentBench.RunAsync();

@@ -25,7 +25,9 @@ public sealed class TemporaryCluster : IAsyncDisposable
         _bin = bin;
     }
 
-    public static async Task<TemporaryCluster> StartAsync()
+    /// <param name="settings">postgresql.conf lines appended after the defaults (a later line wins), e.g.
+    /// "synchronous_commit = on" for a cluster whose acknowledged commits must survive a crash of every process.</param>
+    public static async Task<TemporaryCluster> StartAsync(string? settings = null)
     {
         var bin = Environment.GetEnvironmentVariable("ADMIN_PG_BIN") is { Length: > 0 } fromEnv ? fromEnv : "/usr/lib/postgresql/15/bin";
         await RemoveLeftoversAsync(bin);
@@ -41,6 +43,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
                 synchronous_commit = off
                 full_page_writes = off
                 """);
+            if (settings is not null) await cluster.AppendSettingsAsync(settings);
             // The free port may be taken by someone else before the server binds it: then try another (a later
             // port line overrides an earlier one).
             for (var attempt = 1; ; attempt++)
@@ -168,6 +171,46 @@ public sealed class TemporaryCluster : IAsyncDisposable
 
     /// <summary>Starts the server again after <see cref="KillEveryProcess"/> (crash recovery) or <see cref="StopAsync"/>; returns once it accepts connections.</summary>
     public Task StartAgainAsync() => PgCtlAsync("start", "-l", Path.Combine(_directory, "server.log"));
+
+    /// <summary>The postmaster and every process it started (backends, checkpointer, WAL writer, …), read from /proc.</summary>
+    public IReadOnlyList<int> ProcessIds()
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster) || !Directory.Exists($"/proc/{postmaster}"))
+            return [];
+        var pids = new List<int> { postmaster };
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) == postmaster) pids.Add(pid);
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+        return pids;
+    }
+
+    /// <summary>
+    /// Sends one signal to the postmaster and all its processes in one kill(1) call: STOP freezes the whole server (as
+    /// a network partition would, connections queue), CONT thaws it. Returns the process ids signalled.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> SignalAllAsync(string signal)
+    {
+        var pids = ProcessIds();
+        if (pids.Count == 0) throw new InvalidOperationException("The cluster is not running.");
+        var start = new ProcessStartInfo("kill") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-" + signal);
+        foreach (var pid in pids) start.ArgumentList.Add(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var kill = Process.Start(start)!;
+        await kill.WaitForExitAsync();
+        return pids;
+    }
 
     public async ValueTask DisposeAsync()
     {

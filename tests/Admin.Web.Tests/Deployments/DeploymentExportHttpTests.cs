@@ -3,6 +3,10 @@ using System.Net.Http.Headers;
 using System.Text;
 using Admin.TestSupport;
 using Admin.Web.Features.Account;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Admin.Web.Tests.Deployments;
 
@@ -92,5 +96,28 @@ public sealed class DeploymentExportHttpTests(WebAppFixture app) : IClassFixture
     {
         using var client = app.Anonymous();
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/deployments/export", Json("{}"))).StatusCode);
+    }
+    [Fact]
+    public async Task With_the_database_unreachable_an_export_is_a_503_with_retry_after_not_a_500()
+    {
+        // The token is checked by the ingestion pool (up); the export's own contexts point at a port nothing listens on,
+        // as during a PostgreSQL restart (the fault drill found a 500 here).
+        var created = await app.Database.NewTokenAsync("export-down");
+        await using var down = app.Factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
+            services.AddScoped(_ => new Admin.Data.Deployments.DeploymentExporter(new UnreachableContexts()))));
+        using var client = down.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
+
+        var response = await client.PostAsync("/api/deployments/export", Json("{\"format\":\"csv\"}"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+    }
+
+    private sealed class UnreachableContexts : Microsoft.EntityFrameworkCore.IDbContextFactory<Admin.Data.AdminDbContext>
+    {
+        public Admin.Data.AdminDbContext CreateDbContext() => new(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Admin.Data.AdminDbContext>()
+            .UseNpgsql("Host=127.0.0.1;Port=1;Username=admin_app;Password=x;Database=admin;Timeout=2").Options);
     }
 }

@@ -35,7 +35,18 @@ public sealed class DeployTokenHandler(
             return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(
                 [new Claim(CheckedInDatabaseClaim, "true"), new Claim(ClaimTypes.Role, Admin.Data.Session.SessionRoles.DeployApi)],
                 SchemeName)), SchemeName));
-        var caller = await ingestion.AuthenticateAsync(token, Context.RequestAborted);
+        ApiCaller? caller;
+        try
+        {
+            caller = await ingestion.AuthenticateAsync(token, Context.RequestAborted);
+        }
+        catch (Exception ex) when (DatabaseUnavailable.Is(ex) && !Context.RequestAborted.IsCancellationRequested)
+        {
+            // The token cannot be checked now: the challenge answers 503 (retry), neither 401 (it may be fine) nor 500.
+            Logger.LogWarning(ex, "API token check failed: database unavailable");
+            Context.Items[UnavailableItem] = true;
+            return AuthenticateResult.Fail("database unavailable");
+        }
         if (caller is null) return AuthenticateResult.Fail("unknown or revoked token");
         var identity = new ClaimsIdentity(
         [
@@ -49,7 +60,15 @@ public sealed class DeployTokenHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) => WriteUnauthorizedAsync(Context);
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (!Context.Items.ContainsKey(UnavailableItem)) return WriteUnauthorizedAsync(Context);
+        Context.Response.Headers.RetryAfter = "5";
+        return ApiProblems.WriteAsync(Context, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+            "The API token could not be checked because the database could not be reached; retry with the same Idempotency-Key.");
+    }
+
+    private const string UnavailableItem = "deploy:token-check-unavailable";
 
     public static Task WriteUnauthorizedAsync(HttpContext http)
     {

@@ -211,7 +211,7 @@ public static class DeploymentApi
 
     // Only what a retry can cure (no connection, a restart, a full pool) is a 503; any other database error is a bug.
     private static bool IsUnavailable(HttpContext http, Exception ex) =>
-        ex is NpgsqlException { IsTransient: true } or TimeoutException && !http.RequestAborted.IsCancellationRequested;
+        DatabaseUnavailable.Is(ex) && !http.RequestAborted.IsCancellationRequested;
 
     private static Task UnavailableAsync(HttpContext http, Exception ex)
     {

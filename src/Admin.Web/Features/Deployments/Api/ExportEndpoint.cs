@@ -56,7 +56,21 @@ public static class ExportEndpoint
             return;
         }
 
-        await using var run = await exporter.BeginAsync(Owner(http.User), request.Key, filter, format.Value, http.RequestAborted);
+        ExportRun? begun;
+        try
+        {
+            begun = await exporter.BeginAsync(Owner(http.User), request.Key, filter, format.Value, http.RequestAborted);
+        }
+        catch (Exception ex) when (DatabaseUnavailable.Is(ex) && !http.RequestAborted.IsCancellationRequested)
+        {
+            // Before the first byte: the database is down or restarting (the fault drill found a 500 here).
+            http.RequestServices.GetRequiredService<ILogger<DeploymentExporter>>().LogWarning(ex, "Deployment export failed: database unavailable");
+            http.Response.Headers.RetryAfter = "5";
+            await ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+                "The database could not be reached; retry the export.");
+            return;
+        }
+        await using var run = begun;
         if (run is null)
         {
             await ApiProblems.WriteAsync(http, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
