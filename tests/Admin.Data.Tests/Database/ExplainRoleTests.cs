@@ -22,11 +22,14 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
         "section_products", "section_schedules", "section_versions", "v_active_translations", "v_entities", "v_entity_heads",
     ];
 
-    /// <summary>What a DBA does not read: deployments and their tokens, identity (password hashes, stamps, tokens), internals.</summary>
+    /// <summary>
+    /// What a DBA does not read: deployments and their tokens, identity (password hashes, stamps, tokens), internals, and
+    /// editors' unsaved working copies (private to each editor).
+    /// </summary>
     private static readonly string[] DbaDoesNotRead =
     [
         "__EFMigrationsHistory", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_environments", "deployment_exports",
-        "deployment_status_history", "deployments", "role_claims", "roles",
+        "deployment_status_history", "deployments", "role_claims", "roles", "section_working_copies",
         "user_claims", "user_logins", "user_roles", "user_tokens", "users",
     ];
 
