@@ -246,6 +246,29 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
     });
 
     [Fact]
+    public Task Unsaved_changes_are_kept_while_typing_and_offered_again_in_a_new_browser() => RunAsync(async page =>
+    {
+        var id = await App.Database.ContentService().CreateAsync(new NewSection(Locale, NewKey("autosave"), SectionTypes.Hero, ContentFixtures.Hero()));
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Editor));
+        await OpenEditorAsync(page, id);
+        await FillAsync(page, "title", "Typed, never saved");
+        // Kept within the autosave interval (3 s), without the editor doing anything.
+        await Expect(page.GetByTestId("autosaved")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+
+        // Another browser (as after a closed tab or a killed instance), the same editor.
+        var later = await NewPageAsync();
+        await LoginAsync(later, DemoUserWithRole(AppRoles.Editor));
+        await OpenEditorAsync(later, id);
+        await Expect(later.GetByTestId("working-copy-notice")).ToContainTextAsync("You have unsaved changes");
+        await Expect(Field(later, "title")).ToHaveValueAsync("Spring sale");
+        await later.SaveReviewScreenshotAsync("content-working-copy-offered");
+        await later.GetByTestId("restore-working-copy").ClickAsync();
+        await Expect(Field(later, "title")).ToHaveValueAsync("Typed, never saved");
+        await Expect(later.GetByTestId("dirty-state")).ToContainTextAsync("Unsaved changes");
+        Assert.Equal(1, (await App.Database.ContentService().GetAsync(id))!.Latest.VersionNumber);
+    });
+
+    [Fact]
     public Task A_schedule_is_picked_in_the_browsers_time_zone_kept_in_utc_and_shown_with_the_zone_name() => RunAsync(async page =>
     {
         var key = NewKey("timed");
