@@ -19,10 +19,14 @@ public sealed class SectionsListState(ContentService content)
     public IReadOnlyList<SectionListItem> Rows { get; private set; } = [];
     public bool Loaded { get; private set; }
 
+    /// <summary>Sections the list draws at a time (all of them are read; the pager shows the rest).</summary>
+    public const int PageSize = 50;
+
     public bool Reordering { get; private set; }
     /// <summary>Someone changed a section of the locale while the editor was reordering.</summary>
     public bool ChangedWhileReordering { get; private set; }
-    public IReadOnlyList<SectionListItem> Order { get; private set; } = [];
+    public IReadOnlyList<SectionListItem> Order => _order;
+    private List<SectionListItem> _order = [];
 
     private string? _defaultLocale;
 
@@ -66,7 +70,7 @@ public sealed class SectionsListState(ContentService content)
 
     public void StartReorder()
     {
-        Order = Rows.ToList();
+        _order = Rows.ToList();
         ChangedWhileReordering = false;
         Reordering = true;
     }
@@ -77,7 +81,7 @@ public sealed class SectionsListState(ContentService content)
         await LoadAsync();
     }
 
-    public int Position(SectionListItem s) => Order.ToList().IndexOf(s) + 1;
+    public int Position(SectionListItem s) => _order.IndexOf(s) + 1;
 
     /// <summary>Moves a section up (-1) or down (+1); false at either end.</summary>
     public bool Move(SectionListItem s, int delta)
@@ -85,12 +89,12 @@ public sealed class SectionsListState(ContentService content)
         var from = Position(s) - 1;
         var to = from + delta;
         if (from < 0 || to < 0 || to >= Order.Count) return false;
-        Order = SectionOrder.Moved(Order, s, to);
+        _order = SectionOrder.Moved(_order, s, to);
         return true;
     }
 
     /// <summary>A section dropped at <paramref name="index"/> takes that place.</summary>
-    public void Drop(SectionListItem s, int index) => Order = SectionOrder.Moved(Order, s, Math.Clamp(index, 0, Order.Count - 1));
+    public void Drop(SectionListItem s, int index) => _order = SectionOrder.Moved(_order, s, Math.Clamp(index, 0, _order.Count - 1));
 
     /// <summary>True when the order differs from the list's.</summary>
     public bool OrderChanged => !Order.Select(o => o.Id).SequenceEqual(Rows.Select(r => r.Id));
