@@ -74,24 +74,30 @@ internal sealed class StatusPostBatches : IAsyncDisposable
 
     private async Task RunAsync(List<Pending> batch)
     {
-        // The same order in every batch, so two batches in flight lock deployments in the same order.
-        batch.Sort((a, b) => string.CompareOrdinal(a.Post.Reference, b.Post.Reference));
+        // The same order in every batch, so two batches in flight lock deployments in the same order; posts to one
+        // deployment keep their order of arrival.
+        var sorted = batch.OrderBy(p => p.Post.Reference, StringComparer.Ordinal).ToList();
         Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _posts, batch.Count);
+        Interlocked.Add(ref _posts, sorted.Count);
         ApiResult?[] answers;
         try
         {
-            answers = await CallAsync(batch);
+            answers = await CallAsync(sorted);
+        }
+        catch (PostgresException)
+        {
+            // The batch itself raised (its locks timed out, say): nothing of it committed, so each post runs on its own.
+            answers = new ApiResult?[sorted.Count];
         }
         catch (Exception e)
         {
-            foreach (var pending in batch) pending.Answer.TrySetException(e);
+            foreach (var pending in sorted) pending.Answer.TrySetException(e);
             return;
         }
-        for (var i = 0; i < batch.Count; i++)
+        for (var i = 0; i < sorted.Count; i++)
         {
-            if (answers[i] is { } answer) batch[i].Answer.TrySetResult(answer);
-            else _ = AloneAsync(batch[i]);
+            if (answers[i] is { } answer) sorted[i].Answer.TrySetResult(answer);
+            else _ = AloneAsync(sorted[i]);
         }
     }
 

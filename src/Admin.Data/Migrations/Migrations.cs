@@ -76,3 +76,6 @@ public sealed class DurableStatusPosts : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000700_WorkingCopies")]
 public sealed class WorkingCopies : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000800_SetBasedStatusPosts")]
+public sealed class SetBasedStatusPosts : SqlMigration;
