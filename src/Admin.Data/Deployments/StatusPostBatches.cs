@@ -80,9 +80,10 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _posts, sorted.Count);
         ApiResult?[] answers;
+        List<string> announcements = [];
         try
         {
-            answers = await CallAsync(sorted);
+            (answers, announcements) = await CallAsync(sorted);
         }
         catch (PostgresException)
         {
@@ -99,6 +100,7 @@ internal sealed class StatusPostBatches : IAsyncDisposable
             if (answers[i] is { } answer) sorted[i].Answer.TrySetResult(answer);
             else _ = AloneAsync(sorted[i]);
         }
+        await AnnounceAsync(announcements);
     }
 
     private async Task AloneAsync(Pending pending)
@@ -113,15 +115,15 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         }
     }
 
-    /// <summary>One call for the batch: each post's answer by its position, null where the post raised.</summary>
-    private async Task<ApiResult?[]> CallAsync(List<Pending> batch)
+    /// <summary>One call for the batch: each post's answer by its position (null where the post raised), and the live events to send.</summary>
+    private async Task<(ApiResult?[] Answers, List<string> Announcements)> CallAsync(List<Pending> batch)
     {
         // An explicit transaction binds the batch to one server connection of its own: on the multiplexing pool two
         // batches' commands would otherwise queue on the same connection and run one after the other in one backend.
         await using var connection = await _dataSource.OpenConnectionAsync(_stop.Token);
         await using var transaction = await connection.BeginTransactionAsync(_stop.Token);
         await using var command = new NpgsqlCommand(
-            "SELECT ord, http_status, body, replayed, error_state FROM deploy_api_status_batch($1, $2, $3, $4, $5, $6)", connection, transaction);
+            "SELECT ord, http_status, body, replayed, error_state, announce FROM deploy_api_status_batch($1, $2, $3, $4, $5, $6)", connection, transaction);
         command.Parameters.Add(Array(batch.Select(p => p.Post.TokenHash).ToArray(), NpgsqlDbType.Bytea));
         command.Parameters.Add(Array(batch.Select(p => p.Post.IdempotencyKey).ToArray(), NpgsqlDbType.Text));
         command.Parameters.Add(Array(batch.Select(p => p.Post.RequestHash).ToArray(), NpgsqlDbType.Bytea));
@@ -129,6 +131,7 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         command.Parameters.Add(Array(batch.Select(p => p.Post.Status).ToArray(), NpgsqlDbType.Text));
         command.Parameters.Add(Array(batch.Select(p => p.Post.Message).ToArray(), NpgsqlDbType.Text));
         var answers = new ApiResult?[batch.Count];
+        var announcements = new List<string>();
         // Not the callers' tokens: the batch is theirs together, and a statement cut short would roll back all of them.
         await using (var reader = await command.ExecuteReaderAsync(_stop.Token))
         {
@@ -136,10 +139,30 @@ internal sealed class StatusPostBatches : IAsyncDisposable
             {
                 if (!reader.IsDBNull(4)) continue;
                 answers[reader.GetInt32(0) - 1] = new ApiResult(reader.GetInt32(1), reader.IsDBNull(2) ? "" : reader.GetString(2), reader.GetBoolean(3));
+                if (!reader.IsDBNull(5)) announcements.Add(reader.GetString(5));
             }
         }
         await transaction.CommitAsync(_stop.Token);
-        return answers;
+        return (answers, announcements);
+    }
+
+    /// <summary>
+    /// The live events of the set-based posts, after their commit: a NOTIFY inside the batch would queue its commit behind
+    /// every other notifying commit's WAL flush (see migration SetBasedStatusPosts). On its own it writes no WAL.
+    /// </summary>
+    private async Task AnnounceAsync(List<string> announcements)
+    {
+        if (announcements.Count == 0) return;
+        try
+        {
+            await using var notify = _dataSource.CreateCommand("SELECT pg_notify('admin_live', n) FROM unnest($1::text[]) n");
+            notify.Parameters.Add(Array(announcements.ToArray(), NpgsqlDbType.Text));
+            await notify.ExecuteNonQueryAsync(_stop.Token);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+        {
+            // The posts are committed and answered; open pages catch up on their next reload or reconnect.
+        }
     }
 
     private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType type) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type };

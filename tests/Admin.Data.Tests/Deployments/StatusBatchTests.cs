@@ -92,6 +92,32 @@ public sealed class StatusBatchTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Equal(firstAnswers[0].Body, again[0].Body);
     }
 
+    [Fact]
+    public async Task A_set_based_post_is_announced_to_listeners_once_its_batch_has_committed()
+    {
+        await using var source = DeploymentIngestion.CreateDataSource(fixture.Database.AppConnectionString);
+        var (secret, caller) = await fixture.Database.CreateTokenAsync(source);
+        await using var api = new DeploymentIngestion(source);
+        var run = await RunAsync(api, caller);
+
+        await using var listener = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        var heard = new TaskCompletionSource<JsonNode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.Notification += (_, e) =>
+        {
+            var payload = JsonNode.Parse(e.Payload)!;
+            if (payload["kind"]?.GetValue<string>() == DeploymentStatuses.InProgress && payload["topic"]?.GetValue<string>() == "deployments") heard.TrySetResult(payload);
+        };
+        await listener.ExecuteAsync("LISTEN admin_live");
+
+        var answer = await api.PostStatusAsync(secret, run, DeploymentStatuses.InProgress, "announced", "k-live", Body1);
+        Assert.Equal(200, answer.Status);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!heard.Task.IsCompleted) await listener.WaitAsync(wait.Token);
+        var payload = await heard.Task;
+        Assert.Equal(JsonNode.Parse(answer.Body)!["id"]!.ToString(), payload["id"]!.GetValue<string>());
+        Assert.Equal("api:ci", payload["actor"]!.GetValue<string>());
+    }
+
     private sealed record Post(string Secret, string Reference, string Status, string? Message, string? Key, byte[] RequestHash);
 
     /// <summary>One call of deploy_api_status_batch, in its own transaction or in <paramref name="inside"/>; answers by position.</summary>
