@@ -32,6 +32,8 @@ public static class FaultDrill
         var apps = new List<AppProcess>();
         Balancer? nginx = null;
         BrowserWatch? browser = null;
+        EditorWatch? editor = null;
+        var edit = (Check?)null;
         NpgsqlDataSource? appData = null;
         var frozen = false;
         try
@@ -75,6 +77,15 @@ public static class FaultDrill
             {
                 browser = await BrowserWatch.OpenAsync(nginx.BaseUrl, journal, "dba@admin.local", "Dba-Demo-2026");
                 Log($"chromium: the DBA's Activity panel, served by {browser.CurrentUpstream}");
+                try
+                {
+                    editor = await EditorWatch.OpenAsync(browser, journal, Super(cluster), "editor@admin.local", "Editor-Demo-2026");
+                    Log($"chromium, second context with the DBA's affinity cookie: the editor on a section, served by {string.Join(", ", editor.Upstreams)}");
+                }
+                catch (Exception e)
+                {
+                    edit = new Check(EditorWatch.CheckName, false, $"the editor's page did not open: {Journal.Describe(e)}");
+                }
             }
 
             // ------------------------------------------------------------------ load and faults
@@ -118,13 +129,35 @@ public static class FaultDrill
                         sticky = new Check("sticky sessions keep a browser on one instance", instances.Count == 1,
                             $"{loads.Count} page loads before the kill, served by {string.Join(", ", instances)}");
                     }
+                    // The editor on the same instance types without saving; the working copy must outlive the kill.
+                    var typed = false;
+                    if (editor is not null)
+                    {
+                        try
+                        {
+                            if (editor.Upstreams is not [var served] || served != victim.BaseUrl.Authority)
+                                edit = new Check(EditorWatch.CheckName, false,
+                                    $"the editor's pages were served by {string.Join(", ", editor.Upstreams)}, not by the instance to kill ({victim.BaseUrl.Authority})");
+                            else
+                            {
+                                await editor.TypeUnsavedAsync();
+                                typed = true;
+                            }
+                        }
+                        catch (Exception e)
+                        {
+                            edit = new Check(EditorWatch.CheckName, false, $"typing or its autosave before the kill: {Journal.Describe(e)}");
+                        }
+                    }
                     var start = journal.Now;
                     await victim.KillAsync();
                     var reconnecting = browser is null ? null : FollowBrowserAsync(browser, victim, start, journal);
+                    var restoring = typed ? editor!.FollowAsync(victim.BaseUrl.Authority, start, Super(cluster)) : null;
                     await Task.Delay(TimeSpan.FromSeconds(2));
                     await victim.StartAsync();
                     Fault(new FaultWindow("kill -9 of one app instance", start, journal.Now, $"{victim.BaseUrl.Authority} killed, restarted"));
                     if (reconnecting is not null) reconnect = await reconnecting;
+                    if (restoring is not null) edit = await restoring;
                 },
                 async () =>
                 {
@@ -168,7 +201,7 @@ public static class FaultDrill
             await sampler;
 
             // ------------------------------------------------------------------ checks
-            var result = await DrillChecks.CheckAsync(options, cluster, appData, journal, [.. new[] { sticky, reconnect }.OfType<Check>()], stamps, Log);
+            var result = await DrillChecks.CheckAsync(options, cluster, appData, journal, [.. new[] { sticky, reconnect, edit }.OfType<Check>()], stamps, Log);
             if (journal.Attempts.Any(a => a.Status == 500))
             {
                 Log("the instances' last logged exceptions (for the HTTP 500s):");
@@ -229,6 +262,8 @@ public static class FaultDrill
             return new Check(name, false, Journal.Describe(e));
         }
     }
+
+    private static string Super(TemporaryCluster cluster) => cluster.ConnectionString(Database, tweak: b => b.Pooling = false);
 
     private static async Task Until(double at, Journal journal, CancellationToken cancel)
     {
