@@ -112,8 +112,15 @@ public sealed class EditorWatch
             }
             var upstream = _loads.Last(l => l.At > killedAt).Upstream;
             await BrowserWatch.WaitInteractiveAsync(_page, TimeSpan.FromSeconds(30));
-            var notice = _page.GetByTestId("working-copy-notice");
-            await notice.WaitForAsync(new() { Timeout = 20_000 });
+            try
+            {
+                await _page.GetByTestId("working-copy-notice").WaitForAsync(new() { Timeout = 20_000 });
+            }
+            catch (TimeoutException)
+            {
+                var title = await _page.Locator(Field).First.InputValueAsync();
+                return new Check(CheckName, false, $"the editor reloaded on {upstream} offers no working copy within 20 s (the title reads \"{title}\")");
+            }
             var offered = _journal.Now - killedAt;
             await _page.GetByTestId("restore-working-copy").ClickAsync();
             var field = _page.Locator(Field).First;

@@ -184,10 +184,13 @@ public static class FaultDrill
                 Log($"fault: {window.Name} from {window.Start:0.0} s to {window.End:0.0} s ({window.Detail})");
             }
             // Each fault waits for its slot, and for the previous one's recovery (a slow restart must not run two faults together).
+            // The instance kill begins with the editor's typing and its autosave (every 3 s): started that much earlier,
+            // so that the kill itself keeps its time.
             var lastEnd = 0.0;
             for (var i = 0; i < faults.Length; i++)
             {
-                await Until(Math.Max(loadStart + warmUp + i * slot, lastEnd + options.Gap.TotalSeconds), journal, cancel);
+                var typing = i == 1 && editor is not null ? 4 : 0;
+                await Until(Math.Max(loadStart + warmUp + i * slot, lastEnd + options.Gap.TotalSeconds) - typing, journal, cancel);
                 await faults[i]();
                 lastEnd = journal.Now;
             }
