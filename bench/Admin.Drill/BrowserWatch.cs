@@ -17,6 +17,9 @@ public sealed class BrowserWatch : IAsyncDisposable
 
     public IPage Page { get; private set; } = default!;
 
+    /// <summary>nginx's address, the base of every page the drill's browser contexts open.</summary>
+    public string BaseUrl { get; private set; } = "";
+
     private BrowserWatch(IPlaywright playwright, IBrowser browser)
     {
         _playwright = playwright;
@@ -41,7 +44,8 @@ public sealed class BrowserWatch : IAsyncDisposable
             throw;
         }
         var watch = new BrowserWatch(playwright, browser);
-        var context = await browser.NewContextAsync(new() { BaseURL = balancer.ToString().TrimEnd('/') });
+        watch.BaseUrl = balancer.ToString().TrimEnd('/');
+        var context = await browser.NewContextAsync(new() { BaseURL = watch.BaseUrl });
         var page = watch.Page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
         page.Response += (_, response) =>
@@ -70,7 +74,9 @@ public sealed class BrowserWatch : IAsyncDisposable
     public IReadOnlyList<(double At, string State)> States => [.. _states];
 
     /// <summary>Waits until the page is interactive (the shell's flag) with no reconnect dialog open.</summary>
-    public Task WaitInteractiveAsync(TimeSpan timeout) => Page.WaitForFunctionAsync(
+    public Task WaitInteractiveAsync(TimeSpan timeout) => WaitInteractiveAsync(Page, timeout);
+
+    internal static Task WaitInteractiveAsync(IPage page, TimeSpan timeout) => page.WaitForFunctionAsync(
         "() => document.querySelector('.shell[data-interactive=true]') && !document.getElementById('components-reconnect-modal')?.open",
         null, new() { Timeout = (float)timeout.TotalMilliseconds, PollingInterval = 250 });
 

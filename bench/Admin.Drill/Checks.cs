@@ -145,6 +145,8 @@ internal static class DrillChecks
         summary.Append($", {outside.Count} errors outside {faults.Count} fault windows (grace {grace:0} s), {fiveHundredsOutside.Count} HTTP 500 outside ({fiveHundreds.Count - fiveHundredsOutside.Count} inside)");
         summary.Append($", recovery ≤ {(recoveries.All(r => r.Seconds is not null) ? FaultDrill.Seconds(recoveries.Max(r => r.Seconds!.Value)) : "never")}");
         if (reconnect is not null) summary.Append($", browser reconnected to another instance: {(reconnect.Passed ? "yes" : "NO")}");
+        if (browserChecks.FirstOrDefault(c => c.Name == EditorWatch.CheckName) is { } edit)
+            summary.Append($", unsaved edit restored after the kill: {(edit.Passed ? "yes" : "NO")}");
         summary.Append($", {options.Instances} instances behind nginx");
         var failedChecks = checks.Count(c => !c.Passed);
         if (failedChecks > 0) summary.Append($"; {failedChecks} check(s) FAILED");

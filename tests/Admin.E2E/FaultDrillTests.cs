@@ -6,8 +6,8 @@ namespace Admin.E2E;
 /// <summary>
 /// The short fault drill (what `./admin drill --short` runs): a PostgreSQL cluster of its own, two app instances behind
 /// Debian's nginx, about a minute of load through nginx with a PostgreSQL restart, a kill -9 of the instance holding a
-/// DBA's circuit, a kill -9 of every process of the cluster and a freeze of the cluster. Needs nginx (`./admin drill`
-/// installs it).
+/// DBA's circuit (an editor's unsaved edit on that instance must be offered again on another), a kill -9 of every
+/// process of the cluster and a freeze of the cluster. Needs nginx (`./admin drill` installs it).
 /// </summary>
 public sealed class FaultDrillTests(ITestOutputHelper output)
 {
@@ -26,7 +26,7 @@ public sealed class FaultDrillTests(ITestOutputHelper output)
             "every schedule fired exactly once", "audit chain verifies (AuditChainVerifier)",
             "errors only inside fault windows (+ 10 s grace)", "no HTTP 500 outside fault windows",
             "every write path recovers after each fault", "sticky sessions keep a browser on one instance",
-            "browser on the killed instance reconnects to another",
+            "browser on the killed instance reconnects to another", "unsaved edit survives the instance kill",
             "DBA Activity panel updates live after the faults",
         ], result.Checks.Select(c => c.Name));
         Assert.StartsWith($"drill: {result.Acknowledged} writes acknowledged, 0 lost", result.Summary);
