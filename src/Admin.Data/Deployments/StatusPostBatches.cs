@@ -8,13 +8,13 @@ namespace Admin.Data.Deployments;
 internal sealed record StatusPost(byte[] TokenHash, string Reference, string Status, string? Message, string? IdempotencyKey, byte[] RequestHash);
 
 /// <summary>
-/// Group commit for status posts. Every post commits durably, and PostgreSQL serialises the commits of transactions
-/// that NOTIFY (each holds a database-wide lock through its WAL flush), so one transaction per post caps the rate at
-/// one flush per post. Here the posts that arrive while a batch commits wait for the next one, and a batch of up to
-/// <see cref="MaxBatch"/> posts is one call to deploy_api_status_batch: one transaction, one flush, one turn at the
-/// lock. Each caller still gets its own answer; a post the batch could not run (it raised inside its subtransaction)
-/// is run again on its own, so its caller sees exactly what a single call would give. A failed batch (the database
-/// went away) fails each of its posts, which the endpoint answers 503.
+/// Group commit for status posts. Every post commits durably, and a commit waits for its WAL flush, so one transaction
+/// per post caps the rate at one flush per post. Here the posts that arrive while a batch runs wait for the next one,
+/// and a batch of up to <see cref="MaxBatch"/> posts is one call to deploy_api_status_batch: one transaction, one flush.
+/// The common post is applied set-based there and announced after the commit (see migration SetBasedStatusPosts). Each
+/// caller still gets its own answer; a post the batch could not run (it raised inside its subtransaction) is run again
+/// on its own, so its caller sees exactly what a single call would give. A failed batch (the database went away) fails
+/// each of its posts, which the endpoint answers 503.
 /// </summary>
 internal sealed class StatusPostBatches : IAsyncDisposable
 {
@@ -26,11 +26,17 @@ internal sealed class StatusPostBatches : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _writers;
+    // Whose turn it is to take posts from the queue and run them; released before the commit.
+    private readonly SemaphoreSlim _turn = new(1, 1);
 
     /// <param name="writers">
-    /// Batches in flight at once, each on its own server connection: while one commits, the others run their posts.
+    /// Batches in flight at once, each on its own server connection. Only one runs its posts at a time (the turn), so
+    /// a batch takes every post that arrived meanwhile, since a batch costs about 1.5 ms of server time whatever its
+    /// size: three batches running side by side carried 4.4 posts each and measured 422 posts/s against 656/s for one
+    /// writer. The other writer's batch commits meanwhile (a commit waits for its flush; the next batch need not):
+    /// 463 and 487/s against 450 and 469/s for one writer, in alternating runs.
     /// </param>
-    public StatusPostBatches(NpgsqlDataSource dataSource, Func<StatusPost, CancellationToken, Task<ApiResult>> alone, int writers = 3)
+    public StatusPostBatches(NpgsqlDataSource dataSource, Func<StatusPost, CancellationToken, Task<ApiResult>> alone, int writers = 2)
     {
         _dataSource = dataSource;
         _alone = alone;
@@ -58,13 +64,22 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(_stop.Token))
             {
-                batch.Clear();
-                while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+                await _turn.WaitAsync(_stop.Token);
+                var released = false;
+                try
                 {
-                    if (pending.Cancel.IsCancellationRequested) pending.Answer.TrySetCanceled(pending.Cancel);
-                    else batch.Add(pending);
+                    batch.Clear();
+                    while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+                    {
+                        if (pending.Cancel.IsCancellationRequested) pending.Answer.TrySetCanceled(pending.Cancel);
+                        else batch.Add(pending);
+                    }
+                    if (batch.Count > 0) await RunAsync(batch, () => { released = true; _turn.Release(); });
                 }
-                if (batch.Count > 0) await RunAsync(batch);
+                finally
+                {
+                    if (!released) _turn.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -72,7 +87,8 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(List<Pending> batch)
+    /// <param name="ran">Called once the posts have run, before the commit, so the next batch may start.</param>
+    private async Task RunAsync(List<Pending> batch, Action ran)
     {
         // The same order in every batch, so two batches in flight lock deployments in the same order; posts to one
         // deployment keep their order of arrival.
@@ -83,7 +99,7 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         List<string> announcements = [];
         try
         {
-            (answers, announcements) = await CallAsync(sorted);
+            (answers, announcements) = await CallAsync(sorted, ran);
         }
         catch (PostgresException)
         {
@@ -100,7 +116,8 @@ internal sealed class StatusPostBatches : IAsyncDisposable
             if (answers[i] is { } answer) sorted[i].Answer.TrySetResult(answer);
             else _ = AloneAsync(sorted[i]);
         }
-        await AnnounceAsync(announcements);
+        // Not awaited: the next batch need not wait for this one's live events.
+        _ = AnnounceAsync(announcements);
     }
 
     private async Task AloneAsync(Pending pending)
@@ -116,7 +133,7 @@ internal sealed class StatusPostBatches : IAsyncDisposable
     }
 
     /// <summary>One call for the batch: each post's answer by its position (null where the post raised), and the live events to send.</summary>
-    private async Task<(ApiResult?[] Answers, List<string> Announcements)> CallAsync(List<Pending> batch)
+    private async Task<(ApiResult?[] Answers, List<string> Announcements)> CallAsync(List<Pending> batch, Action ran)
     {
         // An explicit transaction binds the batch to one server connection of its own: on the multiplexing pool two
         // batches' commands would otherwise queue on the same connection and run one after the other in one backend.
@@ -142,6 +159,7 @@ internal sealed class StatusPostBatches : IAsyncDisposable
                 if (!reader.IsDBNull(5)) announcements.Add(reader.GetString(5));
             }
         }
+        ran();
         await transaction.CommitAsync(_stop.Token);
         return (answers, announcements);
     }
@@ -179,6 +197,7 @@ internal sealed class StatusPostBatches : IAsyncDisposable
         }
         await _stop.CancelAsync();
         _stop.Dispose();
+        _turn.Dispose();
     }
 
     private sealed record Pending(StatusPost Post, TaskCompletionSource<ApiResult> Answer, CancellationToken Cancel);
