@@ -51,8 +51,8 @@ public sealed class EditorWatch
                 && response.Headers.TryGetValue(Balancer.UpstreamHeader.ToLowerInvariant(), out var upstream))
                 watch._loads.Enqueue((journal.Now, upstream));
         };
-        // The editor asks before a page with unsaved changes is left (NavigationLock): the reload after the kill is
-        // such a leave, and a person answers "Reload" (Playwright would otherwise dismiss it, keeping the dead page).
+        // The editor asks before a page with unsaved changes is left (NavigationLock), but not on the reload after a
+        // lost circuit (ReconnectModal.razor.js): a prompt there fails the check. Accepted, so the check still ends.
         page.Dialog += async (_, dialog) =>
         {
             if (dialog.Type == DialogType.BeforeUnload) Interlocked.Increment(ref watch._leavePrompts);
@@ -134,10 +134,11 @@ public sealed class EditorWatch
             await using var command = new NpgsqlCommand("SELECT latest_version_number FROM homepage_sections WHERE id = $1", super);
             command.Parameters.Add(new NpgsqlParameter { Value = _sectionId });
             var versions = (int)(await command.ExecuteScalarAsync())!;
-            var prompts = _leavePrompts == 0 ? "" : $", {_leavePrompts} \"leave page?\" prompt(s) accepted";
+            if (_leavePrompts > 0)
+                return new Check(CheckName, false, $"restored on {upstream}, but the reload after the kill asked \"leave page?\" {_leavePrompts} time(s)");
             return versions == _versionsBefore
                 ? new Check(CheckName, true,
-                    $"'{_sectionKey}' offered on {upstream} {FaultDrill.Seconds(offered)} after the kill, restored after {FaultDrill.Seconds(restored)}, still v{versions}{prompts}")
+                    $"'{_sectionKey}' offered on {upstream} {FaultDrill.Seconds(offered)} after the kill, restored after {FaultDrill.Seconds(restored)}, still v{versions}, no \"leave page?\" prompt")
                 : new Check(CheckName, false, $"restored on {upstream}, but '{_sectionKey}' went from v{_versionsBefore} to v{versions}: a version was saved");
         }
         catch (Exception e)

@@ -6,12 +6,24 @@ const buttons = dialog.querySelectorAll("button");
 const retryButton = document.getElementById("components-reconnect-button");
 const resumeButton = document.getElementById("components-resume-button");
 
+// A page whose circuit is gone loses nothing by reloading (an editor's unsaved changes are in the autosaved working
+// copy, which the new page offers), so these reloads skip the "leave page?" question that NavigationLock asks for
+// unsaved changes: answered "Stay", it would keep a page that can no longer do anything. A capture listener on window
+// runs before Blazor's own, and stops it.
+let reloading = false;
+window.addEventListener("beforeunload", event => { if (reloading) event.stopImmediatePropagation(); }, { capture: true });
+
+function reload() {
+    reloading = true;
+    location.reload();
+}
+
 dialog.addEventListener("components-reconnect-state-changed", stateChanged);
 // Escape would close the dialog and leave a page that no longer answers.
 dialog.addEventListener("cancel", event => event.preventDefault());
 retryButton.addEventListener("click", () => busy(retry));
 resumeButton.addEventListener("click", () => busy(resume));
-document.getElementById("components-reload-button").addEventListener("click", () => location.reload());
+document.getElementById("components-reload-button").addEventListener("click", reload);
 
 function stateChanged(event) {
     switch (event.detail.state) {
@@ -36,7 +48,7 @@ function stateChanged(event) {
         case "rejected":
             // The server answered but has neither the circuit nor its saved state (it restarted): only a new page helps.
             open();
-            location.reload();
+            reload();
             break;
     }
 }
@@ -51,7 +63,7 @@ async function retry() {
         // true: the circuit is back. false: the server answered but no longer has this circuit. Throws: no answer.
         if (await Blazor.reconnect()) return;
         // The circuit's state may have been saved when the server let it go: a resumed circuit keeps the page.
-        if (!await Blazor.resumeCircuit()) location.reload();
+        if (!await Blazor.resumeCircuit()) reload();
     } catch {
         document.addEventListener("visibilitychange", retryWhenVisible);
     }
@@ -60,7 +72,7 @@ async function retry() {
 async function resume() {
     try {
         // false: the server no longer has the saved state, so the page starts afresh.
-        if (!await Blazor.resumeCircuit()) location.reload();
+        if (!await Blazor.resumeCircuit()) reload();
     } catch {
         // No answer from the server: say so (class and event, as blazor.web.js does for its own states), keep Resume and Reload.
         dialog.classList.replace("components-reconnect-paused", "components-reconnect-resume-failed");
