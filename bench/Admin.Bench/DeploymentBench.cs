@@ -181,7 +181,8 @@ public static class DeploymentBench
         }
 
         // Two seconds of the same traffic first (not counted), so the server is measured warm (JIT tiering, pools).
-        await PostForAsync(client, runs, TimeSpan.FromSeconds(2), "warm");
+        var warm = int.TryParse(Environment.GetEnvironmentVariable("ADMIN_BENCH_WARM_SECONDS"), out var seconds) ? seconds : 2;
+        await PostForAsync(client, runs, TimeSpan.FromSeconds(warm), "warm");
         var before = ingestion.StatusBatchCounts;
         var (ok, failed, all, elapsed) = await PostForAsync(client, runs, PostDuration, "");
         var after = ingestion.StatusBatchCounts;
