@@ -208,13 +208,18 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
             w AS (SELECT queryid, coalesce(b.calls, 0) AS b_calls, coalesce(b.total_ms, 0) AS b_ms,
                          coalesce(a.calls, 0) AS a_calls, coalesce(a.total_ms, 0) AS a_ms
                     FROM b FULL JOIN a USING (queryid)),
-            c AS (SELECT w.*, ({Change})::float8 AS change FROM w WHERE {SearchFilter})
+            c AS (SELECT w.*, ({Change})::float8 AS change FROM w WHERE {SearchFilter}),
+            top AS (SELECT queryid, b_calls, b_ms, a_calls, a_ms, change,
+                           count(*) OVER ()::int AS n, (count(*) FILTER (WHERE b_calls = 0) OVER ())::int AS added,
+                           (count(*) FILTER (WHERE a_calls = 0) OVER ())::int AS gone
+                      FROM c
+                     ORDER BY CASE WHEN @asc THEN change END ASC NULLS LAST, CASE WHEN NOT @asc THEN change END DESC NULLS LAST, queryid
+                     LIMIT @top)
+            -- The texts of the top rows only (a lookup in the select list above would run for every statement).
             SELECT queryid, b_calls, b_ms, a_calls, a_ms,
-                   (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = c.queryid),
-                   count(*) OVER ()::int, (count(*) FILTER (WHERE b_calls = 0) OVER ())::int, (count(*) FILTER (WHERE a_calls = 0) OVER ())::int
-              FROM c
+                   (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = top.queryid), n, added, gone
+              FROM top
              ORDER BY CASE WHEN @asc THEN change END ASC NULLS LAST, CASE WHEN NOT @asc THEN change END DESC NULLS LAST, queryid
-             LIMIT @top
             """);
         var scale = before.Length.TotalMinutes > 0 ? after.Length.TotalMinutes / before.Length.TotalMinutes : 1;
         command.Parameters.AddWithValue("target", target);
