@@ -44,6 +44,7 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
                 statements = current.Count;
                 deltas = await StoreStatementsAsync(connection, target.Name, takenAt, current, ct);
             }
+            await RollUpAsync(connection, target.Name, takenAt, ct);
             if (tableStats is not null)
                 tables = await StoreTablesAsync(connection, target.Name, takenAt, tableStats, ct);
             if (indexScans is not null)
@@ -59,6 +60,55 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         return result;
     }
 
+    /// <summary>Rolls up the target's statement deltas of every hour that ended by <paramref name="now"/>, and of every day whose hours are rolled up.</summary>
+    public async Task RollUpAsync(string target, DateTimeOffset now, CancellationToken ct = default)
+    {
+        await using var connection = await console.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await RollUpAsync(connection, target, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    // Hours are rolled up from the deltas once they have ended, days from the hours once all their hours are: each row
+    // is written once (no row of the current hour updated every minute), and monitoring_rollup_marks says up to where.
+    // A target's first roll-up starts at the hour of its oldest delta. Idempotent: rows already there are kept.
+    private const string Origin = "timestamptz '2000-01-01 00:00+00'";
+
+    private static async Task RollUpAsync(NpgsqlConnection connection, string target, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO monitoring_rollup_marks (target, hours_until, days_until)
+            SELECT @target, h, date_bin('1 day', h, {Origin})
+              FROM (SELECT date_bin('1 hour', coalesce(min(taken_at), @hour), {Origin}) AS h
+                      FROM monitoring_statement_deltas WHERE target = @target) x
+             WHERE NOT EXISTS (SELECT 1 FROM monitoring_rollup_marks WHERE target = @target)
+            ON CONFLICT (target) DO NOTHING;
+            INSERT INTO monitoring_statement_hours (target, hour, queryid, calls, total_ms, rows, blks_hit, blks_read)
+            SELECT @target, date_bin('1 hour', d.taken_at, {Origin}), d.queryid,
+                   sum(d.calls), sum(d.total_ms), sum(d.rows), sum(d.blks_hit), sum(d.blks_read)
+              FROM monitoring_rollup_marks m
+              JOIN monitoring_statement_deltas d ON d.target = m.target AND d.taken_at >= m.hours_until AND d.taken_at < @hour
+             WHERE m.target = @target AND m.hours_until < @hour
+             GROUP BY 2, 3
+            ON CONFLICT (target, hour, queryid) DO NOTHING;
+            UPDATE monitoring_rollup_marks SET hours_until = @hour WHERE target = @target AND hours_until < @hour;
+            INSERT INTO monitoring_statement_days (target, day, queryid, calls, total_ms, rows, blks_hit, blks_read)
+            SELECT @target, date_bin('1 day', h.hour, {Origin}), h.queryid,
+                   sum(h.calls), sum(h.total_ms), sum(h.rows), sum(h.blks_hit), sum(h.blks_read)
+              FROM monitoring_rollup_marks m
+              JOIN monitoring_statement_hours h ON h.target = m.target AND h.hour >= m.days_until
+                                               AND h.hour < date_bin('1 day', m.hours_until, {Origin})
+             WHERE m.target = @target
+             GROUP BY 2, 3
+            ON CONFLICT (target, day, queryid) DO NOTHING;
+            UPDATE monitoring_rollup_marks SET days_until = date_bin('1 day', hours_until, {Origin})
+             WHERE target = @target AND days_until < date_bin('1 day', hours_until, {Origin});
+            """, connection);
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("hour", TimeWindow.FloorHour(now));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Deletes history older than the retention; returns the number of rows removed.</summary>
     public async Task<long> PruneAsync(DateTimeOffset olderThan, CancellationToken ct = default)
     {
@@ -70,6 +120,7 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
                  s AS (DELETE FROM monitoring_statements WHERE last_seen < @cutoff RETURNING 1),
                  -- A rollup goes with the last of its deltas: an hour or a day that ends before the cutoff.
                  h AS (DELETE FROM monitoring_statement_hours WHERE hour < @cutoff - interval '1 hour' RETURNING 1),
+                 -- (the marks stay: everything before them stays rolled up or deleted)
                  y AS (DELETE FROM monitoring_statement_days WHERE day < @cutoff - interval '1 day' RETURNING 1)
             SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM t) + (SELECT count(*) FROM i) + (SELECT count(*) FROM r)
                  + (SELECT count(*) FROM s) + (SELECT count(*) FROM h) + (SELECT count(*) FROM y)

@@ -11,17 +11,23 @@ public sealed record TimeWindow(DateTimeOffset From, DateTimeOffset To)
 
     /// <summary>
     /// Where a window reads each part from: deltas in [From, H1) and [H2, To), hourly rollups in [H1, D1) and [D2, H2),
-    /// daily rollups in [D1, D2) (all UTC boundaries; empty ranges where the window is too short for a level).
+    /// daily rollups in [D1, D2) (all UTC boundaries; empty ranges where the window is too short for a level). Rollups
+    /// exist before <paramref name="hoursUntil"/> and <paramref name="daysUntil"/> only; later parts come from the
+    /// finer level.
     /// </summary>
-    public (DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2) Levels()
+    public (DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2) Levels(DateTimeOffset hoursUntil, DateTimeOffset daysUntil)
     {
         var h1 = Ceil(From, TimeSpan.FromHours(1));
-        var h2 = Floor(To, TimeSpan.FromHours(1));
+        var h2 = Min(Floor(To, TimeSpan.FromHours(1)), Floor(hoursUntil, TimeSpan.FromHours(1)));
         if (h1 >= h2) return (To, To, To, To);
         var d1 = Ceil(From, TimeSpan.FromDays(1));
-        var d2 = Floor(To, TimeSpan.FromDays(1));
+        var d2 = Min(Min(Floor(To, TimeSpan.FromDays(1)), Floor(daysUntil, TimeSpan.FromDays(1))), h2);
         return d1 >= d2 ? (h1, h2, h2, h2) : (h1, d1, d2, h2);
     }
+
+    public static DateTimeOffset FloorHour(DateTimeOffset t) => Floor(t, TimeSpan.FromHours(1));
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit)
     {
@@ -99,7 +105,7 @@ public sealed record TableWindowReport(
 
 /// <summary>
 /// The sampled history over any window: the statements' figures summed from the deltas (whole days and hours from the
-/// rollups the deltas' trigger keeps, the minutes at the edges from the deltas), two windows side by side, and the
+/// rollups the sampler writes once they have ended, the rest from the deltas), two windows side by side, and the
 /// tables' growth and scans between the window's first and last table sample (running totals that survive a reset).
 /// </summary>
 public sealed class StatisticsWindows(NpgsqlDataSource console)
@@ -130,9 +136,9 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
           FROM ({WindowRows(p)}) x GROUP BY queryid
         """;
 
-    private static void AddWindow(NpgsqlCommand command, string p, TimeWindow w)
+    private static void AddWindow(NpgsqlCommand command, string p, TimeWindow w, (DateTimeOffset Hours, DateTimeOffset Days) marks)
     {
-        var (h1, d1, d2, h2) = w.Levels();
+        var (h1, d1, d2, h2) = w.Levels(marks.Hours, marks.Days);
         command.Parameters.AddWithValue(p + "from", w.From);
         command.Parameters.AddWithValue(p + "to", w.To);
         command.Parameters.AddWithValue(p + "h1", h1);
@@ -170,7 +176,7 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
               LEFT JOIN LATERAL (SELECT * FROM w WHERE {SearchFilter} ORDER BY {StatementOrder}, queryid LIMIT @top) r ON true
             """);
         command.Parameters.AddWithValue("target", target);
-        AddWindow(command, "a", window);
+        AddWindow(command, "a", window, await MarksAsync(target, ct));
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("top", Math.Clamp(top, 1, MaxTop));
         AddSearch(command, search);
@@ -204,10 +210,15 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
                 ELSE a_ms - b_ms * @scale END
             """;
         await using var command = console.CreateCommand($"""
-            WITH b AS ({Summed("b")}), a AS ({Summed("a")}),
-            w AS (SELECT queryid, coalesce(b.calls, 0) AS b_calls, coalesce(b.total_ms, 0) AS b_ms,
-                         coalesce(a.calls, 0) AS a_calls, coalesce(a.total_ms, 0) AS a_ms
-                    FROM b FULL JOIN a USING (queryid)),
+            WITH x AS (SELECT false AS after, queryid, calls, total_ms FROM ({WindowRows("b")}) b
+                       UNION ALL
+                       SELECT true, queryid, calls, total_ms FROM ({WindowRows("a")}) a),
+            -- Both windows in one pass (one aggregate, no join of two).
+            w AS (SELECT queryid, coalesce(sum(calls) FILTER (WHERE NOT after), 0)::bigint AS b_calls,
+                         coalesce(sum(total_ms) FILTER (WHERE NOT after), 0) AS b_ms,
+                         coalesce(sum(calls) FILTER (WHERE after), 0)::bigint AS a_calls,
+                         coalesce(sum(total_ms) FILTER (WHERE after), 0) AS a_ms
+                    FROM x GROUP BY queryid),
             c AS (SELECT w.*, ({Change})::float8 AS change FROM w WHERE {SearchFilter}),
             top AS (SELECT queryid, b_calls, b_ms, a_calls, a_ms, change,
                            count(*) OVER ()::int AS n, (count(*) FILTER (WHERE b_calls = 0) OVER ())::int AS added,
@@ -223,8 +234,9 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
             """);
         var scale = before.Length.TotalMinutes > 0 ? after.Length.TotalMinutes / before.Length.TotalMinutes : 1;
         command.Parameters.AddWithValue("target", target);
-        AddWindow(command, "b", before);
-        AddWindow(command, "a", after);
+        var marks = await MarksAsync(target, ct);
+        AddWindow(command, "b", before, marks);
+        AddWindow(command, "a", after, marks);
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("asc", ascending);
         command.Parameters.AddWithValue("scale", scale);
@@ -286,6 +298,17 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
                 indexes.Add(new IndexWindowStat(r.GetString(0), r.GetString(1), r.GetString(2), Long(r, 3)));
         }
         return new TableWindowReport(window, first, last, tables, indexes, await CoverageAsync(target, window, ct));
+    }
+
+    /// <summary>Up to where the target's hours and days are rolled up (nothing yet: the deltas are read for everything).</summary>
+    private async Task<(DateTimeOffset Hours, DateTimeOffset Days)> MarksAsync(string target, CancellationToken ct)
+    {
+        await using var command = console.CreateCommand("SELECT hours_until, days_until FROM monitoring_rollup_marks WHERE target = @target");
+        command.Parameters.AddWithValue("target", target);
+        await using var r = await command.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct)
+            ? (r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1))
+            : (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
     }
 
     /// <summary>The target's first and last successful sampler run, and the runs in the window.</summary>

@@ -34,8 +34,8 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
     }
 
     /// <summary>
-    /// Four days of synthetic deltas every 7 minutes for three statements of a made-up target (inserted the way the
-    /// sampler does, so the trigger rolls them up), one run per sample for the coverage.
+    /// Four days of synthetic deltas every 7 minutes for three statements of a made-up target, one run per sample for
+    /// the coverage (not rolled up yet).
     /// </summary>
     private async Task<DateTimeOffset> PlantHistoryAsync(string target, DateTimeOffset start)
     {
@@ -73,7 +73,8 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
     {
         const string target = "window-sums";
         var start = new DateTimeOffset(2026, 11, 20, 21, 13, 0, TimeSpan.Zero);
-        await PlantHistoryAsync(target, start);
+        var end = await PlantHistoryAsync(target, start);
+        var sampler = new StatisticsSampler(_console, "test");
         var windows = new TimeWindow[]
         {
             new(start.AddHours(3).AddMinutes(17), start.AddDays(3).AddHours(1).AddMinutes(5)), // days, hours and minutes at both ends
@@ -84,8 +85,10 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
         };
         var windowsData = new StatisticsWindows(_console);
 
-        foreach (var w in windows)
+        // Nothing rolled up, then hours and days up to the middle of the history, then all of it: the same sums each time.
+        foreach (var (w, rolledUpTo) in windows.SelectMany(w => new DateTimeOffset?[] { null, start.AddDays(2).AddHours(5), end.AddDays(1) }.Select(r => (w, r))))
         {
+            if (rolledUpTo is { } until) await sampler.RollUpAsync(target, until);
             var report = await windowsData.StatementsAsync(target, w, top: 10);
             var expected = await BruteForceAsync(target, w);
             Assert.Equal(expected.Keys.Order(), report.Statements.Select(s => s.QueryId).Order());
@@ -101,6 +104,13 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
             Assert.Equal(100, report.Statements.Sum(s => s.ShareOfTotal), 6);
         }
 
+        await using (var count = _console.CreateCommand("SELECT (SELECT count(*) FROM monitoring_statement_hours WHERE target = @t), (SELECT count(*) FROM monitoring_statement_days WHERE target = @t)"))
+        {
+            count.Parameters.AddWithValue("t", target);
+            await using var r = await count.ExecuteReaderAsync();
+            await r.ReadAsync();
+            Assert.True(r.GetInt64(0) > 90 && r.GetInt64(1) >= 9, $"{r.GetInt64(0)} hours and {r.GetInt64(1)} days rolled up");
+        }
         var byMean = await windowsData.StatementsAsync(target, windows[0], StatementSort.MeanTime);
         Assert.Equal(byMean.Statements.Select(s => s.MeanMs).OrderDescending(), byMean.Statements.Select(s => s.MeanMs));
         var searched = await windowsData.StatementsAsync(target, windows[0], search: "planted_2");
