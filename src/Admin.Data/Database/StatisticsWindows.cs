@@ -130,9 +130,11 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
          WHERE target = @target AND day >= @{p}d1 AND day < @{p}d2
         """;
 
+    // Counts are summed as float8: sum(bigint) accumulates in numeric/int128, whose partial states make a parallel
+    // aggregate of ~80,000 rows a third slower; float8 is exact up to 2^53, far beyond any count here.
     private static string Summed(string p) => $"""
-        SELECT queryid, sum(calls)::bigint AS calls, sum(total_ms) AS total_ms, sum(rows)::bigint AS rows,
-               sum(blks_hit)::bigint AS blks_hit, sum(blks_read)::bigint AS blks_read
+        SELECT queryid, sum(calls::float8)::bigint AS calls, sum(total_ms) AS total_ms, sum(rows::float8)::bigint AS rows,
+               sum(blks_hit::float8)::bigint AS blks_hit, sum(blks_read::float8)::bigint AS blks_read
           FROM ({WindowRows(p)}) x GROUP BY queryid
         """;
 
@@ -214,9 +216,9 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
                        UNION ALL
                        SELECT true, queryid, calls, total_ms FROM ({WindowRows("a")}) a),
             -- Both windows in one pass (one aggregate, no join of two).
-            w AS (SELECT queryid, coalesce(sum(calls) FILTER (WHERE NOT after), 0)::bigint AS b_calls,
+            w AS (SELECT queryid, coalesce(sum(calls::float8) FILTER (WHERE NOT after), 0)::bigint AS b_calls,
                          coalesce(sum(total_ms) FILTER (WHERE NOT after), 0) AS b_ms,
-                         coalesce(sum(calls) FILTER (WHERE after), 0)::bigint AS a_calls,
+                         coalesce(sum(calls::float8) FILTER (WHERE after), 0)::bigint AS a_calls,
                          coalesce(sum(total_ms) FILTER (WHERE after), 0) AS a_ms
                     FROM x GROUP BY queryid),
             c AS (SELECT w.*, ({Change})::float8 AS change FROM w WHERE {SearchFilter}),
