@@ -265,12 +265,13 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
         var t0 = DateTimeOffset.UtcNow.AddHours(-2);
 
         await RunAsync("SELECT 'window-probe' AS window_probe", 2);
-        await sampler.SampleAsync(Target, t0, TableInterval); // the baseline: calls before it are not in any window
+        var runs = new List<SampleResult> { await sampler.SampleAsync(Target, t0, TableInterval) }; // the baseline: calls before it are in no window
         await RunAsync("SELECT 'window-probe' AS window_probe", 5);
-        await sampler.SampleAsync(Target, t0.AddMinutes(1), TableInterval);
+        runs.Add(await sampler.SampleAsync(Target, t0.AddMinutes(1), TableInterval));
         await SlowQueries.ResetAsync(Target.DataSource);
         await RunAsync("SELECT 'window-probe' AS window_probe", 4);
-        await sampler.SampleAsync(Target, t0.AddMinutes(2), TableInterval);
+        runs.Add(await sampler.SampleAsync(Target, t0.AddMinutes(2), TableInterval));
+        Assert.All(runs, r => Assert.Null(r.Error));
 
         var whole = await windows.StatementsAsync(Target.Name, new TimeWindow(t0, t0.AddMinutes(5)), search: "window_probe");
         var last = await windows.StatementsAsync(Target.Name, new TimeWindow(t0.AddMinutes(1.5), t0.AddMinutes(5)), search: "window_probe");
@@ -279,5 +280,40 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
         Assert.Equal(9, whole.Statements.Single().Rows);
         Assert.Equal(4, last.Statements.Single().Calls);
         Assert.Equal(3, whole.Coverage.SamplesInWindow);
+    }
+
+    private const string RollupProbe = "SELECT 'rollup-probe' AS rollup_probe, 2 AS two, 3 AS three";
+
+    [Fact]
+    public async Task The_samplers_run_rolls_up_each_hour_once_it_has_ended_and_a_window_reads_it_with_the_minutes_after()
+    {
+        // A target of its own (the same database under another name), so its roll-up marks start with this test. Its
+        // statement has a shape of its own: pg_stat_statements ignores column aliases, so SELECT $1 AS x would be the other test's.
+        await using var targets = new MonitoringTargets(fixture.Database.AppConnectionString,
+            new Dictionary<string, string> { ["rollup-probe"] = fixture.Database.AppConnectionString });
+        var target = targets.Get("rollup-probe");
+        var sampler = new StatisticsSampler(_console, "instance-a");
+        var windows = new StatisticsWindows(_console);
+        var ten = new DateTimeOffset(2026, 11, 10, 10, 0, 0, TimeSpan.Zero);
+
+        await RunAsync(RollupProbe, 1);
+        await sampler.SampleAsync(target, ten.AddMinutes(50), TableInterval);
+        await RunAsync(RollupProbe, 3);
+        await sampler.SampleAsync(target, ten.AddMinutes(55), TableInterval);
+        await RunAsync(RollupProbe, 2);
+        await sampler.SampleAsync(target, ten.AddMinutes(65), TableInterval); // 10:00–11:00 has ended: rolled up now
+
+        var queryId = (await windows.StatementsAsync("rollup-probe", new TimeWindow(ten, ten.AddHours(2)), search: "rollup_probe")).Statements.Single().QueryId;
+        await using (var hours = _console.CreateCommand("SELECT hour, calls FROM monitoring_statement_hours WHERE target = 'rollup-probe' AND queryid = @q"))
+        {
+            hours.Parameters.AddWithValue("q", queryId);
+            await using var r = await hours.ExecuteReaderAsync();
+            Assert.True(await r.ReadAsync());
+            Assert.Equal((ten, 3L), (r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1)));
+            Assert.False(await r.ReadAsync()); // 11:00–12:00 has not ended
+        }
+        Assert.Equal(3, (await windows.StatementsAsync("rollup-probe", new TimeWindow(ten, ten.AddHours(1)), search: "rollup_probe")).Statements.Single().Calls);
+        Assert.Equal(5, (await windows.StatementsAsync("rollup-probe", new TimeWindow(ten, ten.AddMinutes(70)), search: "rollup_probe")).Statements.Single().Calls);
+        Assert.Equal(2, (await windows.StatementsAsync("rollup-probe", new TimeWindow(ten.AddMinutes(60), ten.AddMinutes(70)), search: "rollup_probe")).Statements.Single().Calls);
     }
 }
