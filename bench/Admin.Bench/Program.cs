@@ -48,6 +48,12 @@ if (args is ["content"])
 if (args is ["database"])
 {
     await DatabaseBench.RunAsync();
+    await DatabaseWindowBench.RunAsync();
+    return;
+}
+if (args is ["database", "windows"])
+{
+    await DatabaseWindowBench.RunAsync();
     return;
 }
 if (args is ["releases"])
@@ -179,3 +185,4 @@ Report.Line("newest 50 audit events (500k rows)", $"{recent.Mean:0.0} ms mean, p
 
 await ContentBench.RunAsync();
 await DatabaseBench.RunAsync();
+await DatabaseWindowBench.RunAsync();

@@ -15,8 +15,8 @@ public sealed record QueryActionResult(bool Succeeded, string Message);
 /// not only in the UI) and audited, refused attempts included; plain EXPLAIN only plans.
 /// </summary>
 public sealed class DatabaseQueries(
-    MonitoringTargets targets, StatisticsHistory history, IDbContextFactory<AdminDbContext> adminDb, TimeProvider time,
-    ILogger<DatabaseQueries> logger)
+    MonitoringTargets targets, StatisticsHistory history, StatisticsWindows windows, IDbContextFactory<AdminDbContext> adminDb,
+    TimeProvider time, ILogger<DatabaseQueries> logger)
 {
     public static bool MayRun(ClaimsPrincipal user) => user.IsInRole(DatabaseRoles.Dba);
 
@@ -47,6 +47,14 @@ public sealed class DatabaseQueries(
 
     public Task<string?> SampledTextAsync(string? target, long queryId, CancellationToken ct = default) =>
         history.StatementTextAsync(targets.Get(target).Name, queryId, ct);
+
+    /// <summary>The top statements of a window of the sampled history (the console's database, so no target problem to report).</summary>
+    public Task<WindowReport> WindowAsync(string? target, TimeWindow window, StatementSort sort, int top, string? search, CancellationToken ct = default) =>
+        windows.StatementsAsync(targets.Get(target).Name, window, sort, top, search, ct);
+
+    public Task<ComparisonReport> CompareAsync(string? target, TimeWindow before, TimeWindow after, ChangeSort sort, bool ascending, int top,
+        string? search, CancellationToken ct = default) =>
+        windows.CompareAsync(targets.Get(target).Name, before, after, sort, ascending, top, search, ct);
 
     public Task<SamplerRun?> LastSampleAsync(string? target, CancellationToken ct = default) =>
         history.LastRunAsync(targets.Get(target).Name, ct);

@@ -33,9 +33,9 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         try
         {
             var current = await ReadStatementsAsync(target.DataSource, ct);
-            var tableStats = await DueForTablesAsync(target.Name, takenAt, tableInterval, ct)
-                ? await TableStats.LoadAsync(target.DataSource, ct)
-                : null;
+            var tablesDue = await DueForTablesAsync(target.Name, takenAt, tableInterval, ct);
+            var tableStats = tablesDue ? await TableStats.LoadAsync(target.DataSource, ct) : null;
+            var indexScans = tablesDue ? await ReadIndexScansAsync(target.DataSource, ct) : null;
 
             await using var connection = await console.OpenConnectionAsync(ct);
             await using var tx = await connection.BeginTransactionAsync(ct);
@@ -44,8 +44,11 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
                 statements = current.Count;
                 deltas = await StoreStatementsAsync(connection, target.Name, takenAt, current, ct);
             }
+            await RollUpAsync(connection, target.Name, takenAt, ct);
             if (tableStats is not null)
                 tables = await StoreTablesAsync(connection, target.Name, takenAt, tableStats, ct);
+            if (indexScans is not null)
+                await StoreIndexesAsync(connection, target.Name, takenAt, indexScans, ct);
             await tx.CommitAsync(ct);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
@@ -57,15 +60,70 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         return result;
     }
 
+    /// <summary>Rolls up the target's statement deltas of every hour that ended by <paramref name="now"/>, and of every day whose hours are rolled up.</summary>
+    public async Task RollUpAsync(string target, DateTimeOffset now, CancellationToken ct = default)
+    {
+        await using var connection = await console.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await RollUpAsync(connection, target, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    // Hours are rolled up from the deltas once they have ended, days from the hours once all their hours are: each row
+    // is written once (no row of the current hour updated every minute), and monitoring_rollup_marks says up to where.
+    // A target's first roll-up starts at the hour of its oldest delta. Idempotent: rows already there are kept.
+    private const string Origin = "timestamptz '2000-01-01 00:00+00'";
+
+    private static async Task RollUpAsync(NpgsqlConnection connection, string target, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO monitoring_rollup_marks (target, hours_until, days_until)
+            SELECT @target, h, date_bin('1 day', h, {Origin})
+              FROM (SELECT date_bin('1 hour', coalesce(min(taken_at), @hour), {Origin}) AS h
+                      FROM monitoring_statement_deltas WHERE target = @target) x
+             WHERE NOT EXISTS (SELECT 1 FROM monitoring_rollup_marks WHERE target = @target)
+            ON CONFLICT (target) DO NOTHING;
+            INSERT INTO monitoring_statement_hours (target, hour, queryid, calls, total_ms, rows, blks_hit, blks_read)
+            SELECT @target, date_bin('1 hour', d.taken_at, {Origin}), d.queryid,
+                   sum(d.calls), sum(d.total_ms), sum(d.rows), sum(d.blks_hit), sum(d.blks_read)
+              FROM monitoring_rollup_marks m
+              JOIN monitoring_statement_deltas d ON d.target = m.target AND d.taken_at >= m.hours_until AND d.taken_at < @hour
+             WHERE m.target = @target AND m.hours_until < @hour
+             GROUP BY 2, 3
+            ON CONFLICT (target, hour, queryid) DO NOTHING;
+            UPDATE monitoring_rollup_marks SET hours_until = @hour WHERE target = @target AND hours_until < @hour;
+            INSERT INTO monitoring_statement_days (target, day, queryid, calls, total_ms, rows, blks_hit, blks_read)
+            SELECT @target, date_bin('1 day', h.hour, {Origin}), h.queryid,
+                   sum(h.calls), sum(h.total_ms), sum(h.rows), sum(h.blks_hit), sum(h.blks_read)
+              FROM monitoring_rollup_marks m
+              JOIN monitoring_statement_hours h ON h.target = m.target AND h.hour >= m.days_until
+                                               AND h.hour < date_bin('1 day', m.hours_until, {Origin})
+             WHERE m.target = @target
+             GROUP BY 2, 3
+            ON CONFLICT (target, day, queryid) DO NOTHING;
+            UPDATE monitoring_rollup_marks SET days_until = date_bin('1 day', hours_until, {Origin})
+             WHERE target = @target AND days_until < date_bin('1 day', hours_until, {Origin});
+            """, connection);
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("hour", TimeWindow.FloorHour(now));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Deletes history older than the retention; returns the number of rows removed.</summary>
     public async Task<long> PruneAsync(DateTimeOffset olderThan, CancellationToken ct = default)
     {
         await using var command = console.CreateCommand("""
             WITH d AS (DELETE FROM monitoring_statement_deltas WHERE taken_at < @cutoff RETURNING 1),
                  t AS (DELETE FROM monitoring_table_samples WHERE taken_at < @cutoff RETURNING 1),
+                 i AS (DELETE FROM monitoring_index_samples WHERE taken_at < @cutoff RETURNING 1),
                  r AS (DELETE FROM monitoring_sampler_runs WHERE taken_at < @cutoff RETURNING 1),
-                 s AS (DELETE FROM monitoring_statements WHERE last_seen < @cutoff RETURNING 1)
-            SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM t) + (SELECT count(*) FROM r) + (SELECT count(*) FROM s)
+                 s AS (DELETE FROM monitoring_statements WHERE last_seen < @cutoff RETURNING 1),
+                 -- A rollup goes with the last of its deltas: an hour or a day that ends before the cutoff.
+                 h AS (DELETE FROM monitoring_statement_hours WHERE hour < @cutoff - interval '1 hour' RETURNING 1),
+                 -- (the marks stay: everything before them stays rolled up or deleted)
+                 y AS (DELETE FROM monitoring_statement_days WHERE day < @cutoff - interval '1 day' RETURNING 1)
+            SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM t) + (SELECT count(*) FROM i) + (SELECT count(*) FROM r)
+                 + (SELECT count(*) FROM s) + (SELECT count(*) FROM h) + (SELECT count(*) FROM y)
             """);
         command.Parameters.AddWithValue("cutoff", olderThan);
         return (long)(await command.ExecuteScalarAsync(ct))!;
@@ -157,11 +215,57 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         return (int)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    // A running total of a scan counter that survives a reset: the previous total plus what the counter gained, or plus
+    // the whole counter when it went down (reset); 0 at a table's first sample (or its first since scans are recorded).
+    private static string RunningTotal(string counter, string previous) => $"""
+        CASE WHEN {previous}.{counter}_total IS NULL THEN 0
+             WHEN u.{counter} >= {previous}.{counter} THEN {previous}.{counter}_total + u.{counter} - {previous}.{counter}
+             ELSE {previous}.{counter}_total + u.{counter} END
+        """;
+
+    private sealed record IndexScans(string Schema, string Table, string Index, long Scans);
+
+    private static async Task<List<IndexScans>> ReadIndexScansAsync(NpgsqlDataSource target, CancellationToken ct)
+    {
+        await using var command = target.CreateCommand(
+            "SELECT schemaname::text, relname::text, indexrelname::text, coalesce(idx_scan, 0) FROM pg_stat_user_indexes");
+        await using var r = await command.ExecuteReaderAsync(ct);
+        var rows = new List<IndexScans>();
+        while (await r.ReadAsync(ct)) rows.Add(new IndexScans(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)));
+        return rows;
+    }
+
+    private static async Task StoreIndexesAsync(NpgsqlConnection connection, string target, DateTimeOffset takenAt, List<IndexScans> indexes, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO monitoring_index_samples (target, schema_name, table_name, index_name, taken_at, idx_scan, idx_scan_total)
+            SELECT @target, u.s, u.t, u.i, @taken_at, u.idx_scan, {RunningTotal("idx_scan", "p")}
+              FROM unnest(@schemas, @tables, @indexes, @scans) AS u(s, t, i, idx_scan)
+              LEFT JOIN LATERAL (SELECT idx_scan, idx_scan_total FROM monitoring_index_samples
+                                  WHERE target = @target AND schema_name = u.s AND index_name = u.i AND taken_at < @taken_at
+                                  ORDER BY taken_at DESC LIMIT 1) p ON true
+            ON CONFLICT DO NOTHING
+            """, connection);
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("taken_at", takenAt);
+        command.Parameters.AddWithValue("schemas", indexes.Select(i => i.Schema).ToArray());
+        command.Parameters.AddWithValue("tables", indexes.Select(i => i.Table).ToArray());
+        command.Parameters.AddWithValue("indexes", indexes.Select(i => i.Index).ToArray());
+        command.Parameters.AddWithValue("scans", indexes.Select(i => i.Scans).ToArray());
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     private static async Task<int> StoreTablesAsync(NpgsqlConnection connection, string target, DateTimeOffset takenAt, IReadOnlyList<TableStat> tables, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO monitoring_table_samples (target, schema_name, table_name, taken_at, total_bytes, live_tuples, dead_tuples)
-            SELECT @target, s, t, @taken_at, b, l, d FROM unnest(@schemas, @names, @bytes, @live, @dead) AS u(s, t, b, l, d)
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO monitoring_table_samples (target, schema_name, table_name, taken_at, total_bytes, live_tuples, dead_tuples,
+                                                  seq_scan, idx_scan, seq_scan_total, idx_scan_total)
+            SELECT @target, u.s, u.t, @taken_at, u.b, u.l, u.d, u.seq_scan, u.idx_scan,
+                   {RunningTotal("seq_scan", "p")}, {RunningTotal("idx_scan", "p")}
+              FROM unnest(@schemas, @names, @bytes, @live, @dead, @seq, @idx) AS u(s, t, b, l, d, seq_scan, idx_scan)
+              LEFT JOIN LATERAL (SELECT seq_scan, idx_scan, seq_scan_total, idx_scan_total FROM monitoring_table_samples
+                                  WHERE target = @target AND schema_name = u.s AND table_name = u.t AND taken_at < @taken_at
+                                  ORDER BY taken_at DESC LIMIT 1) p ON true
             ON CONFLICT DO NOTHING
             """, connection);
         command.Parameters.AddWithValue("target", target);
@@ -171,6 +275,8 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         command.Parameters.AddWithValue("bytes", tables.Select(t => t.TotalBytes).ToArray());
         command.Parameters.AddWithValue("live", tables.Select(t => t.LiveTuples).ToArray());
         command.Parameters.AddWithValue("dead", tables.Select(t => t.DeadTuples).ToArray());
+        command.Parameters.AddWithValue("seq", tables.Select(t => t.SeqScans).ToArray());
+        command.Parameters.AddWithValue("idx", tables.Select(t => t.IndexScans ?? 0).ToArray());
         return await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -79,3 +79,6 @@ public sealed class WorkingCopies : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000800_SetBasedStatusPosts")]
 public sealed class SetBasedStatusPosts : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261205000900_StatisticsWindows")]
+public sealed class StatisticsWindows : SqlMigration;

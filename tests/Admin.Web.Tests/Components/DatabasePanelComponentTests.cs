@@ -13,7 +13,8 @@ namespace Admin.Web.Tests.Components;
 /// The Database area's components on MudBlazor against a real database: EXPLAIN ANALYZE offered to DBAs only, after a
 /// confirmation, with the buttons disabled while a statement runs; the activity list's rows carry their pid and a
 /// session is terminated only after the confirmation, with a "done" message; the slow-query list's reset likewise; the
-/// index list's order and filter come from the address.
+/// index list's order and filter come from the address; two windows of the sampled history compared from the address,
+/// which the change headers and the custom range write back.
 /// </summary>
 public sealed class DatabasePanelComponentTests(ComponentDatabase fixture) : DatabaseComponentTest(fixture)
 {
@@ -186,5 +187,63 @@ public sealed class DatabasePanelComponentTests(ComponentDatabase fixture) : Dat
         Assert.DoesNotContain("dir=desc", size.GetAttribute("href"));
         Assert.Equal("audit_events", Field(page, "Filter indexes").GetAttribute("value"));
         Assert.Equal("true", page.Find("[data-testid=index-filter] [data-filter=all]").GetAttribute("aria-current"));
+    }
+
+    /// <summary>Two statements of the console target in two planted hours long ago: one slower in the second, one only in the first, one only in the second.</summary>
+    private async Task PlantTwoHoursAsync(DateTimeOffset t)
+    {
+        await using var connection = await Db.OpenAppAsAdminAsync();
+        await using var command = new NpgsqlCommand("""
+            DELETE FROM monitoring_statement_deltas WHERE target = 'console' AND queryid BETWEEN 9160000001 AND 9160000003;
+            -- Deltas written into the past (the sampler never does): read them all from the deltas, not the rollups.
+            DELETE FROM monitoring_rollup_marks WHERE target = 'console';
+            INSERT INTO monitoring_statements (target, queryid, query, calls, total_ms, rows, blks_hit, blks_read, first_seen, last_seen)
+            VALUES ('console', 9160000001, 'SELECT bunit_window_slower', 0, 0, 0, 0, 0, @t, @t),
+                   ('console', 9160000002, 'SELECT bunit_window_gone', 0, 0, 0, 0, 0, @t, @t),
+                   ('console', 9160000003, 'SELECT bunit_window_new', 0, 0, 0, 0, 0, @t, @t)
+            ON CONFLICT DO NOTHING;
+            INSERT INTO monitoring_statement_deltas (target, queryid, taken_at, calls, total_ms, rows, blks_hit, blks_read) VALUES
+                ('console', 9160000001, @t + interval '10 minutes', 10, 100, 10, 0, 0), ('console', 9160000001, @t + interval '70 minutes', 10, 400, 10, 0, 0),
+                ('console', 9160000002, @t + interval '20 minutes', 3, 30, 3, 0, 0), ('console', 9160000003, @t + interval '80 minutes', 4, 8, 4, 0, 0);
+            """, connection);
+        command.Parameters.AddWithValue("t", t);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Two_windows_from_the_address_are_compared_and_the_headers_and_custom_range_write_the_address_back()
+    {
+        var t = new DateTimeOffset(2026, 10, 1, 2, 0, 0, TimeSpan.Zero);
+        await PlantTwoHoursAsync(t);
+        SignIn(AppRoles.Dba);
+        RenderMudProviders();
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/database/queries?window=2026-10-01T03:00Z/2026-10-01T04:00Z&compare=prev&change=meanpct&q=bunit_window");
+        var page = Render<SlowQueriesPage>();
+
+        var grid = page.WaitForElement("[data-testid=compare-grid]");
+        var rows = grid.QuerySelectorAll("tbody tr").Select(r => TextOf(r)).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.Contains("bunit_window_slower", rows[0]); // +300 % first; new and gone have no %
+        Assert.Contains("+300 %", rows[0]);
+        Assert.Equal(["gone", "new"], page.FindAll("[data-testid=change-kind]").Select(e => TextOf(e)).Order());
+        Assert.Contains("1 new, 1 gone", TextOf(page.Find("[data-testid=compare-summary]")));
+        Assert.Equal("false", page.Find("[data-testid=window-custom]").GetAttribute("aria-expanded"));
+
+        // The sorted header turns the order round; the address keeps window, comparison and search.
+        var mean = page.Find("a[data-sort=meanpct]");
+        Assert.Equal("desc", mean.GetAttribute("data-sort-dir"));
+        Assert.Contains("dir=asc", mean.GetAttribute("href"));
+        Assert.Contains("compare=prev", mean.GetAttribute("href"));
+        Assert.Contains("window=2026-10-01T03", Uri.UnescapeDataString(mean.GetAttribute("href")!));
+
+        // A custom range typed in the browser's zone (Berlin here: UTC+2 in October) is written to the address as UTC from/to.
+        await Button(page, "Custom…").ClickAsync(new());
+        page.WaitForAssertion(() => Field(page, "From (Europe/Berlin)"));
+        Field(page, "From (Europe/Berlin)").Change("2026-10-01T04:00");
+        Field(page, "To (Europe/Berlin)").Change("2026-10-01T05:00");
+        await Button(page, "Show this window").ClickAsync(new());
+        Assert.Contains("window=2026-10-01T02:00Z/2026-10-01T03:00Z", Uri.UnescapeDataString(navigation.Uri));
+        Assert.Contains("compare=prev", navigation.Uri);
     }
 }

@@ -73,6 +73,8 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
     [InlineData("/database/queries")]
     [InlineData("/database/queries/1")]
     [InlineData("/database/explain")]
+    [InlineData("/database/queries?window=24h&compare=prev")]
+    [InlineData("/database/tables?window=7d")]
     public async Task The_pages_are_refused_to_an_editor_and_a_release_manager(string path)
     {
         await app.AssertRefusedAsync(path, AppRoles.Editor);
@@ -148,5 +150,20 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
         command.Parameters.AddWithValue("a", DatabaseAuditActions.ExplainAnalyzed);
         command.Parameters.AddWithValue("e", actor);
         Assert.Equal(sql, await command.ExecuteScalarAsync());
+    }
+
+    [Theory]
+    [InlineData("/database/queries?window=24h&compare=prev", "data-testid=\"compare-grid\"")]
+    [InlineData("/database/queries?window=7d&sort=mean", "data-testid=\"window-grid\"")]
+    [InlineData("/database/queries?window=2026-12-04T03:00Z/2026-12-04T02:00Z", "is not understood")]
+    [InlineData("/database/queries?compare=prev", "A comparison needs a window")]
+    [InlineData("/database/tables?window=yesterday", "data-testid=\"tables-window-grid\"")]
+    public async Task A_dba_opens_any_window_and_a_window_not_understood_gets_a_message_not_an_error(string path, string expected)
+    {
+        var html = WebUtility.HtmlDecode(await app.PageAsync(path, AppRoles.Dba));
+
+        Assert.Contains(expected, html);
+        Assert.Contains("data-testid=\"window-picker\"", html);
+        Assert.DoesNotContain("   at ", html);
     }
 }

@@ -4,10 +4,40 @@ namespace Admin.Web.Features.Database;
 
 /// <summary>
 /// The Tables page's state: a target's tables with their sizes and maintenance, their growth over 24 hours from the
-/// sampled history, the name filter, and the size chart of the table picked in the address (?table=schema.name).
+/// sampled history, the name filter, and the size chart of the table picked in the address (?table=schema.name). With
+/// ?window=… (<see cref="WindowAddress"/>) the tables' growth and scans over that window of the sampled history.
 /// </summary>
-public sealed class TablesState(DatabaseActivity activity, StatisticsHistory history, TimeProvider time)
+public sealed class TablesState(DatabaseActivity activity, StatisticsHistory history, TimeProvider time, StatisticsWindows? windows = null)
 {
+    /// <summary>The address's window value (null: the live figures).</summary>
+    public string? WindowKey { get; private set; }
+    public TimeWindow? Window { get; private set; }
+    public string? AddressProblem { get; private set; }
+    public TableWindowReport? WindowReport { get; private set; }
+
+    /// <summary>The window's tables whose name contains the filter, largest growth first.</summary>
+    public IReadOnlyList<TableWindowStat> VisibleInWindow
+    {
+        get
+        {
+            var f = Filter?.Trim();
+            return WindowReport is null ? [] : WindowReport.Tables
+                .Where(t => string.IsNullOrEmpty(f) || t.QualifiedName.Contains(f, StringComparison.OrdinalIgnoreCase))
+                .OrderByDescending(t => t.GrowthBytes ?? long.MinValue).ThenBy(t => t.QualifiedName, StringComparer.Ordinal).ToList();
+        }
+    }
+
+    /// <summary>"a_pkey 120, a_b 0": each index of the table with its scans in the window.</summary>
+    public string IndexScansText(TableWindowStat t) => WindowReport is null ? "" : string.Join(", ", WindowReport.Indexes
+        .Where(i => i.Schema == t.Schema && i.Table == t.Table).Select(i => $"{i.Index} {(i.Scans is { } n ? n.ToString("N0") : "—")}"));
+
+    public void ApplyWindow(string? window, TimeZoneInfo zone)
+    {
+        WindowKey = string.IsNullOrWhiteSpace(window) || window == WindowAddress.Live ? null : window;
+        (Window, AddressProblem) = WindowAddress.Parse(WindowKey, time.GetUtcNow(), zone);
+        if (Window is null) WindowReport = null;
+    }
+
     public IReadOnlyList<TableStat>? Tables { get; private set; }
     public string? Problem { get; private set; }
     public string? Filter { get; private set; }
@@ -41,6 +71,8 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
         Problem = read.Problem;
         if (read.Value is not null) Tables = read.Value;
         Growth = await history.GrowthAsync(activity.Target(target).Name, time.GetUtcNow().AddHours(-24), ct);
+        if (Window is { } w && windows is not null)
+            WindowReport = await windows.TablesAsync(activity.Target(target).Name, w, ct);
     }
 
     public async Task LoadChartAsync(string? target, string? selected, string? range, CancellationToken ct = default)

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Admin.Data.Database;
+using Admin.TestSupport;
+using Npgsql;
+
+namespace Admin.Bench;
+
+/// <summary>
+/// The Database panels over any window (issue 16) on 7 days of synthetic samples of 5,000 statements, 200 tables and
+/// 600 indexes: 100 statements called every minute, 900 every 10 minutes, 4,000 every 6 hours (2 million deltas,
+/// rolled up per hour and day as the sampler does once they have ended); tables every 15 minutes.
+/// </summary>
+public static class DatabaseWindowBench
+{
+    private const string Target = "bench-window";
+    private const int Runs = 20;
+
+    public static async Task RunAsync()
+    {
+        Console.WriteLine();
+        Console.WriteLine("Database panels over a window (7 days of samples: 5,000 statements, 200 tables, 600 indexes)");
+        await Scratch.RunAsync(RunAsync);
+    }
+
+    public static async Task RunAsync(TestDatabase db)
+    {
+        await using var console = NpgsqlDataSource.Create(db.AppConnectionString);
+        // "Now" a few seconds into a minute, so windows have edges in minutes, hours and days.
+        var now = DateTimeOffset.UtcNow;
+        now = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddSeconds(7);
+        var start = now.AddDays(-7);
+
+        var clock = Stopwatch.StartNew();
+        await using (var connection = await console.OpenConnectionAsync())
+        {
+            await using (var texts = new NpgsqlCommand("""
+                INSERT INTO monitoring_statements (target, queryid, query, calls, total_ms, rows, blks_hit, blks_read, first_seen, last_seen)
+                SELECT @target, q, 'SELECT a, b FROM bench_t' || (q % 200) || ' WHERE c = $1 /* shape ' || q || ' */', 0, 0, 0, 0, 0, @start, @now
+                  FROM generate_series(1, 5000) q;
+                INSERT INTO monitoring_sampler_runs (target, taken_at, instance, duration_ms, statements)
+                SELECT @target, @start + g * interval '1 minute', 'bench', 200, 5000 FROM generate_series(0, 10079) g;
+                """, connection))
+            {
+                texts.Parameters.AddWithValue("target", Target);
+                texts.Parameters.AddWithValue("start", start);
+                texts.Parameters.AddWithValue("now", now);
+                await texts.ExecuteNonQueryAsync();
+            }
+            // One day per statement.
+            for (var d = 0; d < 7; d++)
+            {
+                await using var deltas = new NpgsqlCommand("""
+                    INSERT INTO monitoring_statement_deltas (target, queryid, taken_at, calls, total_ms, rows, blks_hit, blks_read)
+                    SELECT @target, q, @from + m * interval '1 minute', 1 + (q * 7 + m) % 13, (1 + (q * 7 + m) % 13) * (0.05 + (q % 97) * 0.3),
+                           (q + m) % 50, 10 * (q % 31), (q + m) % 3
+                      FROM generate_series(0, 1439) m, generate_series(1, 5000) q
+                     WHERE q <= 100 OR (q <= 1000 AND (m + q) % 10 = 0) OR (m + q * 7) % 360 = 0
+                    """, connection) { CommandTimeout = 600 };
+                deltas.Parameters.AddWithValue("target", Target);
+                deltas.Parameters.AddWithValue("from", start.AddDays(d));
+                await deltas.ExecuteNonQueryAsync();
+            }
+            await using (var tables = new NpgsqlCommand("""
+                INSERT INTO monitoring_table_samples (target, schema_name, table_name, taken_at, total_bytes, live_tuples, dead_tuples,
+                                                      seq_scan, idx_scan, seq_scan_total, idx_scan_total)
+                SELECT @target, 'public', 'bench_t' || t, @start + s * interval '15 minutes', 8192 * (100 + t * s), 50 * (100 + t * s), t,
+                       s * (t % 5), s * t * 3, s * (t % 5), s * t * 3
+                  FROM generate_series(1, 200) t, generate_series(0, 671) s;
+                INSERT INTO monitoring_index_samples (target, schema_name, table_name, index_name, taken_at, idx_scan, idx_scan_total)
+                SELECT @target, 'public', 'bench_t' || t, 'bench_t' || t || '_' || i, @start + s * interval '15 minutes', s * t * i, s * t * i
+                  FROM generate_series(1, 200) t, generate_series(1, 3) i, generate_series(0, 671) s;
+                ANALYZE monitoring_statements, monitoring_statement_deltas, monitoring_statement_hours, monitoring_statement_days,
+                        monitoring_table_samples, monitoring_index_samples, monitoring_sampler_runs;
+                """, connection) { CommandTimeout = 600 })
+            {
+                tables.Parameters.AddWithValue("target", Target);
+                tables.Parameters.AddWithValue("start", start);
+                await tables.ExecuteNonQueryAsync();
+            }
+            var rollUp = Stopwatch.StartNew();
+            await new StatisticsSampler(console, "bench").RollUpAsync(Target, now);
+            Report.Line("rolling up 7 days at once (a sampler run does one hour)", $"{rollUp.ElapsedMilliseconds} ms");
+            // What autovacuum does for these insert-only tables (their pages all-visible: index-only reads).
+            await using (var analyze = new NpgsqlCommand("VACUUM ANALYZE monitoring_statement_hours, monitoring_statement_days", connection))
+                await analyze.ExecuteNonQueryAsync();
+            await using var counts = new NpgsqlCommand("""
+                SELECT (SELECT count(*) FROM monitoring_statement_deltas), (SELECT count(*) FROM monitoring_statement_hours),
+                       (SELECT count(*) FROM monitoring_statement_days)
+                """, connection);
+            await using var r = await counts.ExecuteReaderAsync();
+            await r.ReadAsync();
+            Report.Line("7 days of samples written", $"{clock.Elapsed.TotalSeconds:0} s; {r.GetInt64(0):N0} deltas, {r.GetInt64(1):N0} hourly and {r.GetInt64(2):N0} daily rollups");
+        }
+
+        var windows = new StatisticsWindows(console);
+        var week = new TimeWindow(now.AddDays(-7), now);
+        var day = new TimeWindow(now.AddDays(-1), now);
+        var dayBefore = new TimeWindow(now.AddDays(-2), now.AddDays(-1));
+        foreach (var (label, window, sort) in new[]
+                 {
+                     ("Window list, last 7 days, top 50 by total time", week, StatementSort.TotalTime),
+                     ("Window list, last 7 days, top 50 by mean time", week, StatementSort.MeanTime),
+                     ("Window list, last 24 hours, top 50 by total time", day, StatementSort.TotalTime),
+                 })
+        {
+            var list = await Timing.PerOperationAsync(Runs, () => windows.StatementsAsync(Target, window, sort));
+            Report.Goal(label, $"p50 {list.P50:0.0} ms, p95 {list.P95:0.0} ms", "< 100 ms", list.P95 < 100);
+        }
+        var halves = await Timing.PerOperationAsync(Runs, () => windows.CompareAsync(Target, new TimeWindow(now.AddDays(-7), now.AddDays(-3.5)),
+            new TimeWindow(now.AddDays(-3.5), now), ChangeSort.Mean));
+        Report.Goal("Comparison, 3.5 days vs the 3.5 days before, by mean change", $"p50 {halves.P50:0.0} ms, p95 {halves.P95:0.0} ms", "< 100 ms", halves.P95 < 100);
+        var days = await Timing.PerOperationAsync(Runs, () => windows.CompareAsync(Target, dayBefore, day, ChangeSort.Total));
+        Report.Goal("Comparison, last 24 h vs the 24 h before, by total change", $"p50 {days.P50:0.0} ms, p95 {days.P95:0.0} ms", "< 100 ms", days.P95 < 100);
+        var tableWindow = await Timing.PerOperationAsync(Runs, () => windows.TablesAsync(Target, week));
+        Report.Goal("Tables over 7 days (growth, scans; 200 tables, 600 indexes)", $"p50 {tableWindow.P50:0.0} ms, p95 {tableWindow.P95:0.0} ms", "< 100 ms", tableWindow.P95 < 100);
+    }
+}

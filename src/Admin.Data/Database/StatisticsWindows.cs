@@ -1,0 +1,335 @@
+using Admin.Data.Infrastructure;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Admin.Data.Database;
+
+/// <summary>A time window of the sampled history: samples taken at or after <see cref="From"/> and before <see cref="To"/>.</summary>
+public sealed record TimeWindow(DateTimeOffset From, DateTimeOffset To)
+{
+    public TimeSpan Length => To - From;
+
+    /// <summary>
+    /// Where a window reads each part from: deltas in [From, H1) and [H2, To), hourly rollups in [H1, D1) and [D2, H2),
+    /// daily rollups in [D1, D2) (all UTC boundaries; empty ranges where the window is too short for a level). Rollups
+    /// exist before <paramref name="hoursUntil"/> and <paramref name="daysUntil"/> only; later parts come from the
+    /// finer level.
+    /// </summary>
+    public (DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2) Levels(DateTimeOffset hoursUntil, DateTimeOffset daysUntil)
+    {
+        var h1 = Ceil(From, TimeSpan.FromHours(1));
+        var h2 = Min(Floor(To, TimeSpan.FromHours(1)), Floor(hoursUntil, TimeSpan.FromHours(1)));
+        if (h1 >= h2) return (To, To, To, To);
+        var d1 = Ceil(From, TimeSpan.FromDays(1));
+        var d2 = Min(Min(Floor(To, TimeSpan.FromDays(1)), Floor(daysUntil, TimeSpan.FromDays(1))), h2);
+        return d1 >= d2 ? (h1, h2, h2, h2) : (h1, d1, d2, h2);
+    }
+
+    public static DateTimeOffset FloorHour(DateTimeOffset t) => Floor(t, TimeSpan.FromHours(1));
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit)
+    {
+        var ticks = t.UtcTicks;
+        return new DateTimeOffset(ticks - ticks % unit.Ticks, TimeSpan.Zero);
+    }
+
+    private static DateTimeOffset Ceil(DateTimeOffset t, TimeSpan unit)
+    {
+        var floor = Floor(t, unit);
+        return floor.UtcTicks == t.UtcTicks ? floor : floor + unit;
+    }
+}
+
+/// <summary>What the sampler has for a target: its first and last successful run, and how many runs fell in the window.</summary>
+public sealed record SamplerCoverage(DateTimeOffset? First, DateTimeOffset? Last, int SamplesInWindow)
+{
+    /// <summary>The window starts before the first sample (nothing is known of the part before).</summary>
+    public bool StartsBefore(TimeWindow w) => First is null || w.From < First;
+
+    /// <summary>The window ends after the last sample (the sampler stopped, or the window reaches into the future).</summary>
+    public bool EndsAfter(TimeWindow w, TimeSpan slack) => Last is null || w.To > Last + slack;
+}
+
+/// <summary>What one statement did in a window (sums of the sampled deltas).</summary>
+public sealed record WindowStatement(long QueryId, string Query, long Calls, double TotalMs, long Rows, long BlocksHit, long BlocksRead, double ShareOfTotal)
+{
+    public double MeanMs => Calls == 0 ? 0 : TotalMs / Calls;
+
+    public double? HitRate => BlocksHit + BlocksRead == 0 ? null : 100.0 * BlocksHit / (BlocksHit + BlocksRead);
+}
+
+public sealed record WindowReport(TimeWindow Window, IReadOnlyList<WindowStatement> Statements, int TotalStatements, double TotalMs, long TotalCalls, SamplerCoverage Coverage);
+
+/// <summary>How a comparison is ordered: the change of mean time, of calls (per minute) or of total time, in ms or %.</summary>
+public enum ChangeSort { Total = 0, Mean = 1, MeanPercent = 2, Calls = 3, CallsPercent = 4 }
+
+public enum ChangeKind { Both, New, Gone }
+
+/// <summary>
+/// One statement in two windows. Calls and total time of the "before" window are scaled to the "after" window's length
+/// for the change (the same figures when both windows are as long); mean time needs no scaling.
+/// </summary>
+public sealed record StatementChange(
+    long QueryId, string Query, long BeforeCalls, double BeforeTotalMs, long AfterCalls, double AfterTotalMs, double Scale)
+{
+    public ChangeKind Kind => BeforeCalls == 0 ? ChangeKind.New : AfterCalls == 0 ? ChangeKind.Gone : ChangeKind.Both;
+    public double BeforeMeanMs => BeforeCalls == 0 ? 0 : BeforeTotalMs / BeforeCalls;
+    public double AfterMeanMs => AfterCalls == 0 ? 0 : AfterTotalMs / AfterCalls;
+    public double MeanChangeMs => AfterMeanMs - BeforeMeanMs;
+    public double? MeanChangePercent => Kind == ChangeKind.Both && BeforeMeanMs > 0 ? 100 * MeanChangeMs / BeforeMeanMs : null;
+    public double CallsChange => AfterCalls - BeforeCalls * Scale;
+    public double? CallsChangePercent => Kind == ChangeKind.Both ? 100 * CallsChange / (BeforeCalls * Scale) : null;
+    public double TotalChangeMs => AfterTotalMs - BeforeTotalMs * Scale;
+}
+
+public sealed record ComparisonReport(
+    TimeWindow Before, TimeWindow After, IReadOnlyList<StatementChange> Statements, int TotalStatements, int NewStatements,
+    int GoneStatements, SamplerCoverage BeforeCoverage, SamplerCoverage AfterCoverage);
+
+/// <summary>A table over a window: size and rows at its first and last sample in it, and the scans between them.</summary>
+public sealed record TableWindowStat(
+    string Schema, string Table, long? FirstBytes, long? LastBytes, long? FirstRows, long? LastRows, long? SeqScans, long? IndexScans)
+{
+    public string QualifiedName => $"{Schema}.{Table}";
+    public long? GrowthBytes => LastBytes - (FirstBytes ?? 0);
+    public long? GrowthRows => LastRows - (FirstRows ?? 0);
+}
+
+public sealed record IndexWindowStat(string Schema, string Table, string Index, long? Scans);
+
+public sealed record TableWindowReport(
+    TimeWindow Window, DateTimeOffset? FirstSample, DateTimeOffset? LastSample, IReadOnlyList<TableWindowStat> Tables,
+    IReadOnlyList<IndexWindowStat> Indexes, SamplerCoverage Coverage);
+
+/// <summary>
+/// The sampled history over any window: the statements' figures summed from the deltas (whole days and hours from the
+/// rollups the sampler writes once they have ended, the rest from the deltas), two windows side by side, and the
+/// tables' growth and scans between the window's first and last table sample (running totals that survive a reset).
+/// </summary>
+public sealed class StatisticsWindows(NpgsqlDataSource console)
+{
+    public const int MaxTop = 500;
+
+    /// <summary>The statement rows of a window, every level with parameters named after <paramref name="p"/>.</summary>
+    private static string WindowRows(string p) => $"""
+        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_deltas
+         WHERE target = @target AND taken_at >= @{p}from AND taken_at < @{p}h1
+        UNION ALL
+        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_deltas
+         WHERE target = @target AND taken_at >= @{p}h2 AND taken_at < @{p}to
+        UNION ALL
+        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_hours
+         WHERE target = @target AND hour >= @{p}h1 AND hour < @{p}d1
+        UNION ALL
+        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_hours
+         WHERE target = @target AND hour >= @{p}d2 AND hour < @{p}h2
+        UNION ALL
+        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_days
+         WHERE target = @target AND day >= @{p}d1 AND day < @{p}d2
+        """;
+
+    // Counts are summed as float8: sum(bigint) accumulates in numeric/int128, whose partial states make a parallel
+    // aggregate of ~80,000 rows a third slower; float8 is exact up to 2^53, far beyond any count here.
+    private static string Summed(string p) => $"""
+        SELECT queryid, sum(calls::float8)::bigint AS calls, sum(total_ms) AS total_ms, sum(rows::float8)::bigint AS rows,
+               sum(blks_hit::float8)::bigint AS blks_hit, sum(blks_read::float8)::bigint AS blks_read
+          FROM ({WindowRows(p)}) x GROUP BY queryid
+        """;
+
+    private static void AddWindow(NpgsqlCommand command, string p, TimeWindow w, (DateTimeOffset Hours, DateTimeOffset Days) marks)
+    {
+        var (h1, d1, d2, h2) = w.Levels(marks.Hours, marks.Days);
+        command.Parameters.AddWithValue(p + "from", w.From);
+        command.Parameters.AddWithValue(p + "to", w.To);
+        command.Parameters.AddWithValue(p + "h1", h1);
+        command.Parameters.AddWithValue(p + "d1", d1);
+        command.Parameters.AddWithValue(p + "d2", d2);
+        command.Parameters.AddWithValue(p + "h2", h2);
+    }
+
+    private static void AddSearch(NpgsqlCommand command, string? search) =>
+        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlDbType.Text)
+        {
+            Value = string.IsNullOrWhiteSpace(search) ? DBNull.Value : LikePattern.Escape(search.Trim()),
+        });
+
+    private const string SearchFilter = """
+        (@search::text IS NULL OR EXISTS (SELECT 1 FROM monitoring_statements m
+                                      WHERE m.target = @target AND m.queryid = w.queryid AND m.query ILIKE '%' || @search || '%'))
+        """;
+
+    private const string StatementOrder = """
+        CASE @sort WHEN 1 THEN total_ms / nullif(calls, 0) END DESC NULLS LAST, CASE @sort WHEN 2 THEN calls END DESC NULLS LAST,
+        CASE @sort WHEN 3 THEN rows END DESC NULLS LAST, CASE @sort WHEN 4 THEN blks_read END DESC NULLS LAST, total_ms DESC NULLS LAST
+        """;
+
+    /// <summary>The top statements of a window, ordered like the live list (I/O: blocks read).</summary>
+    public async Task<WindowReport> StatementsAsync(string target, TimeWindow window, StatementSort sort = StatementSort.TotalTime, int top = 50,
+        string? search = null, CancellationToken ct = default)
+    {
+        await using var command = console.CreateCommand($"""
+            WITH w AS ({Summed("a")})
+            SELECT r.queryid, r.calls, r.total_ms, r.rows, r.blks_hit, r.blks_read,
+                   (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = r.queryid),
+                   totals.n, totals.total_ms, totals.calls
+              FROM (SELECT count(*)::int AS n, coalesce(sum(total_ms), 0) AS total_ms, coalesce(sum(calls), 0)::bigint AS calls FROM w) totals
+              LEFT JOIN LATERAL (SELECT * FROM w WHERE {SearchFilter} ORDER BY {StatementOrder}, queryid LIMIT @top) r ON true
+            """);
+        command.Parameters.AddWithValue("target", target);
+        AddWindow(command, "a", window, await MarksAsync(target, ct));
+        command.Parameters.AddWithValue("sort", (int)sort);
+        command.Parameters.AddWithValue("top", Math.Clamp(top, 1, MaxTop));
+        AddSearch(command, search);
+        var rows = new List<WindowStatement>();
+        int total = 0;
+        double totalMs = 0;
+        long totalCalls = 0;
+        await using (var r = await command.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+            {
+                (total, totalMs, totalCalls) = (r.GetInt32(7), r.GetDouble(8), r.GetInt64(9));
+                if (r.IsDBNull(0)) continue;
+                var ms = r.GetDouble(2);
+                rows.Add(new WindowStatement(r.GetInt64(0), r.IsDBNull(6) ? "(text no longer available)" : r.GetString(6), r.GetInt64(1), ms,
+                    r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), totalMs > 0 ? 100 * ms / totalMs : 0));
+            }
+        return new WindowReport(window, rows, total, totalMs, totalCalls, await CoverageAsync(target, window, ct));
+    }
+
+    /// <summary>Each statement in either window with both windows' figures, ordered by the change (largest increase first unless ascending).</summary>
+    public async Task<ComparisonReport> CompareAsync(string target, TimeWindow before, TimeWindow after, ChangeSort sort = ChangeSort.Total,
+        bool ascending = false, int top = 50, string? search = null, CancellationToken ct = default)
+    {
+        // Changes as in StatementChange: before's calls and time scaled to after's length; new and gone statements have no %.
+        const string Change = """
+            CASE @sort
+                WHEN 1 THEN coalesce(a_ms / nullif(a_calls, 0), 0) - coalesce(b_ms / nullif(b_calls, 0), 0)
+                WHEN 2 THEN CASE WHEN b_calls > 0 AND a_calls > 0 AND b_ms > 0 THEN (a_ms / a_calls) / (b_ms / b_calls) - 1 END
+                WHEN 3 THEN a_calls - b_calls * @scale
+                WHEN 4 THEN CASE WHEN b_calls > 0 AND a_calls > 0 THEN a_calls / (b_calls * @scale) - 1 END
+                ELSE a_ms - b_ms * @scale END
+            """;
+        await using var command = console.CreateCommand($"""
+            WITH x AS (SELECT false AS after, queryid, calls, total_ms FROM ({WindowRows("b")}) b
+                       UNION ALL
+                       SELECT true, queryid, calls, total_ms FROM ({WindowRows("a")}) a),
+            -- Both windows in one pass (one aggregate, no join of two).
+            w AS (SELECT queryid, coalesce(sum(calls::float8) FILTER (WHERE NOT after), 0)::bigint AS b_calls,
+                         coalesce(sum(total_ms) FILTER (WHERE NOT after), 0) AS b_ms,
+                         coalesce(sum(calls::float8) FILTER (WHERE after), 0)::bigint AS a_calls,
+                         coalesce(sum(total_ms) FILTER (WHERE after), 0) AS a_ms
+                    FROM x GROUP BY queryid),
+            c AS (SELECT w.*, ({Change})::float8 AS change FROM w WHERE {SearchFilter}),
+            top AS (SELECT queryid, b_calls, b_ms, a_calls, a_ms, change,
+                           count(*) OVER ()::int AS n, (count(*) FILTER (WHERE b_calls = 0) OVER ())::int AS added,
+                           (count(*) FILTER (WHERE a_calls = 0) OVER ())::int AS gone
+                      FROM c
+                     ORDER BY CASE WHEN @asc THEN change END ASC NULLS LAST, CASE WHEN NOT @asc THEN change END DESC NULLS LAST, queryid
+                     LIMIT @top)
+            -- The texts of the top rows only (a lookup in the select list above would run for every statement).
+            SELECT queryid, b_calls, b_ms, a_calls, a_ms,
+                   (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = top.queryid), n, added, gone
+              FROM top
+             ORDER BY CASE WHEN @asc THEN change END ASC NULLS LAST, CASE WHEN NOT @asc THEN change END DESC NULLS LAST, queryid
+            """);
+        var scale = before.Length.TotalMinutes > 0 ? after.Length.TotalMinutes / before.Length.TotalMinutes : 1;
+        command.Parameters.AddWithValue("target", target);
+        var marks = await MarksAsync(target, ct);
+        AddWindow(command, "b", before, marks);
+        AddWindow(command, "a", after, marks);
+        command.Parameters.AddWithValue("sort", (int)sort);
+        command.Parameters.AddWithValue("asc", ascending);
+        command.Parameters.AddWithValue("scale", scale);
+        command.Parameters.AddWithValue("top", Math.Clamp(top, 1, MaxTop));
+        AddSearch(command, search);
+        var rows = new List<StatementChange>();
+        int total = 0, added = 0, gone = 0;
+        await using (var r = await command.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(new StatementChange(r.GetInt64(0), r.IsDBNull(5) ? "(text no longer available)" : r.GetString(5),
+                    r.GetInt64(1), r.GetDouble(2), r.GetInt64(3), r.GetDouble(4), scale));
+                (total, added, gone) = (r.GetInt32(6), r.GetInt32(7), r.GetInt32(8));
+            }
+        return new ComparisonReport(before, after, rows, total, added, gone,
+            await CoverageAsync(target, before, ct), await CoverageAsync(target, after, ct));
+    }
+
+    /// <summary>Every table and index sampled in the window, with growth and scans between its first and last table sample.</summary>
+    public async Task<TableWindowReport> TablesAsync(string target, TimeWindow window, CancellationToken ct = default)
+    {
+        await using var batch = console.CreateBatch();
+        const string Bounds = """
+            WITH bounds AS (SELECT min(taken_at) AS f, max(taken_at) AS l FROM {0}
+                             WHERE target = @target AND taken_at >= @from AND taken_at < @to),
+                 f AS (SELECT s.* FROM {0} s, bounds WHERE s.target = @target AND s.taken_at = bounds.f),
+                 l AS (SELECT s.* FROM {0} s, bounds WHERE s.target = @target AND s.taken_at = bounds.l)
+            """;
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(string.Format(Bounds, "monitoring_table_samples") + """
+            SELECT (SELECT f FROM bounds), (SELECT l FROM bounds), schema_name, table_name, f.total_bytes, l.total_bytes,
+                   f.live_tuples, l.live_tuples, l.seq_scan_total - f.seq_scan_total, l.idx_scan_total - f.idx_scan_total
+              FROM f FULL JOIN l USING (schema_name, table_name)
+             ORDER BY schema_name, table_name
+            """));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(string.Format(Bounds, "monitoring_index_samples") + """
+            SELECT schema_name, coalesce(l.table_name, f.table_name), index_name, l.idx_scan_total - f.idx_scan_total
+              FROM f FULL JOIN l USING (schema_name, index_name)
+             ORDER BY 1, 2, 3
+            """));
+        foreach (NpgsqlBatchCommand c in batch.BatchCommands)
+        {
+            c.Parameters.AddWithValue("target", target);
+            c.Parameters.AddWithValue("from", window.From);
+            c.Parameters.AddWithValue("to", window.To);
+        }
+        var tables = new List<TableWindowStat>();
+        var indexes = new List<IndexWindowStat>();
+        DateTimeOffset? first = null, last = null;
+        await using (var r = await batch.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                first = r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0);
+                last = r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1);
+                tables.Add(new TableWindowStat(r.GetString(2), r.GetString(3), Long(r, 4), Long(r, 5), Long(r, 6), Long(r, 7), Long(r, 8), Long(r, 9)));
+            }
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+                indexes.Add(new IndexWindowStat(r.GetString(0), r.GetString(1), r.GetString(2), Long(r, 3)));
+        }
+        return new TableWindowReport(window, first, last, tables, indexes, await CoverageAsync(target, window, ct));
+    }
+
+    /// <summary>Up to where the target's hours and days are rolled up (nothing yet: the deltas are read for everything).</summary>
+    private async Task<(DateTimeOffset Hours, DateTimeOffset Days)> MarksAsync(string target, CancellationToken ct)
+    {
+        await using var command = console.CreateCommand("SELECT hours_until, days_until FROM monitoring_rollup_marks WHERE target = @target");
+        command.Parameters.AddWithValue("target", target);
+        await using var r = await command.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct)
+            ? (r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1))
+            : (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
+    }
+
+    /// <summary>The target's first and last successful sampler run, and the runs in the window.</summary>
+    public async Task<SamplerCoverage> CoverageAsync(string target, TimeWindow window, CancellationToken ct = default)
+    {
+        await using var command = console.CreateCommand("""
+            SELECT (SELECT min(taken_at) FROM monitoring_sampler_runs WHERE target = @target AND error IS NULL),
+                   (SELECT max(taken_at) FROM monitoring_sampler_runs WHERE target = @target AND error IS NULL),
+                   (SELECT count(*)::int FROM monitoring_sampler_runs
+                     WHERE target = @target AND error IS NULL AND taken_at >= @from AND taken_at < @to)
+            """);
+        command.Parameters.AddWithValue("target", target);
+        command.Parameters.AddWithValue("from", window.From);
+        command.Parameters.AddWithValue("to", window.To);
+        await using var r = await command.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return new SamplerCoverage(r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0),
+            r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2));
+    }
+
+    private static long? Long(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}
