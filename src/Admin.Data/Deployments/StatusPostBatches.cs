@@ -177,9 +177,10 @@ internal sealed class StatusPostBatches : IAsyncDisposable
             notify.Parameters.Add(Array(announcements.ToArray(), NpgsqlDbType.Text));
             await notify.ExecuteNonQueryAsync(_stop.Token);
         }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or ObjectDisposedException)
         {
-            // The posts are committed and answered; open pages catch up on their next reload or reconnect.
+            // The posts are committed and answered; open pages catch up on their next reload or reconnect. Nobody awaits
+            // this call, so an app shutting down meanwhile (a disposed source or stop token) ends here too.
         }
     }
 
