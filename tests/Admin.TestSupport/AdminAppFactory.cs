@@ -28,6 +28,8 @@ public sealed class AdminAppFactory(TestDatabase database, bool demoSeed = true,
         // Tests sign in hundreds of times from one address; the sign-in throttle's own tests set their limits.
         builder.UseSetting("Account:SignIn:PerAddress:PermitLimit", "0");
         builder.UseSetting("Account:SignIn:PerAccount:PermitLimit", "0");
+        // Tests read the release page's prerendered HTML: it waits for its read (the app hands a slow one to the circuit).
+        builder.UseSetting("Releases:PrerenderWait", "00:00:30");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

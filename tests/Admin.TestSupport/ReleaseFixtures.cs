@@ -21,7 +21,7 @@ public static class ReleaseFixtures
         new(Guid.Parse("00000000-0000-0000-0000-0000000000d1"), "dba@test.local", ["Dba"], [], [], "test");
 
     public static ReleaseService ReleaseService(this TestDatabase db, SessionContext? user = null) =>
-        new(db.Factory(user ?? Editor), new FixedSessionContextSource(user ?? Editor));
+        new(db.Factory(user ?? Editor), new FixedSessionContextSource(user ?? Editor), db.AppDataSource);
 
     public static async Task SeedReferenceAsync(this TestDatabase db)
     {

@@ -21,13 +21,13 @@ public sealed class ScheduleRunner
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly JobSession _session = new();
-    private readonly JobContexts _contexts;
+    private readonly SessionDbContexts _contexts;
     private readonly SemaphoreSlim _oneTick = new(1, 1);
 
     public ScheduleRunner(NpgsqlDataSource dataSource)
     {
         _dataSource = dataSource;
-        _contexts = new JobContexts(dataSource, _session);
+        _contexts = new SessionDbContexts(dataSource, _session);
     }
 
     /// <summary>Fires every due schedule, <paramref name="batchSize"/> per transaction, until none is due; answers how many fired.</summary>
@@ -74,16 +74,5 @@ public sealed class ScheduleRunner
     private sealed class JobSession : ISessionContextSource
     {
         public SessionContext Current { get; set; } = SessionContext.Anonymous;
-    }
-
-    /// <summary>Contexts over the app's data source carrying the job's identity, not an HTTP request's.</summary>
-    private sealed class JobContexts(NpgsqlDataSource dataSource, ISessionContextSource session) : IDbContextFactory<AdminDbContext>
-    {
-        private readonly DbContextOptions<AdminDbContext> _options = new DbContextOptionsBuilder<AdminDbContext>()
-            .UseNpgsql(dataSource)
-            .AddInterceptors(new SessionContextInterceptor(session), new DenialInterceptor(dataSource, session))
-            .Options;
-
-        public AdminDbContext CreateDbContext() => new(_options);
     }
 }

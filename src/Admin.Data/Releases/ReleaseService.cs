@@ -14,7 +14,7 @@ namespace Admin.Data.Releases;
 /// draft-only edits, deploy_seq, audit) are enforced by the schema's triggers, so plain SQL obeys them too; this
 /// service checks roles first to refuse early with a clear reason, and words the database's refusals for people.
 /// </summary>
-public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session)
+public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session, NpgsqlDataSource dataSource)
 {
     public const int MaxPageSize = 100;
     private static readonly string[] EditorRoles = ["Admin", "ReleaseManager", "Editor"];
@@ -23,6 +23,16 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
     public bool CanEdit => session.Current.Roles.Any(EditorRoles.Contains);
     public bool CanManage => session.Current.Roles.Any(ManagerRoles.Contains);
     public Guid? CurrentUserId => session.Current.UserId;
+
+    /// <summary>
+    /// This service acting for the current user from now on, whatever scope it runs in: for reads that outlive the
+    /// request that starts them (a finished request has no user, so its connections would be anonymous).
+    /// </summary>
+    public ReleaseService AsCurrentUser()
+    {
+        var fixedSession = new FixedSessionContextSource(session.Current);
+        return new ReleaseService(new SessionDbContexts(dataSource, fixedSession), fixedSession, dataSource);
+    }
 
     // ---------------------------------------------------------------------------------------------- reading
 

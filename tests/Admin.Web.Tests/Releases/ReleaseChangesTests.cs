@@ -2,6 +2,7 @@ using Admin.Web.Components.Shared;
 using Admin.Web.Features.Releases;
 using Admin.Data.Reference;
 using Admin.Data.Releases;
+using Admin.Data.Session;
 using Admin.TestSupport;
 
 namespace Admin.Web.Tests.Releases;
@@ -80,53 +81,87 @@ public sealed class ReleaseChangesTests : IAsyncLifetime
     }
 }
 
-/// <summary>What the release page hands from the prerender to the circuit, within the budget of the circuit's first message.</summary>
-public sealed class ReleaseSnapshotTests : IAsyncLifetime
+/// <summary>
+/// The release page's prerender starts its read and hands the running read to the circuit: taken once, by the same
+/// user, for the same release and filters; the read acts for the user after the request is over.
+/// </summary>
+public sealed class ReleasePrerenderTests : IAsyncLifetime
 {
     private TestDatabase _db = default!;
+    private long _id;
+    private readonly PrerenderHandoff _handoff = new();
+    private static readonly ChangeFilter Filter = ReleaseState.FilterFrom(null, null, null, null);
 
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
         await _db.SeedReferenceAsync();
+        var editor = _db.ReleaseService(ReleaseFixtures.Editor);
+        _id = await editor.CreateAsync("Handed over", null);
+        for (var i = 1; i <= 3; i++) await editor.SaveEntityAsync(_id, ReleaseFixtures.Translation($"handoff.{i}", $"text {i}"));
     }
 
-    public async Task DisposeAsync() => await _db.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        _handoff.Dispose();
+        await _db.DisposeAsync();
+    }
+
+    private ReleaseState State(ReleaseService service) => new(service, new ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)), _handoff);
+
+    /// <summary>A request's user, gone when the request is over (as IHttpContextAccessor's is).</summary>
+    private sealed class RequestSession(SessionContext user) : ISessionContextSource
+    {
+        public SessionContext Current { get; set; } = user;
+    }
 
     [Fact]
-    public async Task A_snapshot_within_the_budget_travels_whole_a_larger_one_is_handed_over_once_in_memory_to_the_same_user()
+    public async Task The_circuit_of_the_same_user_takes_the_prerenders_read_once_and_it_was_read_as_that_user()
+    {
+        var request = new RequestSession(ReleaseFixtures.Editor);
+        var prerender = State(new ReleaseService(new SessionDbContexts(_db.AppDataSource, request), request, _db.AppDataSource)).StartForCircuit(_id, Filter);
+        request.Current = SessionContext.Anonymous; // the HTML went out: the request has no user any more
+        Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(prerender).Length < 500);
+
+        var circuit = State(_db.ReleaseService(ReleaseFixtures.Editor));
+        Assert.True(await circuit.TryTakeOverAsync(prerender, _id, Filter));
+        Assert.Equal("Handed over", circuit.Release!.Name);
+        // Counted by the release read's second statement, which runs after the request is over: as the editor still.
+        Assert.Equal(3, circuit.Detail!.Changes);
+        Assert.Equal(3, circuit.Changes.Items.Count);
+        Assert.NotEmpty(circuit.Locales); // read by the circuit itself
+        Assert.False(await State(_db.ReleaseService(ReleaseFixtures.Editor)).TryTakeOverAsync(prerender, _id, Filter)); // taken already
+    }
+
+    [Fact]
+    public async Task Another_user_release_or_filter_is_not_handed_the_read_and_then_reads_itself()
     {
         var editor = _db.ReleaseService(ReleaseFixtures.Editor);
-        var id = await editor.CreateAsync("Snapshot", null);
-        for (var i = 1; i <= 3; i++) await editor.SaveEntityAsync(id, ReleaseFixtures.Translation($"snap.{i}", new string('x', 400)));
-        using var handoff = new PrerenderHandoff();
-        ReleaseState State(ReleaseService service) => new(service, new ReferenceQueries(_db.Factory(ReleaseFixtures.Editor)), handoff);
-        var state = State(editor);
-        var filter = ReleaseState.FilterFrom(null, null, null, null);
-        await state.LoadAsync(id, filter);
+        Assert.False(await State(_db.ReleaseService(ReleaseFixtures.Manager)).TryTakeOverAsync(State(editor).StartForCircuit(_id, Filter), _id, Filter));
+        Assert.False(await State(editor).TryTakeOverAsync(State(editor).StartForCircuit(_id, Filter), _id + 1, Filter));
+        Assert.False(await State(editor).TryTakeOverAsync(State(editor).StartForCircuit(_id, Filter), _id, Filter with { Page = 2 }));
+        Assert.False(await State(editor).TryTakeOverAsync(null, _id, Filter));
 
-        var whole = state.ToSnapshot();
-        Assert.Null(whole.Handoff);
-        Assert.NotNull(whole.Detail);
-        Assert.Equal(3, whole.Changes!.Items.Count);
+        var itself = State(editor);
+        await itself.LoadAsync(_id, Filter);
+        Assert.Equal(3, itself.Changes.Items.Count);
+    }
 
-        // Over the budget only a key travels; the circuit of the same user takes the whole state once.
-        var keyed = state.ToSnapshot(budget: 2_000);
-        Assert.NotNull(keyed.Handoff);
-        Assert.Null(keyed.Detail);
-        Assert.Null(keyed.Changes);
-        Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(keyed).Length < 2_000);
-        var restored = State(editor);
-        Assert.True(restored.TryRestore(keyed, id, filter));
-        Assert.Equal("Snapshot", restored.Release!.Name);
-        Assert.Equal(3, restored.Changes.Items.Count);
-        Assert.False(State(editor).TryRestore(keyed, id, filter)); // taken already
+    [Fact]
+    public async Task The_prerender_shows_a_read_that_finishes_within_its_wait_and_leaves_a_slower_one_to_the_circuit()
+    {
+        var editor = _db.ReleaseService(ReleaseFixtures.Editor);
+        var waited = State(editor);
+        waited.StartForCircuit(_id, Filter);
+        await waited.ShowIfReadyAsync(TimeSpan.FromSeconds(30));
+        Assert.True(waited.Loaded);
+        Assert.Equal(3, waited.Changes.Items.Count);
 
-        // Another user's circuit does not get it (and then loads on its own).
-        var other = State(_db.ReleaseService(ReleaseFixtures.Manager));
-        Assert.False(other.TryRestore(state.ToSnapshot(budget: 2_000), id, filter));
-
-        Assert.False(State(editor).TryRestore(whole, id + 1, filter));
-        Assert.False(State(editor).TryRestore(whole, id, filter with { Page = 2 }));
+        var hurried = State(editor);
+        var prerender = hurried.StartForCircuit(_id, Filter);
+        await hurried.ShowIfReadyAsync(TimeSpan.Zero); // the read needs round trips: not done at once
+        Assert.False(hurried.Loaded);
+        Assert.Null(hurried.Detail);
+        Assert.True(await State(editor).TryTakeOverAsync(prerender, _id, Filter));
     }
 }

@@ -4,14 +4,16 @@ using Admin.Web.Components.Shared;
 
 namespace Admin.Web.Features.Releases;
 
-/// <summary>
-/// What the release page shows, as one serialisable value: persisted from the prerender into the circuit
-/// (<c>[PersistentState]</c>), so the circuit's first render does not load the release again. A snapshot too large to
-/// travel in the page carries only its <see cref="Handoff"/> key (see <see cref="PrerenderHandoff"/>).
-/// </summary>
+/// <summary>What the release page shows for one release, filter and page (one read's result).</summary>
 public sealed record ReleaseSnapshot(
-    long Id, ChangeFilter Filter, long? CompareWith, ReleaseDetail? Detail, ReleaseChangePage? Changes,
-    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales, string? Handoff = null);
+    long Id, ChangeFilter Filter, ReleaseDetail? Detail, ReleaseChangePage Changes,
+    IReadOnlyList<ReleasePick> CompareOptions, IReadOnlyList<CodeName> Locales);
+
+/// <summary>
+/// What the prerender persists into the page for the circuit: which read it started, and the key of that read in this
+/// instance's <see cref="PrerenderHandoff"/> (data-protected in the page, so it cannot be read or forged).
+/// </summary>
+public sealed record ReleasePrerender(long Id, ChangeFilter Filter, string Key);
 
 /// <summary>A release as the "compare with" picker offers it.</summary>
 public sealed record ReleasePick(long Id, string Text);
@@ -47,54 +49,92 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
         new(Blank(search), Blank(type), Blank(change), int.TryParse(page, out var p) && p > 0 ? p : 1, PageSize);
 
     /// <summary>
-    /// How much the prerender persists into the page, as JSON. The browser sends the persisted state back in the
-    /// circuit's first SignalR message, which the hub refuses above 32 kB (the state travels data-protected and base64
-    /// encoded, about 1.4 times larger, next to the other components' state); a larger snapshot is handed over in memory.
+    /// The prerender's part: starts reading release <paramref name="id"/> and hands the running read to the circuit that
+    /// follows, instead of waiting for it. The diff and conflict check of a large release take a few hundred
+    /// milliseconds; waiting for them held back the HTML, and so the script and the circuit, by as much. Now the HTML
+    /// goes out at once and the read runs while the browser starts the circuit, which takes it over
+    /// (<see cref="TryTakeOverAsync"/>). The read acts for the current user whatever happens to the request.
     /// </summary>
-    public const int PersistBudget = 16 * 1024;
+    public ReleasePrerender StartForCircuit(long id, ChangeFilter filter)
+    {
+        (Id, Filter) = (id, filter);
+        // Reference data is read by the circuit (its scope has the user); the prerender starts only the release's reads.
+        _started = ReadAsync(releases.AsCurrentUser(), id, filter, Task.FromResult<IReadOnlyList<CodeName>>([]), CancellationToken.None);
+        return new ReleasePrerender(id, filter, handoff.Keep(_started, Owner));
+    }
+
+    private Task<ReleaseSnapshot>? _started;
 
     /// <summary>
-    /// What the circuit takes over: the whole snapshot when it fits the budget (it then works on any instance), otherwise
-    /// a key to it, kept in this instance's memory for the circuit that follows.
+    /// The configuration key of how long the prerender waits for the read it started: a read done by then is in the
+    /// HTML (a small release's is, in a few milliseconds); a longer one is left to the circuit.
     /// </summary>
-    public ReleaseSnapshot ToSnapshot(int budget = PersistBudget)
+    public const string PrerenderWaitKey = "Releases:PrerenderWait";
+
+    public static readonly TimeSpan DefaultPrerenderWait = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Shows the started read if it finishes within <paramref name="wait"/> (the circuit still takes it over).</summary>
+    public async Task ShowIfReadyAsync(TimeSpan wait)
     {
-        var full = new ReleaseSnapshot(Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales);
-        if (System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(full).Length <= budget) return full;
-        return new ReleaseSnapshot(Id, Filter, CompareWith, null, null, [], [], handoff.Keep(full, Owner));
+        if (_started is not { } read) return;
+        await Task.WhenAny(read, Task.Delay(wait));
+        if (read.IsCompletedSuccessfully) Apply(read.Result);
     }
 
     private string Owner => releases.CurrentUserId?.ToString() ?? "";
 
     /// <summary>
-    /// Takes what the prerender loaded, when it is for this release and these filters; false when there is nothing to
-    /// take over (no snapshot, another release or filter, a handoff that expired or was kept on another instance).
+    /// Takes over the read the prerender started, when it is for this release and these filters, was started on this
+    /// instance for this user and succeeded; false when there is nothing to take over (then the page reads itself).
     /// </summary>
-    public bool TryRestore(ReleaseSnapshot? snapshot, long id, ChangeFilter filter)
+    public async Task<bool> TryTakeOverAsync(ReleasePrerender? prerender, long id, ChangeFilter filter)
     {
-        if (snapshot?.Handoff is { } key) snapshot = handoff.Take<ReleaseSnapshot>(key, Owner);
-        if (snapshot is null || snapshot.Id != id || snapshot.Filter != filter || snapshot.CompareWith is not null) return false;
-        (Id, Filter, CompareWith, Detail, Changes, CompareOptions, Locales) =
-            (snapshot.Id, snapshot.Filter, snapshot.CompareWith, snapshot.Detail, snapshot.Changes ?? ReleaseChangePage.Empty, snapshot.CompareOptions, snapshot.Locales);
-        Loaded = true;
+        if (prerender is null || prerender.Id != id || prerender.Filter != filter) return false;
+        if (handoff.Take<Task<ReleaseSnapshot>>(prerender.Key, Owner) is not { } read) return false;
+        var locales = reference.LocalesAsync();
+        try
+        {
+            Apply((await read) with { Locales = await locales });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The prerender's read failed (the database went away, say): read again here, where a failure is shown.
+            return false;
+        }
         return true;
     }
 
     /// <summary>
-    /// Everything for release <paramref name="id"/>: the pickers, the release, its conflicts and one page of changes, read
-    /// side by side (each on its own connection) since the diff and the conflict check are the slow part.
+    /// Everything for release <paramref name="id"/>: the pickers, the release, its conflicts and one page of changes.
     /// </summary>
     public async Task LoadAsync(long id, ChangeFilter filter, CancellationToken ct = default)
     {
         if (id != Id) CompareWith = null;
-        (Id, Filter) = (id, filter);
-        var locales = Locales.Count == 0 ? reference.LocalesAsync(ct) : Task.FromResult(Locales);
-        var recent = CompareOptions.Count == 0 ? releases.RecentReleasesAsync(ct: ct) : null;
-        var reload = ReloadAsync(ct);
-        Locales = await locales;
-        if (recent is not null)
-            CompareOptions = (await recent).Select(r => new ReleasePick(r.Id, $"#{r.Id} {r.Name} ({ReleaseStatuses.Label(r.Status)})")).ToList();
-        await reload;
+        var locales = Locales.Count > 0 ? Task.FromResult(Locales) : reference.LocalesAsync(ct);
+        Apply(await ReadAsync(releases, id, filter, locales, ct, CompareWith, CompareOptions));
+    }
+
+    /// <summary>
+    /// One read of the page, side by side (each on its own connection) since the diff and the conflict check are the
+    /// slow part; the pickers only when not read yet.
+    /// </summary>
+    private static async Task<ReleaseSnapshot> ReadAsync(ReleaseService service, long id, ChangeFilter filter, Task<IReadOnlyList<CodeName>> locales,
+        CancellationToken ct, long? compareWith = null, IReadOnlyList<ReleasePick>? options = null)
+    {
+        var recentRead = options is { Count: > 0 } ? null : service.RecentReleasesAsync(ct: ct);
+        var detailRead = service.GetAsync(id, ct);
+        var changesRead = service.ChangesAsync(id, compareWith, filter, ct);
+        var detail = await detailRead;
+        var changes = await changesRead;
+        options = recentRead is null ? options! :
+            (await recentRead).Select(r => new ReleasePick(r.Id, $"#{r.Id} {r.Name} ({ReleaseStatuses.Label(r.Status)})")).ToList();
+        return new ReleaseSnapshot(id, filter, detail, detail is null ? ReleaseChangePage.Empty : changes, options, await locales);
+    }
+
+    private void Apply(ReleaseSnapshot read)
+    {
+        (Id, Filter, Detail, Changes, CompareOptions, Locales) = (read.Id, read.Filter, read.Detail, read.Changes, read.CompareOptions, read.Locales);
+        Loaded = true;
     }
 
     /// <summary>The release and the current page again (after an action, or when any release changed).</summary>
