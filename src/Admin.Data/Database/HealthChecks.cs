@@ -98,6 +98,10 @@ public sealed class HealthChecks
                               AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL)
         """;
 
+    /// <summary>Every check's key and title (what alert rules can watch), from the checks themselves.</summary>
+    public static IReadOnlyList<(string Key, string Title)> Catalog { get; } =
+        [.. Build(new Figures(null, null, 0, 1, 0, 0, 0, 0, 0, 1, null), []).Select(c => (c.Key, c.Title))];
+
     /// <summary>The checks of a monitored target (its monitoring connection).</summary>
     public Task<HealthReport> RunAsync(MonitoringTarget target, CancellationToken ct = default) => RunAsync(target.DataSource, ct);
 
@@ -119,7 +123,29 @@ public sealed class HealthChecks
         await reader.NextResultAsync(ct);
         var items = new List<(string Kind, string Name, string Detail)>();
         while (await reader.ReadAsync(ct)) items.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        return new HealthReport(Build(f, items), f.StatsReset is { } r ? new DateTimeOffset(DateTime.SpecifyKind(r, DateTimeKind.Utc)) : null);
+        return new HealthReport(Build(f, items), f.StatsReset is { } r ? new DateTimeOffset(DateTime.SpecifyKind(r, DateTimeKind.Utc)) : null)
+        {
+            Figures = FiguresOf(f),
+        };
+    }
+
+    /// <summary>The server-wide figures by name, as alert rules compare them (a ratio with no reads yet is absent).</summary>
+    private static Dictionary<string, double> FiguresOf(Figures f)
+    {
+        var figures = new Dictionary<string, double>
+        {
+            ["connections"] = f.Connections,
+            ["connections_pct"] = 100.0 * f.Connections / Math.Max(1, f.MaxConnections),
+            ["idle_in_transaction"] = f.IdleInTx,
+            ["idle_in_transaction_max_seconds"] = f.IdleInTxMaxSeconds,
+            ["long_queries"] = f.LongQueries,
+            ["blocked_sessions"] = f.Blocked,
+            ["xid_age"] = f.XidAge,
+            ["xid_age_pct"] = 100.0 * f.XidAge / 2_147_483_648.0,
+        };
+        if (f.CacheHit is { } cache) figures["cache_hit_pct"] = cache;
+        if (f.IndexHit is { } index) figures["index_hit_pct"] = index;
+        return figures;
     }
 
     private sealed record Figures(double? CacheHit, double? IndexHit, long Connections, int MaxConnections, long IdleInTx,
@@ -200,5 +226,8 @@ public sealed class HealthChecks
 
 public sealed record HealthReport(IReadOnlyList<HealthCheck> Checks, DateTimeOffset? StatsReset)
 {
+    /// <summary>The figures behind the checks by name (see <see cref="AlertMetrics"/>).</summary>
+    public IReadOnlyDictionary<string, double> Figures { get; init; } = new Dictionary<string, double>();
+
     public HealthCheck this[string key] => Checks.Single(c => c.Key == key);
 }

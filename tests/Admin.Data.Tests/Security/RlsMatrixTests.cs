@@ -68,6 +68,11 @@ public sealed class RlsMatrixTests(RlsMatrixTests.Fixture fixture) : IClassFixtu
         ("audit_events UPDATE", "UPDATE audit_events SET action = 'forged' WHERE id = {AuditLogin}", "dddd ddd"),
         ("audit_events DELETE", "DELETE FROM audit_events WHERE id = {AuditLogin}", "dddd ddd"),
         ("rls_denials SELECT", "SELECT count(*) FROM rls_denials WHERE id = {Denial}", "offo off"),
+        // Alerts are the Database area's: Admins, DBAs and the system jobs that evaluate and deliver them. Webhook URLs are secrets.
+        ("alert_rules SELECT", "SELECT count(*) FROM alert_rules WHERE name = 'Blocked queries'", "offoo ff"),
+        ("alert_rules UPDATE", "UPDATE alert_rules SET threshold = 1 WHERE name = 'Blocked queries'", "offoo ff"),
+        ("alert_webhooks INSERT", "INSERT INTO alert_webhooks (name, url, created_by) VALUES ('matrix', 'https://hooks.example/x', 'm')", "oddoo dd"),
+        ("alert_reads INSERT (own, people only)", "INSERT INTO alert_reads VALUES (coalesce(app_user_id(), gen_random_uuid()), now())", "oddod dd"),
         ("rls_denials INSERT (only denial_write)", "INSERT INTO rls_denials (operation, sqlstate, message, hint) VALUES ('SELECT', '42501', 'm', 'm')", "dddd ddd"),
     ];
 
