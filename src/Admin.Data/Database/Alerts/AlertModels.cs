@@ -48,7 +48,7 @@ public sealed record AlertBoard(
     IReadOnlyList<AlertWebhook> Webhooks, IReadOnlyList<AlertDeliveryItem> Deliveries);
 
 /// <summary>The bell: events since the user last looked, and the newest few.</summary>
-public sealed record AlertBell(int Unread, IReadOnlyList<AlertItem> Latest);
+public sealed record AlertBellSummary(int Unread, IReadOnlyList<AlertItem> Latest);
 
 /// <summary>A refusal or bad input on the alerts page, in words for the user.</summary>
 public sealed class AlertInputException(string message, string? field = null) : UserFacingException(message, field);

@@ -76,9 +76,9 @@ public sealed class AlertService(NpgsqlDataSource console, ISessionContextSource
                 r.GetInt32(7), r.GetFieldValue<DateTimeOffset>(8), Time(r, 9), r.IsDBNull(10) ? null : r.GetInt32(10), Text(r, 11), Text(r, 12)), ct);
 
     /// <summary>The bell: fired and resolved events (not silenced) since the user last opened it (at most the last 7 days).</summary>
-    public async Task<AlertBell> BellAsync(CancellationToken ct = default)
+    public async Task<AlertBellSummary> BellAsync(CancellationToken ct = default)
     {
-        if (!MayManage) return new AlertBell(0, []);
+        if (!MayManage) return new AlertBellSummary(0, []);
         await using var connection = await OpenAsync(ct);
         await using var command = new NpgsqlCommand("""
             WITH seen AS (SELECT greatest(coalesce((SELECT read_at FROM alert_reads WHERE user_id = app_user_id()), '-infinity'), now() - interval '7 days') AS at)
@@ -88,7 +88,7 @@ public sealed class AlertService(NpgsqlDataSource console, ISessionContextSource
         var unread = Convert.ToInt32(await command.ExecuteScalarAsync(ct));
         var latest = await ItemsAsync(connection,
             $"SELECT {ItemColumns} WHERE a.fired_at IS NOT NULL ORDER BY a.state = 'firing' DESC, greatest(a.fired_at, a.resolved_at) DESC LIMIT {BellShown}", ct);
-        return new AlertBell(unread, latest);
+        return new AlertBellSummary(unread, latest);
     }
 
     /// <summary>The user has seen everything up to now.</summary>

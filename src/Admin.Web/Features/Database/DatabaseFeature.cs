@@ -19,6 +19,10 @@ public static class DatabaseFeature
         services.AddOptions<SamplerOptions>().BindConfiguration(SamplerOptions.Section);
         services.AddSingleton<SamplerState>();
         services.AddHostedService<StatisticsSamplerService>();
+        // Alert notices go out from every instance, each notice once.
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section);
+        services.AddHttpClient(AlertDeliveryService.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("Admin-Alerts/1.0"));
+        services.AddHostedService<AlertDeliveryService>();
         return services;
     }
 

@@ -38,11 +38,12 @@ public sealed class SamplerState(IOptions<SamplerOptions> options)
 /// <summary>
 /// Samples every monitoring target each interval, on one instance only: the holder of an advisory lock
 /// (<see cref="AdvisoryLeader"/>). The others ask again every interval and take over within one when the leader
-/// stops. Each run writes a live event ("database"/"sampled"), so every instance's open panels reload the same history.
+/// stops. Each run writes a live event ("database"/"sampled"), so every instance's open panels reload the same history,
+/// and evaluates the alert rules of each target (<see cref="AlertEvaluator"/>).
 /// </summary>
 public sealed class StatisticsSamplerService(
     MonitoringTargets targets, NpgsqlDataSource console, IConfiguration configuration, IOptions<SamplerOptions> options,
-    SamplerState state, TimeProvider time, ILogger<StatisticsSamplerService> logger) : BackgroundService
+    SamplerState state, AlertEvaluator alerts, HealthChecks checks, TimeProvider time, ILogger<StatisticsSamplerService> logger) : BackgroundService
 {
     public const long LeaderLockKey = 7_311_202_690;
 
@@ -95,6 +96,9 @@ public sealed class StatisticsSamplerService(
             var result = await sampler.SampleAsync(target, now, settings.TableInterval, ct);
             if (result.Error is not null)
                 logger.LogWarning("Sampling target {Target} failed: {Error}", target.Name, result.Error);
+            // The alert rules are evaluated here, by the leader only, on the health read just after the sample.
+            foreach (var change in await alerts.EvaluateAsync(target, checks, now, ct))
+                logger.LogInformation("Alert {Alert} on target {Target} {Event}{Silenced}", change.AlertId, target.Name, change.Event, change.Silenced ? " (silenced)" : "");
         }
         if (now - lastPrune < TimeSpan.FromHours(1)) return lastPrune;
         var removed = await sampler.PruneAsync(now - settings.Retention, ct);
