@@ -44,26 +44,58 @@ public sealed class TemporaryCluster : IAsyncDisposable
                 full_page_writes = off
                 """);
             if (settings is not null) await cluster.AppendSettingsAsync(settings);
-            // The free port may be taken by someone else before the server binds it: then try another (a later
-            // port line overrides an earlier one).
-            for (var attempt = 1; ; attempt++)
-            {
-                cluster.Port = FreePort();
-                await cluster.AppendSettingsAsync($"port = {cluster.Port}");
-                try
-                {
-                    await cluster.PgCtlAsync("start", "-l", Path.Combine(cluster._directory, "server.log"));
-                    return cluster;
-                }
-                catch (InvalidOperationException) when (attempt < 3)
-                {
-                }
-            }
+            await cluster.StartOnFreePortAsync();
+            return cluster;
         }
         catch
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A new cluster copied from a running one with pg_basebackup (as its superuser over trust, WAL streamed), started
+    /// on a port of its own. With <c>-R</c> in <paramref name="options"/> it starts as a streaming standby of
+    /// <paramref name="source"/> (add <c>-C -S name</c> for a replication slot on the source).
+    /// </summary>
+    /// <param name="settings">postgresql.conf lines appended to the copy's, e.g. "cluster_name = 'standby_one'" (a
+    /// standby's walreceiver uses it as its application_name).</param>
+    public static async Task<TemporaryCluster> StartFromBaseBackupAsync(TemporaryCluster source, string? settings = null, params string[] options)
+    {
+        var cluster = new TemporaryCluster(CreateDirectory(), source._bin);
+        try
+        {
+            await cluster.PgAsync("pg_basebackup",
+                ["-D", cluster.DataDirectory, "-h", "127.0.0.1", "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                 "-U", "postgres", "-X", "stream", "--no-sync", .. options]);
+            if (settings is not null) await cluster.AppendSettingsAsync(settings);
+            await cluster.StartOnFreePortAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    // The free port may be taken by someone else before the server binds it: then try another (a later port line
+    // overrides an earlier one).
+    private async Task StartOnFreePortAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            await AppendSettingsAsync($"port = {Port}");
+            try
+            {
+                await PgCtlAsync("start", "-l", Path.Combine(_directory, "server.log"));
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
         }
     }
 
