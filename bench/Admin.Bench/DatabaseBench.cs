@@ -107,6 +107,8 @@ public static class DatabaseBench
         Report.Goal("Tables and space (200+ tables)", $"p50 {tables.P50:0.0} ms, p95 {tables.P95:0.0} ms", "< 100 ms", tables.P95 < 100);
         var activity = await Timing.PerOperationAsync(Runs, () => ActivityStats.LoadAsync(target.DataSource));
         Report.Goal("Activity (sessions, blocking tree)", $"p50 {activity.P50:0.0} ms, p95 {activity.P95:0.0} ms", "< 100 ms", activity.P95 < 100);
+        var replication = await Timing.PerOperationAsync(Runs, () => ReplicationStats.LoadAsync(target.DataSource));
+        Report.Goal("Replication (standbys, slots, upstream)", $"p50 {replication.P50:0.0} ms, p95 {replication.P95:0.0} ms", "< 100 ms", replication.P95 < 100);
 
         var queryId = (await SlowQueries.LoadAsync(target.DataSource, top: 1)).Statements[0].QueryId;
         var chart = await Timing.PerOperationAsync(Runs, () => history.StatementAsync(target.Name, queryId, HistoryRange.Week, t0.AddMinutes(10)));

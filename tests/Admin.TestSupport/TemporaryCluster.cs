@@ -31,8 +31,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
     {
         var bin = Environment.GetEnvironmentVariable("ADMIN_PG_BIN") is { Length: > 0 } fromEnv ? fromEnv : "/usr/lib/postgresql/15/bin";
         await RemoveLeftoversAsync(bin);
-        var cluster = new TemporaryCluster(CreateDirectory(), bin);
-        try
+        return await CreateAsync(bin, async cluster =>
         {
             await cluster.PgAsync("initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
             // PostgreSQL 15's initdb has no -c; appending keeps the file owned by the postgres OS user.
@@ -43,15 +42,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
                 synchronous_commit = off
                 full_page_writes = off
                 """);
-            if (settings is not null) await cluster.AppendSettingsAsync(settings);
-            await cluster.StartOnFreePortAsync();
-            return cluster;
-        }
-        catch
-        {
-            await cluster.DisposeAsync();
-            throw;
-        }
+        }, settings);
     }
 
     /// <summary>
@@ -61,14 +52,18 @@ public sealed class TemporaryCluster : IAsyncDisposable
     /// </summary>
     /// <param name="settings">postgresql.conf lines appended to the copy's, e.g. "cluster_name = 'standby_one'" (a
     /// standby's walreceiver uses it as its application_name).</param>
-    public static async Task<TemporaryCluster> StartFromBaseBackupAsync(TemporaryCluster source, string? settings = null, params string[] options)
+    public static Task<TemporaryCluster> StartFromBaseBackupAsync(TemporaryCluster source, string? settings = null, params string[] options) =>
+        CreateAsync(source._bin, cluster => cluster.PgAsync("pg_basebackup",
+            ["-D", cluster.DataDirectory, "-h", "127.0.0.1", "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "-U", "postgres", "-X", "stream", "--no-sync", .. options]), settings);
+
+    /// <summary>A new directory, its data directory made by <paramref name="create"/>, the settings appended, started; deleted again if any step fails.</summary>
+    private static async Task<TemporaryCluster> CreateAsync(string bin, Func<TemporaryCluster, Task> create, string? settings)
     {
-        var cluster = new TemporaryCluster(CreateDirectory(), source._bin);
+        var cluster = new TemporaryCluster(CreateDirectory(), bin);
         try
         {
-            await cluster.PgAsync("pg_basebackup",
-                ["-D", cluster.DataDirectory, "-h", "127.0.0.1", "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                 "-U", "postgres", "-X", "stream", "--no-sync", .. options]);
+            await create(cluster);
             if (settings is not null) await cluster.AppendSettingsAsync(settings);
             await cluster.StartOnFreePortAsync();
             return cluster;
