@@ -29,6 +29,7 @@ public static class DatabaseServices
         services.AddScoped<DatabaseActivity>();
         services.AddScoped<DatabaseQueries>();
         services.AddSingleton<DatabaseReplication>();
+        services.AddSingleton(sp => new PlanCapture(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new StatisticsHistory(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new StatisticsWindows(sp.GetRequiredService<NpgsqlDataSource>()));
         return services;
