@@ -115,6 +115,10 @@ public static class DatabaseBench
         Report.Goal("Statement history chart (7 days)", $"p50 {chart.P50:0.0} ms, p95 {chart.P95:0.0} ms", "< 100 ms", chart.P95 < 100);
         var growth = await Timing.PerOperationAsync(Runs, () => history.GrowthAsync(target.Name, t0.AddHours(-24)));
         Report.Goal("Table growth column (24 h)", $"p50 {growth.P50:0.0} ms, p95 {growth.P95:0.0} ms", "< 100 ms", growth.P95 < 100);
+        var plans = new PlanCapture(console);
+        var consoleTarget = new MonitoringTarget(MonitoringTarget.ConsoleTargetName, "bench", console);
+        var captured = await Timing.PerOperationAsync(Runs, () => plans.ForStatementAsync(consoleTarget, queryId));
+        Report.Goal("Captured plans of a statement", $"p50 {captured.P50:0.0} ms, p95 {captured.P95:0.0} ms", "< 100 ms", captured.P95 < 100);
     }
 
     /// <summary>5,000 statements that normalise to distinct entries (constants differ per run, shapes per statement).</summary>

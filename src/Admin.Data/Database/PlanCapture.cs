@@ -27,10 +27,21 @@ public sealed class PlanCapture(NpgsqlDataSource console)
     public const string OtherTarget =
         "Plans are captured on the console's own database only: auto_explain writes them to that server's log, which the console reads through a function installed in its own database.";
 
-    /// <summary>Reads new plans from the log; returns how many were stored.</summary>
+    private const string CapableSql = """
+        SELECT current_setting('auto_explain.log_min_duration', true) IS DISTINCT FROM NULL
+           AND current_setting('logging_collector') = 'on'
+           AND 'jsonlog' = ANY (string_to_array(replace(current_setting('log_destination'), ' ', ''), ','))
+           AND to_regprocedure('captured_plans_read(text,bigint,integer)') IS NOT NULL
+           AND has_function_privilege('captured_plans_read(text,bigint,integer)', 'EXECUTE')
+        """;
+
+    /// <summary>Reads new plans from the log; returns how many were stored (0 where the server captures none).</summary>
     public async Task<int> CaptureAsync(string target = MonitoringTarget.ConsoleTargetName, CancellationToken ct = default)
     {
         await using var connection = await console.OpenConnectionAsync(ct);
+        // Nothing to read (and no error in the server's log every minute) without auto_explain, a jsonlog or the function.
+        await using (var able = new NpgsqlCommand(CapableSql, connection))
+            if (!(bool)(await able.ExecuteScalarAsync(ct))!) return 0;
         await using var tx = await connection.BeginTransactionAsync(ct);
         string? file = null;
         long offset = 0;
