@@ -107,12 +107,18 @@ public static class DatabaseBench
         Report.Goal("Tables and space (200+ tables)", $"p50 {tables.P50:0.0} ms, p95 {tables.P95:0.0} ms", "< 100 ms", tables.P95 < 100);
         var activity = await Timing.PerOperationAsync(Runs, () => ActivityStats.LoadAsync(target.DataSource));
         Report.Goal("Activity (sessions, blocking tree)", $"p50 {activity.P50:0.0} ms, p95 {activity.P95:0.0} ms", "< 100 ms", activity.P95 < 100);
+        var replication = await Timing.PerOperationAsync(Runs, () => ReplicationStats.LoadAsync(target.DataSource));
+        Report.Goal("Replication (standbys, slots, upstream)", $"p50 {replication.P50:0.0} ms, p95 {replication.P95:0.0} ms", "< 100 ms", replication.P95 < 100);
 
         var queryId = (await SlowQueries.LoadAsync(target.DataSource, top: 1)).Statements[0].QueryId;
         var chart = await Timing.PerOperationAsync(Runs, () => history.StatementAsync(target.Name, queryId, HistoryRange.Week, t0.AddMinutes(10)));
         Report.Goal("Statement history chart (7 days)", $"p50 {chart.P50:0.0} ms, p95 {chart.P95:0.0} ms", "< 100 ms", chart.P95 < 100);
         var growth = await Timing.PerOperationAsync(Runs, () => history.GrowthAsync(target.Name, t0.AddHours(-24)));
         Report.Goal("Table growth column (24 h)", $"p50 {growth.P50:0.0} ms, p95 {growth.P95:0.0} ms", "< 100 ms", growth.P95 < 100);
+        var plans = new PlanCapture(console);
+        var consoleTarget = new MonitoringTarget(MonitoringTarget.ConsoleTargetName, "bench", console);
+        var captured = await Timing.PerOperationAsync(Runs, () => plans.ForStatementAsync(consoleTarget, queryId));
+        Report.Goal("Captured plans of a statement", $"p50 {captured.P50:0.0} ms, p95 {captured.P95:0.0} ms", "< 100 ms", captured.P95 < 100);
     }
 
     /// <summary>5,000 statements that normalise to distinct entries (constants differ per run, shapes per statement).</summary>

@@ -49,6 +49,7 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("database-explain", Areas.Database, "/database/explain"),
         new("database-alerts", Areas.Database, "/database/alerts"),
         new("database-alert-rules", Areas.Database, "/database/alerts?tab=rules"),
+        new("database-replication", Areas.Database, "/database/replication"),
         new("audit", Areas.Audit, "/audit"),
         new("users", Areas.Users, "/admin/users"),
     ];

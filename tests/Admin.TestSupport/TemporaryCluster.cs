@@ -31,8 +31,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
     {
         var bin = Environment.GetEnvironmentVariable("ADMIN_PG_BIN") is { Length: > 0 } fromEnv ? fromEnv : "/usr/lib/postgresql/15/bin";
         await RemoveLeftoversAsync(bin);
-        var cluster = new TemporaryCluster(CreateDirectory(), bin);
-        try
+        return await CreateAsync(bin, async cluster =>
         {
             await cluster.PgAsync("initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
             // PostgreSQL 15's initdb has no -c; appending keeps the file owned by the postgres OS user.
@@ -43,27 +42,55 @@ public sealed class TemporaryCluster : IAsyncDisposable
                 synchronous_commit = off
                 full_page_writes = off
                 """);
+        }, settings);
+    }
+
+    /// <summary>
+    /// A new cluster copied from a running one with pg_basebackup (as its superuser over trust, WAL streamed), started
+    /// on a port of its own. With <c>-R</c> in <paramref name="options"/> it starts as a streaming standby of
+    /// <paramref name="source"/> (add <c>-C -S name</c> for a replication slot on the source).
+    /// </summary>
+    /// <param name="settings">postgresql.conf lines appended to the copy's, e.g. "cluster_name = 'standby_one'" (a
+    /// standby's walreceiver uses it as its application_name).</param>
+    public static Task<TemporaryCluster> StartFromBaseBackupAsync(TemporaryCluster source, string? settings = null, params string[] options) =>
+        CreateAsync(source._bin, cluster => cluster.PgAsync("pg_basebackup",
+            ["-D", cluster.DataDirectory, "-h", "127.0.0.1", "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "-U", "postgres", "-X", "stream", "--no-sync", .. options]), settings);
+
+    /// <summary>A new directory, its data directory made by <paramref name="create"/>, the settings appended, started; deleted again if any step fails.</summary>
+    private static async Task<TemporaryCluster> CreateAsync(string bin, Func<TemporaryCluster, Task> create, string? settings)
+    {
+        var cluster = new TemporaryCluster(CreateDirectory(), bin);
+        try
+        {
+            await create(cluster);
             if (settings is not null) await cluster.AppendSettingsAsync(settings);
-            // The free port may be taken by someone else before the server binds it: then try another (a later
-            // port line overrides an earlier one).
-            for (var attempt = 1; ; attempt++)
-            {
-                cluster.Port = FreePort();
-                await cluster.AppendSettingsAsync($"port = {cluster.Port}");
-                try
-                {
-                    await cluster.PgCtlAsync("start", "-l", Path.Combine(cluster._directory, "server.log"));
-                    return cluster;
-                }
-                catch (InvalidOperationException) when (attempt < 3)
-                {
-                }
-            }
+            await cluster.StartOnFreePortAsync();
+            return cluster;
         }
         catch
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    // The free port may be taken by someone else before the server binds it: then try another (a later port line
+    // overrides an earlier one).
+    private async Task StartOnFreePortAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            await AppendSettingsAsync($"port = {Port}");
+            try
+            {
+                await PgCtlAsync("start", "-l", Path.Combine(_directory, "server.log"));
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
         }
     }
 

@@ -28,6 +28,8 @@ public static class DatabaseServices
         services.AddSingleton(targets);
         services.AddScoped<DatabaseActivity>();
         services.AddScoped<DatabaseQueries>();
+        services.AddSingleton<DatabaseReplication>();
+        services.AddSingleton(sp => new PlanCapture(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new StatisticsHistory(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new StatisticsWindows(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new AlertEvaluator(sp.GetRequiredService<NpgsqlDataSource>()));

@@ -55,9 +55,25 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         {
             error = e.Message;
         }
+        if (error is null && target.Name == MonitoringTarget.ConsoleTargetName) await CapturePlansAsync(target.Name, ct);
         var result = new SampleResult(target.Name, takenAt, statements, deltas, tables, clock.Elapsed.TotalMilliseconds, error);
         await RecordRunAsync(result, ct);
         return result;
+    }
+
+    /// <summary>
+    /// Plans auto_explain logged since the last run (PlanCapture). A server without auto_explain, jsonlog or the reading
+    /// function captures nothing and the statement page says why; that never fails the sample.
+    /// </summary>
+    private async Task CapturePlansAsync(string target, CancellationToken ct)
+    {
+        try
+        {
+            await new PlanCapture(console).CaptureAsync(target, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>Rolls up the target's statement deltas of every hour that ended by <paramref name="now"/>, and of every day whose hours are rolled up.</summary>
@@ -121,9 +137,10 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
                  -- A rollup goes with the last of its deltas: an hour or a day that ends before the cutoff.
                  h AS (DELETE FROM monitoring_statement_hours WHERE hour < @cutoff - interval '1 hour' RETURNING 1),
                  -- (the marks stay: everything before them stays rolled up or deleted)
-                 y AS (DELETE FROM monitoring_statement_days WHERE day < @cutoff - interval '1 day' RETURNING 1)
+                 y AS (DELETE FROM monitoring_statement_days WHERE day < @cutoff - interval '1 day' RETURNING 1),
+                 p AS (DELETE FROM monitoring_captured_plans WHERE logged_at < @cutoff RETURNING 1)
             SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM t) + (SELECT count(*) FROM i) + (SELECT count(*) FROM r)
-                 + (SELECT count(*) FROM s) + (SELECT count(*) FROM h) + (SELECT count(*) FROM y)
+                 + (SELECT count(*) FROM s) + (SELECT count(*) FROM h) + (SELECT count(*) FROM y) + (SELECT count(*) FROM p)
             """);
         command.Parameters.AddWithValue("cutoff", olderThan);
         return (long)(await command.ExecuteScalarAsync(ct))!;

@@ -85,3 +85,5 @@ public sealed class StatisticsWindows : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261206000100_Alerts")]
 public sealed class Alerts : SqlMigration;
+[DbContext(typeof(AdminDbContext)), Migration("20261206000300_CapturedPlans")]
+public sealed class CapturedPlans : SqlMigration;

@@ -33,3 +33,15 @@ ALTER ROLE admin_explain SET idle_in_transaction_session_timeout = '60s';
 ALTER ROLE admin_explain SET temp_file_limit = '256MB';
 -- The slow-query list is about the application's statements, not the EXPLAINs DBAs ran (the audit trail has those).
 ALTER ROLE admin_explain SET pg_stat_statements.track = 'none';
+
+-- admin_logreader: owns captured_plans_read (database.sql), the one function that reads the server's log, so that no
+-- login role needs more than EXECUTE on it. NOLOGIN and without members: nobody can become it. It may read settings
+-- (log_directory is hidden from other roles) and, per database, list the log directory and read files in the data
+-- directory; where log_directory lies outside the data directory, give it pg_read_server_files (docs/database.md).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'admin_logreader') THEN
+        CREATE ROLE admin_logreader NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
+    END IF;
+END $$;
+GRANT pg_read_all_settings TO admin_logreader;

@@ -17,7 +17,7 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
     private static readonly string[] DbaReads =
     [
         "audit_archives", "audit_chain_head", "audit_events", "brands", "categories", "entity_version_bases", "entity_versions",
-        "homepage_sections", "jurisdictions", "locales", "monitoring_index_samples", "monitoring_rollup_marks", "monitoring_sampler_runs", "monitoring_statement_days",
+        "homepage_sections", "jurisdictions", "locales", "monitoring_captured_plans", "monitoring_index_samples", "monitoring_rollup_marks", "monitoring_sampler_runs", "monitoring_statement_days",
         "monitoring_statement_deltas", "monitoring_statement_hours", "monitoring_statements", "monitoring_table_samples", "pg_stat_statements", "pg_stat_statements_info", "products", "releases", "rls_denials", "section_categories",
         "section_products", "section_schedules", "section_versions", "v_active_translations", "v_entities", "v_entity_heads",
     ];
@@ -29,7 +29,7 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
     private static readonly string[] DbaDoesNotRead =
     [
         "__EFMigrationsHistory", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_environments", "deployment_exports",
-        "deployment_status_history", "deployments", "role_claims", "roles", "section_working_copies",
+        "deployment_status_history", "deployments", "monitoring_plan_log_cursors", "role_claims", "roles", "section_working_copies",
         "user_claims", "user_logins", "user_roles", "user_tokens", "users",
     ];
 
