@@ -16,7 +16,7 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
     /// </summary>
     private static readonly string[] DbaReads =
     [
-        "audit_archives", "audit_chain_head", "audit_events", "brands", "categories", "entity_version_bases", "entity_versions",
+        "alert_deliveries", "alert_delivery_attempts", "alert_rules", "alert_silences", "alerts", "audit_archives", "audit_chain_head", "audit_events", "brands", "categories", "entity_version_bases", "entity_versions",
         "homepage_sections", "jurisdictions", "locales", "monitoring_captured_plans", "monitoring_index_samples", "monitoring_rollup_marks", "monitoring_sampler_runs", "monitoring_statement_days",
         "monitoring_statement_deltas", "monitoring_statement_hours", "monitoring_statements", "monitoring_table_samples", "pg_stat_statements", "pg_stat_statements_info", "products", "releases", "rls_denials", "section_categories",
         "section_products", "section_schedules", "section_versions", "v_active_translations", "v_entities", "v_entity_heads",
@@ -24,11 +24,12 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
 
     /// <summary>
     /// What a DBA does not read: deployments and their tokens, identity (password hashes, stamps, tokens), internals, and
-    /// editors' unsaved working copies (private to each editor).
+    /// editors' unsaved working copies (private to each editor); nor, through EXPLAIN, alert webhooks (their addresses are
+    /// credentials, which the app shows DBAs shortened) and each user's alert read marks.
     /// </summary>
     private static readonly string[] DbaDoesNotRead =
     [
-        "__EFMigrationsHistory", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_environments", "deployment_exports",
+        "__EFMigrationsHistory", "alert_reads", "alert_webhooks", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_environments", "deployment_exports",
         "deployment_status_history", "deployments", "monitoring_plan_log_cursors", "role_claims", "roles", "section_working_copies",
         "user_claims", "user_logins", "user_roles", "user_tokens", "users",
     ];

@@ -125,6 +125,19 @@ BEGIN
     END LOOP;
 END $$;
 
+-- EXPLAIN's role reads what a DBA reads (20261205000100_ExplainRole.sql): the alerts, rules, silences and notices; not
+-- the webhooks, whose addresses are credentials (the app shows DBAs a shortened address), nor anyone's read marks.
+GRANT SELECT ON alert_rules, alerts, alert_silences, alert_deliveries, alert_delivery_attempts TO admin_explain;
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['alert_rules', 'alerts', 'alert_silences', 'alert_deliveries', 'alert_delivery_attempts']
+    LOOP
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO admin_explain USING (true)', t || '_explain', t);
+    END LOOP;
+END $$;
+
 ALTER TABLE alert_reads ENABLE ROW LEVEL SECURITY;
 ALTER TABLE alert_reads FORCE ROW LEVEL SECURITY;
 CREATE POLICY alert_reads_owner ON alert_reads TO CURRENT_USER USING (true) WITH CHECK (true);
