@@ -85,6 +85,25 @@ public sealed class VacuumStatsTests(DatabaseFixture fixture) : SessionsTestBase
     }
 
     [Fact]
+    public async Task The_overview_warns_of_a_session_holding_the_horizon_longer_than_its_threshold()
+    {
+        await OwnerAsync("CREATE TABLE horizon_check_t (id int)");
+        var holder = await SessionAsync("vacuum-test-check");
+        await holder.ExecuteAsync("BEGIN; INSERT INTO horizon_check_t VALUES (1)");
+        var checks = new HealthChecks { HorizonWarn = TimeSpan.FromSeconds(1) };
+        Assert.DoesNotContain((await new HealthChecks().RunAsync(Monitoring))["xmin-horizon"].Items, i => i.StartsWith($"session {holder.Pid}:"));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var check = (await checks.RunAsync(Monitoring))["xmin-horizon"];
+
+        Assert.NotEqual(CheckStatus.Pass, check.Status);
+        var item = Assert.Single(check.Items, i => i.StartsWith($"session {holder.Pid}:"));
+        Assert.Contains($"{TestPostgres.OwnerRole} in {Fixture.Database.Name}, idle in transaction for", item);
+        await holder.ExecuteAsync("ROLLBACK");
+        Assert.DoesNotContain((await checks.RunAsync(Monitoring))["xmin-horizon"].Items, i => i.StartsWith($"session {holder.Pid}:"));
+    }
+
+    [Fact]
     public async Task A_table_over_its_own_autovacuum_threshold_is_listed_with_the_threshold_from_its_reloptions()
     {
         await OwnerAsync("""
