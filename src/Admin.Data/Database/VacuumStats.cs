@@ -108,10 +108,18 @@ public static class VacuumStats
                current_setting('autovacuum_max_workers')::int, current_setting('autovacuum')::bool
         """;
 
-    // ioguix's table bloat estimate: a tuple's size from the columns' average width and null fraction, aligned, plus the
-    // header; the pages the live tuples need at the fillfactor against relpages (heap and TOAST).
-    private const string TableBloatSql = """
-        WITH t AS (
+    // Both estimates in one statement over one read of pg_stats (the costly part: it checks the role's privilege on every
+    // column). Tables: ioguix's estimate, a tuple's size from the columns' average width and null fraction, aligned, plus
+    // the header; the pages the live tuples need at the fillfactor against relpages (heap and TOAST). B-tree indexes:
+    // ioguix's estimate (PgHero's), index tuple size from the indexed columns' statistics, 90 % fillfactor by default,
+    // one meta page. The last row ('none') counts the tables of which no column has statistics the role can see (never
+    // analyzed, or not readable by it): they are left out rather than guessed.
+    private const string BloatSql = """
+        WITH st AS MATERIALIZED (
+            SELECT schemaname::text AS schemaname, tablename::text AS tablename, attname::text AS attname, null_frac, avg_width
+            FROM pg_stats
+            WHERE NOT inherited AND schemaname NOT IN ('pg_catalog', 'information_schema')
+        ), t AS (
             SELECT tbl.oid, ns.nspname::text AS schema, tbl.relname::text AS name, tbl.reltuples::float8 AS reltuples,
                    tbl.relpages::bigint + coalesce(toast.relpages, 0)::bigint AS pages,
                    coalesce(toast.reltuples, 0)::float8 AS toasttuples,
@@ -123,7 +131,7 @@ public static class VacuumStats
             FROM pg_attribute att
             JOIN pg_class tbl ON tbl.oid = att.attrelid AND tbl.relkind IN ('r', 'm')
             JOIN pg_namespace ns ON ns.oid = tbl.relnamespace
-            LEFT JOIN pg_stats s ON s.schemaname = ns.nspname AND s.tablename = tbl.relname AND NOT s.inherited AND s.attname = att.attname
+            LEFT JOIN st s ON s.schemaname = ns.nspname::text AND s.tablename = tbl.relname::text AND s.attname = att.attname::text
             LEFT JOIN pg_class toast ON toast.oid = tbl.reltoastrelid
             WHERE att.attnum > 0 AND NOT att.attisdropped AND tbl.relpages > 0
               AND ns.nspname NOT IN ('pg_catalog', 'information_schema') AND ns.nspname NOT LIKE 'pg_toast%'
@@ -135,25 +143,10 @@ public static class VacuumStats
                       - CASE WHEN hdr % 8 = 0 THEN 8 ELSE hdr % 8 END
                       - CASE WHEN ceil(data)::int % 8 = 0 THEN 8 ELSE ceil(data)::int % 8 END AS tuple_size
             FROM t
-        ), est AS (
+        ), test AS (
             SELECT *, coalesce(ceil(greatest(reltuples, 0) / nullif((bs - 24) * fillfactor / (tuple_size * 100), 0)), 0) + ceil(toasttuples / 4) AS est_pages
             FROM sized
-        )
-        SELECT e.schema, e.name, NULL::text, (e.bs * e.pages)::bigint,
-               (greatest(e.pages - e.est_pages, 0) * e.bs)::bigint,
-               CASE WHEN e.pages > e.est_pages THEN 100 * (e.pages - e.est_pages)::float8 / e.pages ELSE 0 END,
-               e.fillfactor, e.unreliable OR e.reltuples < 0,
-               greatest(st.last_analyze, st.last_autoanalyze)
-        FROM est e
-        LEFT JOIN pg_stat_all_tables st ON st.relid = e.oid
-        ORDER BY 5 DESC, 1, 2
-        LIMIT @limit
-        """;
-
-    // ioguix's B-tree bloat estimate (PgHero's): index tuple size from the indexed columns' statistics, 90 % fillfactor by
-    // default, one meta page.
-    private const string IndexBloatSql = """
-        WITH idx AS (
+        ), idx AS (
             SELECT ci.oid AS idxoid, ci.relname::text AS idxname, ci.reltuples::float8 AS reltuples, ci.relpages::bigint AS relpages,
                    i.indrelid AS tbloid,
                    coalesce(substring(array_to_string(ci.reloptions, ' ') FROM 'fillfactor=([0-9]+)')::int, 90) AS fillfactor,
@@ -162,9 +155,9 @@ public static class VacuumStats
             FROM pg_index i
             JOIN pg_class ci ON ci.oid = i.indexrelid
             WHERE ci.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') AND ci.relpages > 0
-        ), cols AS (
+        ), cols AS MATERIALIZED (
             SELECT ct.relnamespace, ct.relname::text AS tblname, idx.*,
-                   coalesce(a1.attname, a2.attname) AS attname, coalesce(a1.atttypid, a2.atttypid) AS atttypid,
+                   coalesce(a1.attname, a2.attname)::text AS attname, coalesce(a1.atttypid, a2.atttypid) AS atttypid,
                    CASE WHEN a1.attnum IS NULL THEN idx.idxname ELSE ct.relname::text END AS attrelname
             FROM idx
             JOIN pg_class ct ON ct.oid = idx.tbloid
@@ -178,34 +171,45 @@ public static class VacuumStats
                    count(s.attname) <> count(*) OR bool_or(c.atttypid = 'pg_catalog.name'::regtype) AS unreliable
             FROM cols c
             JOIN pg_namespace n ON n.oid = c.relnamespace
-            LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.attrelname AND s.attname = c.attname
+            LEFT JOIN st s ON s.schemaname = n.nspname::text AND s.tablename = c.attrelname AND s.attname = c.attname
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
               AND NOT pg_is_other_temp_schema(n.oid)
             GROUP BY n.nspname, c.tblname, c.idxname, c.idxoid, c.tbloid, c.reltuples, c.relpages, c.fillfactor
             HAVING count(s.attname) > 0
-        ), est AS (
+        ), iest AS (
             SELECT *, 1 + coalesce(ceil(greatest(reltuples, 0) / nullif(floor((bs - 16 - 24) * fillfactor / (100 * (4 + width))), 0)), 0) AS est_pages
             FROM (SELECT *, hdr + 8 - CASE WHEN hdr % 8 = 0 THEN 8 ELSE hdr % 8 END
                              + data + 8 - CASE WHEN data = 0 THEN 0 WHEN data::int % 8 = 0 THEN 8 ELSE data::int % 8 END AS width
                   FROM stats) w
+        ), tables AS (
+            SELECT e.schema, e.name, NULL::text, (e.bs * e.pages)::bigint,
+                   (greatest(e.pages - e.est_pages, 0) * e.bs)::bigint,
+                   CASE WHEN e.pages > e.est_pages THEN 100 * (e.pages - e.est_pages)::float8 / e.pages ELSE 0 END,
+                   e.fillfactor, e.unreliable OR e.reltuples < 0,
+                   -- the functions, not pg_stat_all_tables: that view also sums index scans over pg_index
+                   greatest(pg_stat_get_last_analyze_time(e.oid), pg_stat_get_last_autoanalyze_time(e.oid))
+            FROM test e
+            ORDER BY 5 DESC, 1, 2
+            LIMIT @limit
+        ), indexes AS (
+            SELECT e.schema, e.tblname, e.idxname, (e.bs * e.relpages)::bigint,
+                   (greatest(e.relpages - e.est_pages, 0) * e.bs)::bigint,
+                   CASE WHEN e.relpages > e.est_pages THEN 100 * (e.relpages - e.est_pages)::float8 / e.relpages ELSE 0 END,
+                   e.fillfactor, e.unreliable OR e.reltuples < 0,
+                   greatest(pg_stat_get_last_analyze_time(e.tbloid), pg_stat_get_last_autoanalyze_time(e.tbloid))
+            FROM iest e
+            ORDER BY 5 DESC, 1, 3
+            LIMIT @limit
         )
-        SELECT e.schema, e.tblname, e.idxname, (e.bs * e.relpages)::bigint,
-               (greatest(e.relpages - e.est_pages, 0) * e.bs)::bigint,
-               CASE WHEN e.relpages > e.est_pages THEN 100 * (e.relpages - e.est_pages)::float8 / e.relpages ELSE 0 END,
-               e.fillfactor, e.unreliable OR e.reltuples < 0,
-               greatest(st.last_analyze, st.last_autoanalyze)
-        FROM est e
-        LEFT JOIN pg_stat_all_tables st ON st.relid = e.tbloid
-        ORDER BY 5 DESC, 1, 3
-        LIMIT @limit
-        """;
-
-    // User tables of which no column has statistics the role can see (never analyzed, or not readable by it).
-    private const string NoStatisticsSql = """
-        SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        SELECT 'table', * FROM tables
+        UNION ALL
+        SELECT 'index', * FROM indexes
+        UNION ALL
+        SELECT 'none', NULL, NULL, NULL, count(*), 0, 0, 0, false, NULL
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'm') AND c.relpages > 0
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND NOT pg_is_other_temp_schema(n.oid)
-          AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname)
+          AND NOT EXISTS (SELECT 1 FROM st WHERE st.schemaname = n.nspname::text AND st.tablename = c.relname::text)
         """;
 
     private const string ProgressSql = """
@@ -314,9 +318,7 @@ public static class VacuumStats
             BatchCommands =
             {
                 new NpgsqlBatchCommand(SettingsSql),
-                new NpgsqlBatchCommand(TableBloatSql) { Parameters = { new("limit", BloatLimit) } },
-                new NpgsqlBatchCommand(IndexBloatSql) { Parameters = { new("limit", BloatLimit) } },
-                new NpgsqlBatchCommand(NoStatisticsSql),
+                new NpgsqlBatchCommand(BloatSql) { Parameters = { new("limit", BloatLimit) } },
                 new NpgsqlBatchCommand(ProgressSql),
                 new NpgsqlBatchCommand(LaggingSql),
                 new NpgsqlBatchCommand(HoldersSql),
@@ -334,12 +336,21 @@ public static class VacuumStats
         var maxWorkers = r.GetInt32(3);
         var autovacuumOn = r.GetBoolean(4);
 
-        var tableBloat = await ReadBloatAsync(r, ct);
-        var indexBloat = await ReadBloatAsync(r, ct);
-
         await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var withoutStatistics = r.GetInt32(0);
+        var tableBloat = new List<BloatEstimate>();
+        var indexBloat = new List<BloatEstimate>();
+        var withoutStatistics = 0;
+        while (await r.ReadAsync(ct))
+        {
+            var kind = r.GetString(0);
+            if (kind == "none")
+            {
+                withoutStatistics = (int)r.GetInt64(4);
+                continue;
+            }
+            (kind == "table" ? tableBloat : indexBloat).Add(new BloatEstimate(r.GetString(1), r.GetString(2), Text(r, 3), r.GetInt64(4),
+                r.GetInt64(5), r.GetDouble(6), r.GetInt32(7), r.GetBoolean(8), Time(r, 9)));
+        }
 
         await r.NextResultAsync(ct);
         var running = new List<VacuumProgress>();
@@ -376,16 +387,6 @@ public static class VacuumStats
 
         return new VacuumReport(takenAt, database, freezeMaxAge, maxWorkers, autovacuumOn, tableBloat, indexBloat, withoutStatistics,
             running, lagging, holders, databases, oldest, notValid);
-    }
-
-    private static async Task<IReadOnlyList<BloatEstimate>> ReadBloatAsync(NpgsqlDataReader r, CancellationToken ct)
-    {
-        await r.NextResultAsync(ct);
-        var rows = new List<BloatEstimate>();
-        while (await r.ReadAsync(ct))
-            rows.Add(new BloatEstimate(r.GetString(0), r.GetString(1), Text(r, 2), r.GetInt64(3), r.GetInt64(4), r.GetDouble(5), r.GetInt32(6),
-                r.GetBoolean(7), Time(r, 8)));
-        return rows;
     }
 
     private static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
