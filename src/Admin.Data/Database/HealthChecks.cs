@@ -24,7 +24,9 @@ public sealed class HealthChecks
     public static readonly TimeSpan LongQuery = TimeSpan.FromMinutes(5);
 
     /// <summary>An xmin horizon held longer than this by a session or a prepared transaction is a WARN (an hour: FAIL).</summary>
-    public TimeSpan HorizonWarn { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan HorizonWarn { get; init; } = DefaultHorizonWarn;
+
+    public static readonly TimeSpan DefaultHorizonWarn = TimeSpan.FromMinutes(10);
 
     /// <summary>Never-analyzed tables count only above this many rows: autovacuum leaves tiny tables alone by design.</summary>
     public const long NeverAnalyzedMinRows = 1000;
@@ -136,22 +138,22 @@ public sealed class HealthChecks
             reader.IsDBNull(1) ? null : reader.GetDouble(1),
             reader.GetInt64(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6), reader.GetInt64(7),
             reader.GetInt64(8), reader.GetInt64(9),
-            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTime>(10), reader.GetDouble(11));
+            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTime>(10), reader.GetDouble(11), HorizonWarn);
         await reader.NextResultAsync(ct);
         var items = new List<(string Kind, string Name, string Detail)>();
         while (await reader.ReadAsync(ct)) items.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        return new HealthReport(Build(f, items, HorizonWarn), f.StatsReset is { } r ? new DateTimeOffset(DateTime.SpecifyKind(r, DateTimeKind.Utc)) : null);
+        return new HealthReport(Build(f, items), f.StatsReset is { } r ? new DateTimeOffset(DateTime.SpecifyKind(r, DateTimeKind.Utc)) : null);
     }
 
     private sealed record Figures(double? CacheHit, double? IndexHit, long Connections, int MaxConnections, long IdleInTx,
-        double IdleInTxMaxSeconds, long LongQueries, long Blocked, long XidAge, long FreezeMaxAge, DateTime? StatsReset, double HorizonSeconds);
+        double IdleInTxMaxSeconds, long LongQueries, long Blocked, long XidAge, long FreezeMaxAge, DateTime? StatsReset, double HorizonSeconds = 0, TimeSpan? HorizonWarn = null);
 
     private static string Pct(double? v) => v is { } x ? x.ToString("0.0", CultureInfo.InvariantCulture) + " %" : "no reads yet";
 
     private static CheckStatus Below(double? v, double warn, double fail) =>
         v is not { } x ? CheckStatus.Pass : x < fail ? CheckStatus.Fail : x < warn ? CheckStatus.Warn : CheckStatus.Pass;
 
-    private static List<HealthCheck> Build(Figures f, List<(string Kind, string Name, string Detail)> items, TimeSpan horizonWarn)
+    private static List<HealthCheck> Build(Figures f, List<(string Kind, string Name, string Detail)> items)
     {
         List<string> Of(string kind) => items.Where(i => i.Kind == kind).Select(i => $"{i.Name}: {i.Detail}").ToList();
         var connPct = 100.0 * f.Connections / Math.Max(1, f.MaxConnections);
@@ -161,6 +163,7 @@ public sealed class HealthChecks
         var vacuum = Of("vacuum").Concat(Of("analyze")).ToList(); var seq = Of("sequence"); var mv = Of("matview");
         var unreadableSeq = items.Count(i => i.Kind == "sequence-unreadable");
         var horizon = Of("horizon");
+        var horizonWarn = f.HorizonWarn ?? DefaultHorizonWarn;
         return
         [
             new("cache-hit", "Cache hit ratio", Below(f.CacheHit, 99, 95), Pct(f.CacheHit), "WARN < 99 %, FAIL < 95 %",
