@@ -40,6 +40,34 @@ public sealed class DatabaseActivityTests(AppFixture app) : BrowserTest(app)
     });
 
     [Fact]
+    public Task A_dba_lists_the_queries_running_longer_than_n_and_keeps_them() => RunAsync(async page =>
+    {
+        await using var sleeper = await TestSession.OpenAsync(App.Database.Name, "e2e-long");
+        var sleeping = sleeper.Start("SELECT pg_sleep(60) /* e2e long */");
+
+        await LoginAsync(page, DemoUserWithRole(AppRoles.Dba));
+        await page.GotoAsync("/database/activity");
+        await page.WaitForInteractiveShellAsync();
+        await page.GetByTestId("activity-pause").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop queries longer than…" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Stop queries running longer than…" });
+        await Expect(dialog).ToContainTextAsync("never the console's own connections");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var seconds = dialog.GetByLabel("Running longer than (seconds)");
+        await seconds.FillAsync("1");
+        await seconds.PressAsync("Tab");
+
+        // Only this test's session is asserted: other tests may run statements in the same database meanwhile.
+        await Expect(dialog.Locator($"[data-testid=long-query][data-pid='{sleeper.Pid}']")).ToContainTextAsync("e2e long", new() { Timeout = 10_000 });
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Cancel \\d+ quer") })).ToBeEnabledAsync();
+        await page.SaveReviewScreenshotAsync("database-activity-long-queries-dialog");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Keep them" }).ClickAsync();
+
+        await Expect(dialog).ToHaveCountAsync(0);
+        Assert.False(sleeping.IsCompleted); // keeping them signals nothing
+    });
+
+    [Fact]
     public Task A_dba_sees_who_blocks_whom() => RunAsync(async page =>
     {
         await using var holder = await TestSession.OpenAsync(App.Database.Name, "e2e-lock-holder");

@@ -64,7 +64,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         await page.GotoAsync("/database");
         await page.WaitForInteractiveShellAsync();
         await Expect(page.Locator("[data-testid=server-facts]")).ToContainTextAsync("PostgreSQL");
-        await Expect(page.Locator("[data-testid=health-checks] [data-testid=health-card]")).ToHaveCountAsync(13);
+        await Expect(page.Locator("[data-testid=health-checks] [data-testid=health-card]")).ToHaveCountAsync(14);
         await Expect(page.Locator("[data-testid=health-checks] [data-key=cache-hit]")).ToContainTextAsync("Cache hit ratio");
         await Expect(page.Locator("[data-testid=predeploy] [data-testid=predeploy-item]")).ToHaveCountAsync(5);
         await SaveLightAndDarkAsync(page, "database-overview");

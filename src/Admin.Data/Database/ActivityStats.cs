@@ -228,6 +228,95 @@ public static class ActivityStats
         }
     }
 
+    /// <summary>Application names of the console's own connections (monitoring, EXPLAIN, sampler leader, listener, deploy API).</summary>
+    public const string ConsoleApplicationPrefix = "admin-";
+
+    // What "kill all queries running longer than N" may reach: client sessions running a statement in the target's
+    // database for at least N, never the console's own (its login role, its application names, this very connection),
+    // never walsenders, autovacuum or background workers (not client backends).
+    private const string LongRunningFilter = $"""
+        a.backend_type = 'client backend' AND a.state = 'active' AND a.pid <> pg_backend_pid()
+        AND a.datname = current_database()
+        AND a.usename IS DISTINCT FROM current_user
+        AND coalesce(a.application_name, '') NOT LIKE '{ConsoleApplicationPrefix}%'
+        AND clock_timestamp() - a.query_start >= @longer_than
+        """;
+
+    /// <summary>The sessions "kill all queries running longer than <paramref name="longerThan"/>" would signal, longest first.</summary>
+    public static async Task<IReadOnlyList<BackendSession>> LongRunningAsync(NpgsqlDataSource dataSource, TimeSpan longerThan, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {SessionColumns} FROM pg_stat_activity a
+            WHERE {LongRunningFilter}
+            ORDER BY a.query_start, a.pid
+            """);
+        command.Parameters.AddWithValue("longer_than", longerThan);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<BackendSession>();
+        while (await reader.ReadAsync(ct)) rows.Add(ReadSession(reader));
+        return rows;
+    }
+
+    /// <summary>
+    /// Signals each of the <paramref name="shown"/> sessions that still matches at this moment: same pid, the same statement
+    /// (its query_start), still running and still longer than <paramref name="longerThan"/>; the check and the signal are
+    /// one statement per session. A session that ended or moved on is <see cref="SignalOutcome.NotFound"/> ("already gone").
+    /// </summary>
+    public static async Task<IReadOnlyList<SignalResult>> SignalLongRunningAsync(NpgsqlDataSource dataSource, IReadOnlyList<BackendSession> shown,
+        TimeSpan longerThan, bool terminate, CancellationToken ct = default)
+    {
+        var verb = terminate ? "terminate" : "cancel";
+        var results = new List<SignalResult>();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        foreach (var session in shown)
+        {
+            if (session.QueryStart is not { } queryStart)
+            {
+                results.Add(new(SignalOutcome.NotFound, $"Session {session.Pid} runs no statement.", session));
+                continue;
+            }
+            await using var command = new NpgsqlCommand($"""
+                SELECT {SessionColumns}, coalesce(r.rolsuper, false),
+                       CASE WHEN coalesce(r.rolsuper, false) THEN NULL
+                            WHEN @terminate THEN pg_terminate_backend(a.pid, 5000) ELSE pg_cancel_backend(a.pid) END
+                FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid
+                WHERE {LongRunningFilter} AND a.pid = @pid AND a.query_start = @query_start
+                """, connection);
+            command.Parameters.AddWithValue("longer_than", longerThan);
+            command.Parameters.AddWithValue("terminate", terminate);
+            command.Parameters.AddWithValue("pid", session.Pid);
+            command.Parameters.AddWithValue("query_start", queryStart.ToUniversalTime());
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct))
+                {
+                    results.Add(new(SignalOutcome.NotFound,
+                        $"Session {session.Pid} was already gone (it ended, or finished that statement) and was not signalled.", session));
+                    continue;
+                }
+                var now = ReadSession(reader);
+                if (reader.GetBoolean(13))
+                    results.Add(new(SignalOutcome.NotPermitted,
+                        $"Session {session.Pid} belongs to superuser {now.User}; only a superuser may {verb} it (psql).", now));
+                else if (reader.GetBoolean(14))
+                    results.Add(new(SignalOutcome.Done, terminate
+                        ? $"Session {session.Pid} ({now.User}) was terminated."
+                        : $"The query of session {session.Pid} ({now.User}) was cancelled.", now));
+                else
+                    results.Add(new(SignalOutcome.NotDone, terminate
+                        ? $"Session {session.Pid} was signalled but had not ended after 5 seconds."
+                        : $"Session {session.Pid} could not be signalled (it may have ended already).", now));
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                results.Add(new(SignalOutcome.NotPermitted,
+                    $"PostgreSQL refused to {verb} session {session.Pid} of {session.User}: {e.MessageText}. The monitoring role needs pg_signal_backend.", session));
+            }
+        }
+        return results;
+    }
+
     private static BackendSession ReadSession(NpgsqlDataReader r, int offset = 0) => new(
         r.GetInt32(offset),
         Text(r, offset + 1), Text(r, offset + 2), Text(r, offset + 3), Text(r, offset + 4), Text(r, offset + 5),

@@ -23,6 +23,11 @@ public sealed class HealthChecks
     public const long UnusedIndexMinBytes = 1L << 20;
     public static readonly TimeSpan LongQuery = TimeSpan.FromMinutes(5);
 
+    /// <summary>An xmin horizon held longer than this by a session or a prepared transaction is a WARN (an hour: FAIL).</summary>
+    public TimeSpan HorizonWarn { get; init; } = DefaultHorizonWarn;
+
+    public static readonly TimeSpan DefaultHorizonWarn = TimeSpan.FromMinutes(10);
+
     /// <summary>Never-analyzed tables count only above this many rows: autovacuum leaves tiny tables alone by design.</summary>
     public const long NeverAnalyzedMinRows = 1000;
 
@@ -43,7 +48,11 @@ public sealed class HealthChecks
                (SELECT count(*) FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0) AS blocked,
                (SELECT max(age(datfrozenxid)) FROM pg_database)::bigint AS xid_age,
                current_setting('autovacuum_freeze_max_age')::bigint AS freeze_max_age,
-               (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset
+               (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
+               greatest((SELECT max(extract(epoch FROM now() - a.xact_start)) FROM pg_stat_activity a
+                          WHERE (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL) AND a.pid <> pg_backend_pid()
+                            AND a.backend_type NOT IN ('walsender', 'autovacuum worker')),
+                        (SELECT max(extract(epoch FROM now() - p.prepared)) FROM pg_prepared_xacts p), 0)::float8 AS horizon_seconds
         """;
 
     // kind, name, detail
@@ -89,6 +98,20 @@ public sealed class HealthChecks
                 OR q.last_value IS NOT NULL AND s.seqincrement > 0
                    AND (q.last_value - s.seqmin)::numeric > 0.75 * (s.seqmax - s.seqmin)::numeric)
         UNION ALL
+        -- What holds the xmin horizon back for longer than @horizon_warn (the Vacuum page lists every holder).
+        SELECT 'horizon', 'session ' || a.pid,
+               format('%s in %s, %s for %s', coalesce(a.usename::text, '?'), coalesce(a.datname::text, '?'), a.state, date_trunc('second', now() - a.xact_start))
+          FROM pg_stat_activity a
+         WHERE (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL) AND a.pid <> pg_backend_pid()
+           AND a.backend_type NOT IN ('walsender', 'autovacuum worker') AND now() - a.xact_start > @horizon_warn
+        UNION ALL
+        SELECT 'horizon', format('prepared transaction %L', p.gid),
+               format('%s in %s, prepared %s ago', p.owner, p.database, date_trunc('second', now() - p.prepared))
+          FROM pg_prepared_xacts p WHERE now() - p.prepared > @horizon_warn
+        UNION ALL
+        SELECT 'horizon', 'replication slot ' || r.slot_name, 'inactive, holds ' || concat_ws(' and ', 'xmin ' || r.xmin, 'catalog_xmin ' || r.catalog_xmin)
+          FROM pg_replication_slots r WHERE NOT r.active AND (r.xmin IS NOT NULL OR r.catalog_xmin IS NOT NULL)
+        UNION ALL
         -- pg_class by oid, not a name cast to regclass: that needs USAGE on the view's schema, which pg_monitor lacks.
         SELECT 'matview', format('%I.%I', n.nspname, c.relname), 'no unique index'
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -110,7 +133,7 @@ public sealed class HealthChecks
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { new NpgsqlBatchCommand(FiguresSql), new NpgsqlBatchCommand(ItemsSql) { Parameters = { new("unused_min", UnusedIndexMinBytes), new("analyze_min_rows", NeverAnalyzedMinRows) } } },
+            BatchCommands = { new NpgsqlBatchCommand(FiguresSql), new NpgsqlBatchCommand(ItemsSql) { Parameters = { new("unused_min", UnusedIndexMinBytes), new("analyze_min_rows", NeverAnalyzedMinRows), new("horizon_warn", HorizonWarn) } } },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
@@ -119,7 +142,7 @@ public sealed class HealthChecks
             reader.IsDBNull(1) ? null : reader.GetDouble(1),
             reader.GetInt64(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6), reader.GetInt64(7),
             reader.GetInt64(8), reader.GetInt64(9),
-            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTime>(10));
+            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTime>(10), reader.GetDouble(11), HorizonWarn);
         await reader.NextResultAsync(ct);
         var items = new List<(string Kind, string Name, string Detail)>();
         while (await reader.ReadAsync(ct)) items.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
@@ -149,7 +172,7 @@ public sealed class HealthChecks
     }
 
     private sealed record Figures(double? CacheHit, double? IndexHit, long Connections, int MaxConnections, long IdleInTx,
-        double IdleInTxMaxSeconds, long LongQueries, long Blocked, long XidAge, long FreezeMaxAge, DateTime? StatsReset);
+        double IdleInTxMaxSeconds, long LongQueries, long Blocked, long XidAge, long FreezeMaxAge, DateTime? StatsReset, double HorizonSeconds = 0, TimeSpan? HorizonWarn = null);
 
     private static string Pct(double? v) => v is { } x ? x.ToString("0.0", CultureInfo.InvariantCulture) + " %" : "no reads yet";
 
@@ -165,6 +188,8 @@ public sealed class HealthChecks
         var invalid = Of("invalid"); var unused = Of("unused"); var dup = Of("duplicate");
         var vacuum = Of("vacuum").Concat(Of("analyze")).ToList(); var seq = Of("sequence"); var mv = Of("matview");
         var unreadableSeq = items.Count(i => i.Kind == "sequence-unreadable");
+        var horizon = Of("horizon");
+        var horizonWarn = f.HorizonWarn ?? DefaultHorizonWarn;
         return
         [
             new("cache-hit", "Cache hit ratio", Below(f.CacheHit, 99, 95), Pct(f.CacheHit), "WARN < 99 %, FAIL < 95 %",
@@ -216,6 +241,10 @@ public sealed class HealthChecks
                 $"{f.XidAge:N0} ({wrapPct:0.0} % of 2^31)", $"WARN > autovacuum_freeze_max_age ({f.FreezeMaxAge:N0}), FAIL > 50 % of 2^31",
                 "At 2^31 transaction ids PostgreSQL stops accepting writes to protect data; autovacuum must freeze old rows first.",
                 "VACUUM (FREEZE, VERBOSE) on the oldest tables; find what blocks autovacuum (long transactions, prepared transactions, replication slots).", []),
+            new("xmin-horizon", "xmin horizon held back", horizon.Count == 0 ? CheckStatus.Pass : f.HorizonSeconds > 3600 ? CheckStatus.Fail : CheckStatus.Warn,
+                $"{horizon.Count}", $"WARN: a session or prepared transaction holding it over {horizonWarn.TotalMinutes:0.#} min, or an inactive slot holding xmin; FAIL: over 1 hour",
+                "Vacuum may not remove any row deleted after the oldest snapshot still open: tables and indexes bloat, and freezing (wraparound) waits.",
+                "Database → Vacuum lists each holder and what to do: terminate the session (Activity), COMMIT/ROLLBACK PREPARED, or drop the unused slot:\nSELECT pg_drop_replication_slot('<slot>');", horizon),
             new("matviews", "Materialized views without unique index", mv.Count > 0 ? CheckStatus.Warn : CheckStatus.Pass,
                 $"{mv.Count}", "WARN: any materialized view without a unique index",
                 "REFRESH MATERIALIZED VIEW CONCURRENTLY needs a unique index; without it a refresh locks out every reader.",

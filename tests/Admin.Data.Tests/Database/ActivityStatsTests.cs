@@ -5,32 +5,8 @@ using Npgsql;
 namespace Admin.Data.Tests.Database;
 
 /// <summary>Real sessions on the test server: a sleeping query, a lock holder and a waiter, seen through admin_app.</summary>
-public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
+public sealed class ActivityStatsTests(DatabaseFixture fixture) : SessionsTestBase(fixture)
 {
-    private MonitoringTargets _targets = null!;
-    private readonly List<TestSession> _sessions = [];
-
-    private NpgsqlDataSource Monitoring => _targets.Get(MonitoringTarget.ConsoleTargetName).DataSource;
-
-    public Task InitializeAsync()
-    {
-        _targets = new MonitoringTargets(fixture.Database.AppConnectionString, new Dictionary<string, string>());
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var session in _sessions) await session.DisposeAsync();
-        await _targets.DisposeAsync();
-    }
-
-    private async Task<TestSession> SessionAsync(string application)
-    {
-        var session = await TestSession.OpenAsync(fixture.Database.Name, application);
-        _sessions.Add(session);
-        return session;
-    }
-
     private async Task<ActivitySnapshot> WaitForAsync(Func<ActivitySnapshot, bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -144,7 +120,7 @@ public sealed class ActivityStatsTests(DatabaseFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_superusers_session_is_refused_in_plain_words()
     {
-        await using var super = await TestPostgres.OpenSuperuserAsync(fixture.Database.Name);
+        await using var super = await TestPostgres.OpenSuperuserAsync(Fixture.Database.Name);
         await using var pidCommand = new NpgsqlCommand("SELECT pg_backend_pid()", super);
         var pid = (int)(await pidCommand.ExecuteScalarAsync())!;
 

@@ -74,7 +74,7 @@ public sealed class MonitoringChecksTests : IAsyncLifetime
         var health = await new HealthChecks().RunAsync(Source);
         static IReadOnlyList<string> Mon(HealthCheck c) => c.Items.Where(i => i.StartsWith("mon.")).Select(i => i.Split(':')[0]).ToList();
 
-        Assert.Equal(13, health.Checks.Count);
+        Assert.Equal(14, health.Checks.Count);
         Assert.Equal(CheckStatus.Fail, health["invalid-indexes"].Status);
         Assert.Equal(["mon.dupdata_v_uq"], Mon(health["invalid-indexes"]));
         Assert.Equal(CheckStatus.Warn, health["unused-indexes"].Status);

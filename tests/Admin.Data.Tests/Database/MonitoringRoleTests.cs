@@ -69,6 +69,12 @@ public sealed class MonitoringRoleTests : IAsyncLifetime
         Assert.Contains(tables, t => t.QualifiedName == "secret.ledger" && t.LiveTuples == 2000 && t.TotalBytes > 0);
         Assert.True((await new PreDeployChecks(_targets).RunAsync("monitor")).Passed);
         Assert.NotEmpty((await ActivityStats.LoadAsync(Monitor.DataSource)).Sessions);
+        // pg_stats hides the columns a role may not SELECT: no bloat guessed for secret.ledger, it is counted instead.
+        var vacuum = await VacuumStats.LoadAsync(Monitor.DataSource);
+        Assert.DoesNotContain(vacuum.TableBloat, b => b.Schema == "secret");
+        Assert.True(vacuum.TablesWithoutStatistics >= 1);
+        Assert.Contains(vacuum.Databases, d => d.Database == _db.Name);
+        Assert.Empty(await ActivityStats.LongRunningAsync(Monitor.DataSource, TimeSpan.FromMinutes(5)));
 
         // pg_read_all_stats (part of pg_monitor) shows other roles' statements with their text.
         var statements = await SlowQueries.LoadAsync(Monitor.DataSource, search: "secret.ledger WHERE amount");

@@ -31,6 +31,16 @@ public abstract class DatabaseComponentTest : ComponentTestContext, IClassFixtur
 
     protected TestDatabase Db { get; }
 
+    /// <summary>Audit rows of <paramref name="action"/> by the signed-in test user.</summary>
+    protected async Task<long> AuditCountAsync(string action)
+    {
+        await using var connection = await Db.OpenAppAsAdminAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
+        command.Parameters.AddWithValue("a", action);
+        command.Parameters.AddWithValue("e", User!.Email);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     protected static string NewKey(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 
     /// <summary>The section editor on section <paramref name="id"/>, once its form is shown.</summary>

@@ -18,15 +18,6 @@ namespace Admin.Web.Tests.Components;
 /// </summary>
 public sealed class DatabasePanelComponentTests(ComponentDatabase fixture) : DatabaseComponentTest(fixture)
 {
-    private async Task<long> AuditCountAsync(string action)
-    {
-        await using var connection = await Db.OpenAppAsAdminAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_events WHERE action = @a AND actor_email = @e", connection);
-        command.Parameters.AddWithValue("a", action);
-        command.Parameters.AddWithValue("e", User!.Email);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     private IRenderedComponent<ExplainPanel> RenderExplain() =>
         Render<ExplainPanel>(p => p.Add(c => c.Target, MonitoringTarget.ConsoleTargetName));
 

@@ -41,6 +41,17 @@ public sealed class ActivityState(DatabaseActivity activity)
     public Task<SignalResult> SignalAsync(string? target, BackendSession session, bool terminate, ClaimsPrincipal user) =>
         terminate ? activity.TerminateAsync(target, session.Pid, user) : activity.CancelAsync(target, session.Pid, user);
 
+    /// <summary>Signals the sessions the DBA confirmed in the long-queries dialog that still run longer than its N.</summary>
+    public Task<BulkSignalResult> SignalLongRunningAsync(string? target, LongQueriesChoice choice, ClaimsPrincipal user) =>
+        activity.SignalLongRunningAsync(target, choice.LongerThan, choice.Terminate, choice.Sessions, user);
+
+    public static string LongQueriesYes(int count, bool terminate) => count switch
+    {
+        0 => terminate ? "Terminate" : "Cancel queries",
+        1 => terminate ? "Terminate 1 session" : "Cancel 1 query",
+        _ => terminate ? $"Terminate {count} sessions" : $"Cancel {count} queries",
+    };
+
     public static string ConfirmTitle(BackendSession s, bool terminate) =>
         terminate ? $"Terminate session {s.Pid}?" : $"Cancel the query of session {s.Pid}?";
 
@@ -64,3 +75,6 @@ public sealed class ActivityState(DatabaseActivity activity)
         { } d => $"{d.TotalSeconds:0.0} s",
     };
 }
+
+/// <summary>What the DBA confirmed in the long-queries dialog: N, cancel or terminate, and the sessions it listed.</summary>
+public sealed record LongQueriesChoice(TimeSpan LongerThan, bool Terminate, IReadOnlyList<BackendSession> Sessions);
