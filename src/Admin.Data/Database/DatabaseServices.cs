@@ -30,6 +30,8 @@ public static class DatabaseServices
         services.AddScoped<DatabaseQueries>();
         services.AddSingleton(sp => new StatisticsHistory(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new StatisticsWindows(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new DeployRegressions(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<StatisticsWindows>(),
+            sp.GetService<RegressionOptions>() ?? new RegressionOptions()));
         return services;
     }
 }

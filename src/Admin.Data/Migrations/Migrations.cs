@@ -82,3 +82,6 @@ public sealed class SetBasedStatusPosts : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261205000900_StatisticsWindows")]
 public sealed class StatisticsWindows : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261206000400_DeployRegressions")]
+public sealed class DeployRegressions : SqlMigration;

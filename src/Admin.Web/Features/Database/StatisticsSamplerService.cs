@@ -42,7 +42,7 @@ public sealed class SamplerState(IOptions<SamplerOptions> options)
 /// </summary>
 public sealed class StatisticsSamplerService(
     MonitoringTargets targets, NpgsqlDataSource console, IConfiguration configuration, IOptions<SamplerOptions> options,
-    SamplerState state, TimeProvider time, ILogger<StatisticsSamplerService> logger) : BackgroundService
+    SamplerState state, TimeProvider time, ILogger<StatisticsSamplerService> logger, DeployRegressions regressions) : BackgroundService
 {
     public const long LeaderLockKey = 7_311_202_690;
 
@@ -95,6 +95,15 @@ public sealed class StatisticsSamplerService(
             var result = await sampler.SampleAsync(target, now, settings.TableInterval, ct);
             if (result.Error is not null)
                 logger.LogWarning("Sampling target {Target} failed: {Error}", target.Name, result.Error);
+        }
+        try
+        {
+            // Deploy-aware regressions: copy the finished deployments and release events, evaluate the ones now due.
+            await regressions.RunAsync(targets.All.Select(t => t.Name), now, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning(e, "Evaluating deploy regressions failed");
         }
         if (now - lastPrune < TimeSpan.FromHours(1)) return lastPrune;
         var removed = await sampler.PruneAsync(now - settings.Retention, ct);
