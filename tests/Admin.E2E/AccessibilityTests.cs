@@ -47,6 +47,7 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("database-tables-window", Areas.Database, "/database/tables?window=7d"),
         new("database-activity", Areas.Database, "/database/activity"),
         new("database-explain", Areas.Database, "/database/explain"),
+        new("database-regressions", Areas.Database, "/database/regressions"),
         new("audit", Areas.Audit, "/audit"),
         new("users", Areas.Users, "/admin/users"),
     ];

@@ -114,6 +114,9 @@ public sealed class DeployRegressions(NpgsqlDataSource console, StatisticsWindow
 {
     public RegressionOptions Options => options;
 
+    /// <summary>Markers on one chart at most (a 7-day chart of a busy environment has hundreds of deployments).</summary>
+    public const int MarkerLimit = 200;
+
     private const string EventColumns = "e.kind, e.source_id, e.at, e.environment, e.service, e.version, e.name, e.status";
 
     // The events that count: deployments of the configured environment (or all), release events when included.
@@ -158,13 +161,14 @@ public sealed class DeployRegressions(NpgsqlDataSource console, StatisticsWindow
         return (int)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The events in a chart's range (oldest first, at most <paramref name="limit"/>).</summary>
-    public async Task<IReadOnlyList<DeployEvent>> MarkersAsync(TimeWindow range, int limit = 200, CancellationToken ct = default)
+    /// <summary>The events in a chart's range, oldest first: the latest <paramref name="limit"/> when there are more.</summary>
+    public async Task<IReadOnlyList<DeployEvent>> MarkersAsync(TimeWindow range, int limit = MarkerLimit, CancellationToken ct = default)
     {
         await using var command = console.CreateCommand($"""
-            SELECT {EventColumns} FROM monitoring_deploy_events e
-             WHERE e.at >= @from AND e.at < @to AND ({EventFilter})
-             ORDER BY e.at, e.kind, e.source_id LIMIT @limit
+            SELECT * FROM (SELECT {EventColumns} FROM monitoring_deploy_events e
+                            WHERE e.at >= @from AND e.at < @to AND ({EventFilter})
+                            ORDER BY e.at DESC, e.kind DESC, e.source_id DESC LIMIT @limit) latest
+             ORDER BY at, kind, source_id
             """);
         command.Parameters.AddWithValue("from", range.From);
         command.Parameters.AddWithValue("to", range.To);

@@ -145,6 +145,7 @@ public sealed class DeployRegressionsTests(DatabaseFixture fixture) : IClassFixt
         Assert.Equal(["deployment:9022", "release_deploy:9023"], markers.Select(m => m.Key));
         Assert.Equal("Deployment #9022 orders 1.9022 → production (succeeded)", markers[0].Label);
         Assert.Equal("Release #9023 “Spring sale” deployed", markers[1].Label);
+        Assert.Equal(["release_deploy:9023"], (await Service().MarkersAsync(range, limit: 1)).Select(m => m.Key)); // the latest
 
         Assert.Equal(["deployment:9022"], (await Service(new RegressionOptions { IncludeReleases = false }).MarkersAsync(range)).Select(m => m.Key));
         Assert.Equal(["deployment:9024"], (await Service(new RegressionOptions { Environment = "staging", IncludeReleases = false }).MarkersAsync(range)).Select(m => m.Key));
