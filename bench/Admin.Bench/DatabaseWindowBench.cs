@@ -113,5 +113,44 @@ public static class DatabaseWindowBench
         Report.Goal("Comparison, last 24 h vs the 24 h before, by total change", $"p50 {days.P50:0.0} ms, p95 {days.P95:0.0} ms", "< 100 ms", days.P95 < 100);
         var tableWindow = await Timing.PerOperationAsync(Runs, () => windows.TablesAsync(Target, week));
         Report.Goal("Tables over 7 days (growth, scans; 200 tables, 600 indexes)", $"p50 {tableWindow.P50:0.0} ms, p95 {tableWindow.P95:0.0} ms", "< 100 ms", tableWindow.P95 < 100);
+
+        await RegressionsAsync(db, console, windows, now);
+    }
+
+    /// <summary>
+    /// Deploy-aware regressions over the same samples with the large deployment seed (50,000 deployments over 180
+    /// days): the sampler's copy of the events, evaluating the last 7 days' production deployments once (what the
+    /// sampler does as each after window ends), then the reads of the pages: the Regressions list of 7 days, the markers
+    /// of a 7-day chart and one deployment's live comparison (the deployment page and the Regressions detail).
+    /// </summary>
+    private static async Task RegressionsAsync(TestDatabase db, NpgsqlDataSource console, StatisticsWindows windows, DateTimeOffset now)
+    {
+        var clock = Stopwatch.StartNew();
+        await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
+        {
+            var seeded = await Admin.Data.Deployments.DeploymentSeeder.SeedAsync(owner, Admin.Data.Deployments.DeploymentSeedShape.Large);
+            Report.Line("large deployment seed", $"{seeded.Deployments:N0} deployments in {clock.Elapsed.TotalSeconds:0} s");
+        }
+        var regressions = new DeployRegressions(console, windows, new RegressionOptions { EvaluatePerRun = 100_000 });
+        var sync = Stopwatch.StartNew();
+        var copied = await regressions.SyncEventsAsync(now);
+        Report.Line("sampler: copying 7 days of finished deployments (first run)", $"{sync.ElapsedMilliseconds} ms, {copied:N0} events");
+        var again = await Timing.PerOperationAsync(5, () => regressions.SyncEventsAsync(now));
+        Report.Line("sampler: the same copy with nothing new (each run)", $"p50 {again.P50:0.0} ms, max {again.Max:0.0} ms");
+        var evaluate = Stopwatch.StartNew();
+        var evaluated = await regressions.EvaluatePendingAsync(Target, now);
+        Report.Line("evaluating the 7 days' production deployments once", $"{evaluate.Elapsed.TotalSeconds:0.0} s for {evaluated:N0} ({(evaluated == 0 ? 0 : evaluate.ElapsedMilliseconds / (double)evaluated):0} ms each)");
+        var week = new TimeWindow(now.AddDays(-7), now);
+        var list = await Timing.PerOperationAsync(Runs, () => regressions.ListAsync(Target, week));
+        var rows = await regressions.ListAsync(Target, week);
+        Report.Goal($"Regressions list, last 7 days ({rows.Count:N0} deployments, {rows.Count(r => r.Regressions > 0):N0} with regressions)",
+            $"p50 {list.P50:0.0} ms, p95 {list.P95:0.0} ms", "< 100 ms", list.P95 < 100);
+        var markers = await Timing.PerOperationAsync(Runs, () => regressions.MarkersAsync(week));
+        Report.Goal("Deploy markers of a 7-day chart", $"p50 {markers.P50:0.0} ms, p95 {markers.P95:0.0} ms", "< 100 ms", markers.P95 < 100);
+        var latest = rows.First(r => r.Regressions is not null).Event;
+        var one = await Timing.PerOperationAsync(Runs, () => regressions.EvaluateAsync(Target, latest, now));
+        Report.Goal("One deployment's comparison (deployment page, Regressions detail)", $"p50 {one.P50:0.0} ms, p95 {one.P95:0.0} ms", "< 100 ms", one.P95 < 100);
+        var alert = await Timing.PerOperationAsync(Runs, () => regressions.RegressionsAsync(Target, now.AddHours(-3), now));
+        Report.Goal("Alert read: evaluations of the last 3 hours", $"p50 {alert.P50:0.0} ms, p95 {alert.P95:0.0} ms", "< 50 ms", alert.P95 < 50);
     }
 }

@@ -51,6 +51,7 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("database-alert-rules", Areas.Database, "/database/alerts?tab=rules"),
         new("database-replication", Areas.Database, "/database/replication"),
         new("database-vacuum", Areas.Database, "/database/vacuum"),
+        new("database-regressions", Areas.Database, "/database/regressions"),
         new("audit", Areas.Audit, "/audit"),
         new("users", Areas.Users, "/admin/users"),
     ];

@@ -34,6 +34,8 @@ public static class DatabaseServices
         services.AddSingleton(sp => new StatisticsWindows(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new AlertEvaluator(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddScoped<AlertService>();
+        services.AddSingleton(sp => new DeployRegressions(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<StatisticsWindows>(),
+            sp.GetService<RegressionOptions>() ?? new RegressionOptions()));
         return services;
     }
 }

@@ -199,8 +199,19 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
     }
 
     /// <summary>Each statement in either window with both windows' figures, ordered by the change (largest increase first unless ascending).</summary>
-    public async Task<ComparisonReport> CompareAsync(string target, TimeWindow before, TimeWindow after, ChangeSort sort = ChangeSort.Total,
-        bool ascending = false, int top = 50, string? search = null, CancellationToken ct = default)
+    public Task<ComparisonReport> CompareAsync(string target, TimeWindow before, TimeWindow after, ChangeSort sort = ChangeSort.Total,
+        bool ascending = false, int top = 50, string? search = null, CancellationToken ct = default) =>
+        CompareCoreAsync(target, before, after, sort, ascending, Math.Clamp(top, 1, MaxTop), search, texts: true, ct);
+
+    /// <summary>
+    /// Every statement in either window (no top), without texts (<see cref="StatementChange.Query"/> is empty): what
+    /// the deploy regressions judge; they look up the texts of the few they keep.
+    /// </summary>
+    public Task<ComparisonReport> AllChangesAsync(string target, TimeWindow before, TimeWindow after, CancellationToken ct = default) =>
+        CompareCoreAsync(target, before, after, ChangeSort.Total, false, int.MaxValue, null, texts: false, ct);
+
+    private async Task<ComparisonReport> CompareCoreAsync(string target, TimeWindow before, TimeWindow after, ChangeSort sort,
+        bool ascending, int top, string? search, bool texts, CancellationToken ct)
     {
         // Changes as in StatementChange: before's calls and time scaled to after's length; new and gone statements have no %.
         const string Change = """
@@ -230,7 +241,8 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
                      LIMIT @top)
             -- The texts of the top rows only (a lookup in the select list above would run for every statement).
             SELECT queryid, b_calls, b_ms, a_calls, a_ms,
-                   (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = top.queryid), n, added, gone
+                   CASE WHEN @texts THEN (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = top.queryid) END,
+                   n, added, gone
               FROM top
              ORDER BY CASE WHEN @asc THEN change END ASC NULLS LAST, CASE WHEN NOT @asc THEN change END DESC NULLS LAST, queryid
             """);
@@ -242,14 +254,15 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("asc", ascending);
         command.Parameters.AddWithValue("scale", scale);
-        command.Parameters.AddWithValue("top", Math.Clamp(top, 1, MaxTop));
+        command.Parameters.AddWithValue("top", top);
+        command.Parameters.AddWithValue("texts", texts);
         AddSearch(command, search);
         var rows = new List<StatementChange>();
         int total = 0, added = 0, gone = 0;
         await using (var r = await command.ExecuteReaderAsync(ct))
             while (await r.ReadAsync(ct))
             {
-                rows.Add(new StatementChange(r.GetInt64(0), r.IsDBNull(5) ? "(text no longer available)" : r.GetString(5),
+                rows.Add(new StatementChange(r.GetInt64(0), !texts ? "" : r.IsDBNull(5) ? "(text no longer available)" : r.GetString(5),
                     r.GetInt64(1), r.GetDouble(2), r.GetInt64(3), r.GetDouble(4), scale));
                 (total, added, gone) = (r.GetInt32(6), r.GetInt32(7), r.GetInt32(8));
             }

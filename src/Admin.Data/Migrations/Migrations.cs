@@ -87,3 +87,5 @@ public sealed class StatisticsWindows : SqlMigration;
 public sealed class Alerts : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261206000300_CapturedPlans")]
 public sealed class CapturedPlans : SqlMigration;
+[DbContext(typeof(AdminDbContext)), Migration("20261206000400_DeployRegressions")]
+public sealed class DeployRegressions : SqlMigration;

@@ -35,16 +35,19 @@ public sealed class AlertEvaluator(NpgsqlDataSource console)
     }
 
     /// <summary>
-    /// Reads a target's health and evaluates its rules on it. A target that cannot be read is observed as
+    /// Reads a target's health and evaluates its rules on it, with <paramref name="more"/> figures observed elsewhere
+    /// (the deploy regressions). A target that cannot be read is observed as
     /// <see cref="AlertMetrics.Reachable"/> = 0 and nothing else, so its other alerts stay as they are.
     /// </summary>
-    public async Task<IReadOnlyList<AlertChange>> EvaluateAsync(MonitoringTarget target, HealthChecks checks, DateTimeOffset now, CancellationToken ct = default)
+    public async Task<IReadOnlyList<AlertChange>> EvaluateAsync(MonitoringTarget target, HealthChecks checks, DateTimeOffset now, CancellationToken ct = default,
+        IReadOnlyDictionary<string, double>? more = null)
     {
         Dictionary<string, double> values;
         try
         {
             values = AlertMetrics.ValuesOf(await checks.RunAsync(target, ct));
             values[AlertMetrics.Reachable] = 1;
+            foreach (var (key, value) in more ?? new Dictionary<string, double>()) values[key] = value;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
         {

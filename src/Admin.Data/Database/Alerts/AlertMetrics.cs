@@ -17,12 +17,18 @@ public static class AlertMetrics
 {
     public const string CheckPrefix = "check:";
 
+    /// <summary>Statements slower since a deployment or release evaluated in the last <see cref="DeployRegressionsLookback"/> (see DeployRegressions).</summary>
+    public const string DeployRegressions = "deploy_regressions";
+
+    public static readonly TimeSpan DeployRegressionsLookback = TimeSpan.FromHours(3);
+
     /// <summary>1 when the target answered the health checks, 0 when it could not be read.</summary>
     public const string Reachable = "reachable";
 
     private static readonly AlertMetric[] FigureMetrics =
     [
         new(Reachable, "Target reachable (1 yes, 0 no)", ""),
+        new(DeployRegressions, "Statements slower since a deployment (last 3 hours)", "statements"),
         new("blocked_sessions", "Sessions waiting on a lock", "sessions"),
         new("connections", "Connections", "connections"),
         new("connections_pct", "Connections, share of max_connections", "%"),

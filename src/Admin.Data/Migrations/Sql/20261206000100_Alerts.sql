@@ -231,6 +231,8 @@ END $$;
 INSERT INTO alert_rules (name, metric, comparator, threshold, for_seconds, severity, description) VALUES
     ('Target unreachable', 'reachable', '<', 1, 120, 'critical',
      'The monitoring connection could not read the target for 2 minutes.'),
+    ('Slower since a deployment', 'deploy_regressions', '>=', 1, 0, 'warning',
+     'A deployment or release evaluated in the last 3 hours made statements slower or much busier: see Database, Regressions.'),
     ('Blocked queries', 'check:blocked', '>=', 2, 60, 'critical',
      'Sessions have waited on another session''s lock for a minute: a lock chain is holding up work.'),
     ('Connections near the limit', 'connections_pct', '>=', 80, 300, 'critical',

@@ -15,6 +15,9 @@ public static class DatabaseFeature
                 configuration.GetConnectionString(DatabaseExtensions.ExplainConnectionName), Named(configuration, "Monitoring:Explain"));
         });
 
+        // Deploy-aware regressions: which events count, windows and thresholds (Monitoring:Regressions).
+        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection(RegressionOptions.Section).Get<RegressionOptions>() ?? new RegressionOptions());
+
         // The statistics history's sampler (one sampling instance at a time) is hosted here.
         services.AddOptions<SamplerOptions>().BindConfiguration(SamplerOptions.Section);
         services.AddSingleton<SamplerState>();

@@ -6,7 +6,7 @@ namespace Admin.Web.Features.Database;
 /// A statement's page state: its current figures (while pg_stat_statements still has it), its text (else from the
 /// sampled history), its calls and mean time per bucket of the chosen range, and the chart of them.
 /// </summary>
-public sealed class QueryDetailState(DatabaseQueries queries, TimeProvider time)
+public sealed class QueryDetailState(DatabaseQueries queries, TimeProvider time, DeployRegressions? regressions = null)
 {
     public HistoryRange Range { get; private set; } = HistoryRange.Day;
     public StatementStat? Stat { get; private set; }
@@ -17,6 +17,9 @@ public sealed class QueryDetailState(DatabaseQueries queries, TimeProvider time)
     public SamplerRun? LastRun { get; private set; }
     public object? ChartOptions { get; private set; }
     public DateTimeOffset? Updated { get; private set; }
+
+    /// <summary>Deployments and release events within the chart's range (markers on it).</summary>
+    public IReadOnlyList<DeployEvent> Markers { get; private set; } = [];
 
     /// <summary>The statement is neither in pg_stat_statements nor in the history.</summary>
     public bool Unknown => Loaded && Text is null && Problem is null;
@@ -32,7 +35,8 @@ public sealed class QueryDetailState(DatabaseQueries queries, TimeProvider time)
         Points = await queries.HistoryAsync(target, queryId, Range, ct);
         LastRun = await queries.LastSampleAsync(target, ct);
         var now = time.GetUtcNow();
-        ChartOptions = Chart(Points, Range, now);
+        Markers = regressions is null ? [] : await regressions.MarkersAsync(new TimeWindow(now - Range.Span, now), ct: ct);
+        ChartOptions = Chart(Points, Range, now, Markers);
         Loaded = true;
         Updated = now;
     }
@@ -42,7 +46,7 @@ public sealed class QueryDetailState(DatabaseQueries queries, TimeProvider time)
     public long Calls => Points.Sum(p => p.Calls);
 
     /// <summary>Calls as columns and the mean as a line on a second axis, over the whole range (empty buckets show as gaps).</summary>
-    public static object Chart(IReadOnlyList<StatementPoint> points, HistoryRange range, DateTimeOffset now) => new
+    public static object Chart(IReadOnlyList<StatementPoint> points, HistoryRange range, DateTimeOffset now, IReadOnlyList<DeployEvent>? markers = null) => new
     {
         chart = new { type = "line", height = 280, toolbar = new { show = false }, animations = new { enabled = false }, zoom = new { enabled = false } },
         series = new object[]
@@ -60,5 +64,6 @@ public sealed class QueryDetailState(DatabaseQueries queries, TimeProvider time)
         dataLabels = new { enabled = false },
         legend = new { position = "top" },
         tooltip = new { shared = true, x = new { format = "dd MMM HH:mm" } },
+        annotations = DeployMarkers.Annotations(markers),
     };
 }

@@ -43,7 +43,8 @@ public sealed class SamplerState(IOptions<SamplerOptions> options)
 /// </summary>
 public sealed class StatisticsSamplerService(
     MonitoringTargets targets, NpgsqlDataSource console, IConfiguration configuration, IOptions<SamplerOptions> options,
-    SamplerState state, AlertEvaluator alerts, HealthChecks checks, TimeProvider time, ILogger<StatisticsSamplerService> logger) : BackgroundService
+    SamplerState state, AlertEvaluator alerts, HealthChecks checks, DeployRegressions regressions, TimeProvider time,
+    ILogger<StatisticsSamplerService> logger) : BackgroundService
 {
     public const long LeaderLockKey = 7_311_202_690;
 
@@ -96,8 +97,23 @@ public sealed class StatisticsSamplerService(
             var result = await sampler.SampleAsync(target, now, settings.TableInterval, ct);
             if (result.Error is not null)
                 logger.LogWarning("Sampling target {Target} failed: {Error}", target.Name, result.Error);
-            // The alert rules are evaluated here, by the leader only, on the health read just after the sample.
-            foreach (var change in await alerts.EvaluateAsync(target, checks, now, ct))
+        }
+        try
+        {
+            // Deploy-aware regressions: copy the finished deployments and release events, evaluate the ones now due.
+            await regressions.RunAsync(targets.All.Select(t => t.Name), now, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning(e, "Evaluating deploy regressions failed");
+        }
+        // The alert rules are evaluated here, by the leader only, on the health read just after the sample and on the
+        // regressions of the deployments evaluated lately.
+        foreach (var target in targets.All)
+        {
+            var recent = await regressions.RegressionsAsync(target.Name, now - AlertMetrics.DeployRegressionsLookback, now, ct);
+            var more = new Dictionary<string, double> { [AlertMetrics.DeployRegressions] = recent.Sum(r => r.Regressions.Count) };
+            foreach (var change in await alerts.EvaluateAsync(target, checks, now, ct, more))
                 logger.LogInformation("Alert {Alert} on target {Target} {Event}{Silenced}", change.AlertId, target.Name, change.Event, change.Silenced ? " (silenced)" : "");
         }
         if (now - lastPrune < TimeSpan.FromHours(1)) return lastPrune;

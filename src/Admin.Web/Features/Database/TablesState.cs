@@ -7,7 +7,8 @@ namespace Admin.Web.Features.Database;
 /// sampled history, the name filter, and the size chart of the table picked in the address (?table=schema.name). With
 /// ?window=… (<see cref="WindowAddress"/>) the tables' growth and scans over that window of the sampled history.
 /// </summary>
-public sealed class TablesState(DatabaseActivity activity, StatisticsHistory history, TimeProvider time, StatisticsWindows? windows = null)
+public sealed class TablesState(DatabaseActivity activity, StatisticsHistory history, TimeProvider time, StatisticsWindows? windows = null,
+    DeployRegressions? regressions = null)
 {
     /// <summary>The address's window value (null: the live figures).</summary>
     public string? WindowKey { get; private set; }
@@ -46,6 +47,9 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
     public IReadOnlyList<TablePoint> Points { get; private set; } = [];
     public HistoryRange Range { get; private set; } = HistoryRange.Day;
     public object? ChartOptions { get; private set; }
+
+    /// <summary>Deployments and release events within the chart's range (markers on it).</summary>
+    public IReadOnlyList<DeployEvent> Markers { get; private set; } = [];
     public bool Loading => Tables is null && Problem is null;
 
     /// <summary>The tables whose schema-qualified name contains the filter.</summary>
@@ -78,13 +82,15 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
     public async Task LoadChartAsync(string? target, string? selected, string? range, CancellationToken ct = default)
     {
         Range = HistoryRange.Parse(range);
-        if (selected?.Split('.', 2) is not [var schema, var table]) { Points = []; ChartOptions = null; return; }
-        Points = await history.TableAsync(activity.Target(target).Name, schema, table, Range, time.GetUtcNow(), ct);
-        ChartOptions = Chart(Points, Range, time.GetUtcNow());
+        if (selected?.Split('.', 2) is not [var schema, var table]) { Points = []; ChartOptions = null; Markers = []; return; }
+        var now = time.GetUtcNow();
+        Points = await history.TableAsync(activity.Target(target).Name, schema, table, Range, now, ct);
+        Markers = regressions is null ? [] : await regressions.MarkersAsync(new TimeWindow(now - Range.Span, now), ct: ct);
+        ChartOptions = Chart(Points, Range, now, Markers);
     }
 
     /// <summary>Total size (in a unit that suits the table: a small table's sizes in MB would all read 0.0) and live rows.</summary>
-    public static object Chart(IReadOnlyList<TablePoint> points, HistoryRange range, DateTimeOffset now)
+    public static object Chart(IReadOnlyList<TablePoint> points, HistoryRange range, DateTimeOffset now, IReadOnlyList<DeployEvent>? markers = null)
     {
         var (unit, divisor) = points.Count == 0 ? ("kB", 1024.0) : points.Max(p => p.TotalBytes) switch
         {
@@ -111,6 +117,7 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
             dataLabels = new { enabled = false },
             legend = new { position = "top" },
             tooltip = new { x = new { format = "dd MMM HH:mm" } },
+            annotations = DeployMarkers.Annotations(markers),
         };
     }
 
