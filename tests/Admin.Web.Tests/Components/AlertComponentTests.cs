@@ -81,8 +81,7 @@ public sealed class AlertComponentTests(ComponentDatabase fixture) : DatabaseCom
         var bell = Render<AlertBell>();
 
         bell.WaitForAssertion(() => Assert.Matches(@"Alerts: \d+ new", bell.Markup));
-        await bell.InvokeAsync(() => bell.Find("[data-testid=alert-bell] [role=button]")
-            .KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "Enter", Code = "Enter" }));
+        await bell.InvokeAsync(() => bell.Find("button[aria-label^='Alerts: ']").Click());
         providers.WaitForAssertion(() => Assert.Contains($"Firing: Invalid indexes on {target}", providers.FindAll("[data-testid=alert-bell-item]").Select(TextOf)));
         bell.WaitForAssertion(() => Assert.DoesNotMatch(@"Alerts: \d+ new", bell.Markup));
         Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM alert_reads WHERE user_id = '{User!.Id}'"));

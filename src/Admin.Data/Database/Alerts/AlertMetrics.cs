@@ -58,6 +58,7 @@ public static class AlertMetrics
     /// <summary>"Blocked queries is FAIL", "Cache hit ratio &lt; 95 %".</summary>
     public static string Condition(string metric, string comparator, double threshold)
     {
+        if (metric == Reachable && (comparator, threshold) is ("<", 1) or ("<=", 0)) return "The target cannot be read";
         var known = Find(metric);
         var label = known?.Label ?? metric;
         if (known?.IsCheck == true)
