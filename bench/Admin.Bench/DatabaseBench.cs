@@ -123,6 +123,41 @@ public static class DatabaseBench
         var consoleTarget = new MonitoringTarget(MonitoringTarget.ConsoleTargetName, "bench", console);
         var captured = await Timing.PerOperationAsync(Runs, () => plans.ForStatementAsync(consoleTarget, queryId));
         Report.Goal("Captured plans of a statement", $"p50 {captured.P50:0.0} ms, p95 {captured.P95:0.0} ms", "< 100 ms", captured.P95 < 100);
+
+        await AlertEvaluationAsync(db, target);
+    }
+
+    /// <summary>
+    /// Alert evaluation per sample with 50 rules (the defaults and 40 more over every metric, half of them breached) on
+    /// the values of a real health read: steady (nothing changes), and flapping (every breached rule fires or resolves
+    /// each sample, with a webhook's notices queued).
+    /// </summary>
+    private static async Task AlertEvaluationAsync(TestDatabase db, MonitoringTarget target)
+    {
+        await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync("""
+                INSERT INTO alert_rules (name, metric, comparator, threshold)
+                SELECT 'bench ' || g, (ARRAY['connections', 'connections_pct', 'blocked_sessions', 'long_queries', 'xid_age_pct'])[1 + g % 5],
+                       CASE WHEN g % 2 = 0 THEN '>=' ELSE '<' END, 0
+                FROM generate_series(1, 50 - (SELECT count(*) FROM alert_rules)) g;
+                INSERT INTO alert_webhooks (name, url, created_by) VALUES ('bench', 'http://127.0.0.1:9/never-sent', 'bench');
+                """);
+        var evaluator = new AlertEvaluator(db.AppDataSource);
+        var values = AlertMetrics.ValuesOf(await new HealthChecks().RunAsync(target));
+        var now = DateTimeOffset.UtcNow;
+        var steady = await Timing.PerOperationAsync(Runs, async () => { now = now.AddMinutes(1); await evaluator.EvaluateAsync(target.Name, values, now); });
+        Report.Goal("Alert evaluation, 50 rules, steady (alert_evaluate)", $"p50 {steady.P50:0.0} ms, p95 {steady.P95:0.0} ms", "< 50 ms", steady.P95 < 50);
+        var cleared = values.ToDictionary(v => v.Key, v => v.Key is "connections" or "connections_pct" or "blocked_sessions" or "long_queries" or "xid_age_pct" ? -1 : v.Value);
+        var flip = false;
+        var flapping = await Timing.PerOperationAsync(Runs, async () =>
+        {
+            now = now.AddMinutes(1);
+            flip = !flip;
+            await evaluator.EvaluateAsync(target.Name, flip ? cleared : values, now);
+        });
+        Report.Goal("Alert evaluation, 50 rules, ~25 fire or resolve each sample", $"p50 {flapping.P50:0.0} ms, p95 {flapping.P95:0.0} ms", "< 50 ms", flapping.P95 < 50);
+        var whole = await Timing.PerOperationAsync(Runs, async () => { now = now.AddMinutes(1); await evaluator.EvaluateAsync(target, new HealthChecks(), now); });
+        Report.Goal("Alert evaluation with the health read it needs", $"p50 {whole.P50:0.0} ms, p95 {whole.P95:0.0} ms", "< 100 ms", whole.P95 < 100);
     }
 
     /// <summary>5,000 statements that normalise to distinct entries (constants differ per run, shapes per statement).</summary>
