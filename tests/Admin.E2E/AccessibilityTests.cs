@@ -69,7 +69,8 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         foreach (var role in roles)
         {
             var browser = role == roles[0] ? page : await NewPageAsync();
-            await LoginAsync(browser, DemoUserWithRole(role));
+            var user = DemoUserWithRole(role);
+            await App.SignInAsync(browser, user.Email, user.Password);
             var url = await ResolveAsync(browser, screen);
             await browser.GotoAsync(url);
             await browser.WaitForInteractiveShellAsync();
