@@ -31,7 +31,9 @@ public sealed record AlertSilence(long Id, long RuleId, string Rule, string? Tar
 public sealed record AlertWebhook(long Id, string Name, string Url, string Format, string MinSeverity, bool Enabled, string CreatedBy, DateTimeOffset CreatedAt)
 {
     /// <summary>The address without its secret part (a Slack URL's path is its credential): scheme, host and the path's start.</summary>
-    public string MaskedUrl => Uri.TryCreate(Url, UriKind.Absolute, out var u)
+    public string MaskedUrl => Mask(Url);
+
+    public static string Mask(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u)
         ? $"{u.Scheme}://{u.Authority}{(u.AbsolutePath.Length > 8 ? u.AbsolutePath[..8] + "…" : u.AbsolutePath)}"
         : "…";
 }

@@ -233,7 +233,7 @@ public sealed class AlertService(NpgsqlDataSource console, ISessionContextSource
         }
         await AnnounceAsync(connection, ct);
         // The address is a credential: the audit keeps where it points, not the secret.
-        await AuditAsync(WebhookSaved, "alert_webhooks", id, actor, new { name, url = new AlertWebhook(id, name, url, input.Format, input.MinSeverity, true, "", default).MaskedUrl, input.Format, input.MinSeverity }, ct);
+        await AuditAsync(WebhookSaved, "alert_webhooks", id, actor, new { name, url = AlertWebhook.Mask(url), input.Format, input.MinSeverity }, ct);
         return id;
     }
 
