@@ -94,7 +94,9 @@ public sealed class ReplicationStatsTests
         Assert.True(after.Slots.Single(s => s.Name == "standby_one_slot").RetainedBytes < forgottenAfter.RetainedBytes);
 
         // The standby as a target: its upstream, what it received and replayed, the replay delay.
-        var onStandby = await WaitForAsync(standbySource, s => s.Receiver is { Status: "streaming", CaughtUp: true }, "standby caught up");
+        // Caught up alone can be seen before the insert's commit arrives (nothing replayed since the base backup yet).
+        var onStandby = await WaitForAsync(standbySource,
+            s => s.Receiver is { Status: "streaming", CaughtUp: true, LastReplayedTransaction: not null }, "standby caught up, a commit replayed");
         Assert.True(onStandby.InRecovery);
         Assert.False(onStandby.NoReplication);
         var receiver = onStandby.Receiver!;
