@@ -81,6 +81,32 @@ public sealed class AppFixture : IAsyncLifetime
             await page.Context.AddCookiesAsync(cookies);
             return;
         }
+        await LoginAndKeepCookiesAsync(page, email, password);
+    }
+
+    /// <summary>
+    /// Signs in and lands on the home page with its circuit live, as <see cref="LoginAsync"/> does, but through the
+    /// cookies of an earlier sign-in when there was one (a second faster than the form, for tests about something else).
+    /// Falls back to the form when the app no longer takes those cookies (the user's security stamp changed).
+    /// </summary>
+    public async Task SignInAtHomeAsync(IPage page, string email, string password)
+    {
+        if (_signedIn.TryGetValue(email, out var cookies))
+        {
+            await page.Context.AddCookiesAsync(cookies);
+            await page.GotoAsync("/");
+            if (!page.UrlPath().StartsWith("/Account/Login", StringComparison.Ordinal))
+            {
+                await page.WaitForInteractiveShellAsync();
+                return;
+            }
+            await page.Context.ClearCookiesAsync();
+        }
+        await LoginAndKeepCookiesAsync(page, email, password);
+    }
+
+    private async Task LoginAndKeepCookiesAsync(IPage page, string email, string password)
+    {
         await LoginAsync(page, email, password);
         _signedIn[email] = (await page.Context.CookiesAsync())
             .Select(c => new Cookie { Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Expires = c.Expires, HttpOnly = c.HttpOnly, Secure = c.Secure, SameSite = c.SameSite })

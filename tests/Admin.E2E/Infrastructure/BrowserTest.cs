@@ -12,6 +12,7 @@ public abstract class BrowserTest(AppFixture app)
 {
     protected AppFixture App => app;
     private readonly List<IPage> _pages = [];
+    private readonly HashSet<IPage> _onOtherApps = [];
 
     /// <summary>
     /// Runs <paramref name="body"/> with a fresh page (on the shared app, or on <paramref name="baseUrl"/>);
@@ -33,6 +34,7 @@ public abstract class BrowserTest(AppFixture app)
         {
             foreach (var page in _pages) await page.Context.CloseAsync();
             _pages.Clear();
+            _onOtherApps.Clear();
         }
     }
 
@@ -41,10 +43,18 @@ public abstract class BrowserTest(AppFixture app)
     {
         var page = await app.NewPageAsync(baseUrl);
         _pages.Add(page);
+        if (baseUrl is not null && baseUrl != app.BaseUrl) _onOtherApps.Add(page);
         return page;
     }
 
-    protected Task LoginAsync(IPage page, DemoUser user) => app.LoginAsync(page, user.Email, user.Password);
+    /// <summary>
+    /// Signs in as a demo user and waits on the home page for the live circuit. On the shared app this reuses the
+    /// cookies of the user's first sign-in (the login form itself is LoginTests' subject); on an app of the test's own,
+    /// it fills the form.
+    /// </summary>
+    protected Task LoginAsync(IPage page, DemoUser user) => _onOtherApps.Contains(page)
+        ? app.LoginAsync(page, user.Email, user.Password)
+        : app.SignInAtHomeAsync(page, user.Email, user.Password);
 
     /// <summary>The first demo user with the role (DemoSeeder is the product's own list).</summary>
     protected static DemoUser DemoUserWithRole(string role) => DemoSeeder.Users.First(u => u.Roles.Contains(role));

@@ -40,9 +40,16 @@ public sealed class AuditViewerState(AuditSearch search, TimeProvider time)
         Expanded = null;
     }
 
-    /// <summary>Reads the page again; with <paramref name="markFresh"/>, rows not shown before are marked as new.</summary>
+    private int _reads;
+
+    /// <summary>
+    /// Reads the page again; with <paramref name="markFresh"/>, rows not shown before are marked as new. A read overtaken
+    /// by a later one (a live reload still running when a new filter is applied) is dropped, so older rows never replace
+    /// the rows of the view in the address.
+    /// </summary>
     public async Task LoadAsync(bool markFresh, CancellationToken ct = default)
     {
+        var read = ++_reads;
         try
         {
             var filter = View.ToFilter(time.GetUtcNow());
@@ -52,12 +59,14 @@ public sealed class AuditViewerState(AuditSearch search, TimeProvider time)
             if (View.IsDenials)
             {
                 var page = await search.DenialsAsync(filter, after, PageSize, ct);
+                if (read != _reads) return;
                 (Denials, Next) = (page.Rows, page.Next);
                 ids = Denials.Select(d => d.Id);
             }
             else
             {
                 var page = await search.AuditAsync(filter, after, PageSize, ct);
+                if (read != _reads) return;
                 (Events, Next) = (page.Rows, page.Next);
                 ids = Events.Select(e => e.Id);
             }
@@ -66,6 +75,7 @@ public sealed class AuditViewerState(AuditSearch search, TimeProvider time)
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
         {
+            if (read != _reads) return;
             Error = "The audit trail could not be read just now (the database did not answer); it will try again with the next event.";
         }
         Loaded = true;
