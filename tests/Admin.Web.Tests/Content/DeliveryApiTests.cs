@@ -249,6 +249,30 @@ public sealed class DeliveryApiTests(WebAppFixture app) : IClassFixture<WebAppFi
         Assert.False(response.Headers.Contains("ETag"));
     }
 
+    [Theory]
+    [InlineData("en", "en-GB", "en, en-GB")]        // configured (appsettings.json)
+    [InlineData("en-AU", "en-GB", "en-AU, en, en-GB")] // no entry: its language, whose entry applies
+    [InlineData("FR-ca", "fr-FR", "fr-CA, fr, fr-FR")]
+    [InlineData("en-US", "en-US", "en-US")]         // a locale that exists is served itself
+    public async Task A_locale_that_does_not_exist_is_served_from_its_fallback_with_the_chain_in_the_headers(string asked, string served, string chain)
+    {
+        using var client = app.Anonymous();
+        var (response, body) = await GetAsync(client, asked);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(served, body!["locale"]!.GetValue<string>());
+        Assert.Equal([served], response.Content.Headers.ContentLanguage);
+        Assert.Equal(chain, Assert.Single(response.Headers.GetValues(DeliveryEndpoint.ChainHeader)));
+
+        // The same document as the locale's own address (same ETag), and a revalidation keeps the headers.
+        var (direct, _) = await GetAsync(client, served);
+        Assert.Equal(direct.Headers.ETag, response.Headers.ETag);
+        Assert.Equal(served, Assert.Single(direct.Headers.GetValues(DeliveryEndpoint.ChainHeader)));
+        var (notModified, _) = await GetAsync(client, asked, response.Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(chain, Assert.Single(notModified.Headers.GetValues(DeliveryEndpoint.ChainHeader)));
+    }
+
     [Fact]
     public async Task Locale_case_is_normalised()
     {

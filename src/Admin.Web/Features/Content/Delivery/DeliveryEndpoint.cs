@@ -82,10 +82,15 @@ public static partial class DeliveryEndpoint
                 $"'{Shorten(locale)}' is not a locale code; use a language and region such as en-GB.");
             return;
         }
-        DeliveryDocument? document;
+        DeliveryDocument? document = null;
+        IReadOnlyList<string>? chain = null;
         try
         {
-            document = await cache.GetAsync(code, http.RequestAborted);
+            if (await cache.ResolveAsync(code, http.RequestAborted) is var (served, tried))
+            {
+                chain = tried;
+                document = await cache.GetAsync(served, http.RequestAborted);
+            }
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
@@ -96,16 +101,21 @@ public static partial class DeliveryEndpoint
             return;
         }
         if (document is null)
-            await ProblemAsync(http, StatusCodes.Status404NotFound, "Unknown locale", $"There is no locale '{code}'.");
+            await ProblemAsync(http, StatusCodes.Status404NotFound, "Unknown locale", $"There is no locale '{code}', nor a fallback for it.");
         else
-            await WriteAsync(http, document, cacheControl);
+            await WriteAsync(http, document, cacheControl, string.Join(", ", chain!));
     }
 
-    private static async Task WriteAsync(HttpContext http, DeliveryDocument document, string cacheControl)
+    /// <summary>The header naming the codes a request tried, the one served last ("en, en-GB"; "en-GB" when direct).</summary>
+    public const string ChainHeader = "X-Locale-Chain";
+
+    private static async Task WriteAsync(HttpContext http, DeliveryDocument document, string cacheControl, string? chain = null)
     {
         var representation = Negotiate(http.Request.Headers.AcceptEncoding, document);
         var response = http.Response;
         var headers = response.Headers;
+        headers.ContentLanguage = document.Locale;
+        headers[ChainHeader] = chain ?? document.Locale;
         headers.ETag = representation.ETag;
         headers.CacheControl = cacheControl;
         headers.Vary = HeaderNames.AcceptEncoding;

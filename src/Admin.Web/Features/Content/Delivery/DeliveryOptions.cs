@@ -20,5 +20,12 @@ public sealed class DeliveryOptions
     /// <summary>How long the list of known locales is trusted before it is read again.</summary>
     public int LocalesRefreshSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Where a locale that does not exist is served from: "en" → "en-GB", "en-IE" → "en-GB". A code without an entry
+    /// falls back to its language ("en-AU" → "en"), whose entry then applies. Only for codes that are not locales: a
+    /// locale that exists is always served itself, even with no sections.
+    /// </summary>
+    public Dictionary<string, string> Fallbacks { get; set; } = [];
+
     public string CacheControl => $"public, max-age={MaxAgeSeconds}, stale-while-revalidate={StaleWhileRevalidateSeconds}";
 }

@@ -95,10 +95,12 @@ public sealed class HomepageCache : IDisposable
     private readonly ILogger<HomepageCache> _logger;
     private readonly LiveBus _bus;
     private readonly KnownLocales _locales;
+    private readonly LocaleFallback _fallback;
     private readonly IDisposable[] _subscriptions;
 
     public HomepageCache(DeliveryQueries queries, LiveBus bus, TimeProvider time, IOptions<DeliveryOptions> options, ILogger<HomepageCache> logger)
     {
+        _fallback = new LocaleFallback(options.Value.Fallbacks);
         _queries = queries;
         _time = time;
         _logger = logger;
@@ -118,6 +120,21 @@ public sealed class HomepageCache : IDisposable
     /// exists only for a locale that was known when it was first asked for.
     /// </summary>
     public DeliveryDocument? TryGetCached(string locale) => _slots.TryGetValue(locale, out var slot) ? slot.Current : null;
+
+    /// <summary>
+    /// The locale a request for <paramref name="code"/> (normalised) is served from, and the codes tried on the way
+    /// (<see cref="LocaleFallback"/>); null when none of them is a locale.
+    /// </summary>
+    public async Task<(string Locale, IReadOnlyList<string> Chain)?> ResolveAsync(string code, CancellationToken ct = default)
+    {
+        var chain = new List<string>(2);
+        foreach (var candidate in _fallback.Candidates(code))
+        {
+            chain.Add(candidate);
+            if (await _locales.ContainsAsync(candidate, ct)) return (candidate, chain);
+        }
+        return null;
+    }
 
     /// <summary>The published homepage of a locale, or null when the locale does not exist.</summary>
     public async Task<DeliveryDocument?> GetAsync(string locale, CancellationToken ct = default)
