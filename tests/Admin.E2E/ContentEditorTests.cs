@@ -41,6 +41,14 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(page).ToHaveURLAsync(new Regex("/content/sections/new"));
         await Expect(page.Locator("[data-testid=editor-key]")).ToHaveTextAsync(key);
         await FillAsync(page, "title", "Spring sale");
+        // The live preview follows the typing before anything is saved, at the width picked.
+        var preview = page.GetByTestId("live-preview");
+        await Expect(preview.Locator(".sf-hero-title")).ToHaveTextAsync("Spring sale");
+        await Field(page, "title").PressSequentiallyAsync("!");
+        await Expect(preview.Locator(".sf-hero-title")).ToHaveTextAsync("Spring sale!");
+        await FillAsync(page, "title", "Spring sale");
+        await preview.GetByTestId("preview-width").GetByText("Phone", new() { Exact = true }).ClickAsync();
+        await Expect(preview.Locator("[data-width]")).ToHaveAttributeAsync("data-width", "390");
         await FillAsync(page, "imageUrl", "https://cdn.example.com/spring.jpg");
         await FillAsync(page, "ctaText", "Shop now");
         await FillAsync(page, "ctaUrl", "/sale");
@@ -151,6 +159,7 @@ public sealed partial class ContentEditorTests(AppFixture app) : BrowserTest(app
         await Expect(items).ToHaveCountAsync(2);
         await page.GetByRole(AriaRole.Button, new() { Name = "Move Product 3 up" }).ClickAsync();
         await Expect(items).ToHaveTextAsync([new Regex("Product 3"), new Regex("Product 0")]);
+        await Expect(page.GetByTestId("live-preview").Locator(".sf-card-name")).ToHaveTextAsync(["Product 3", "Product 0"]);
         await SaveAsync(page, 2);
         await DismissNotificationsAsync(page);
         await page.SaveReviewScreenshotAsync("content-editor-carousel");

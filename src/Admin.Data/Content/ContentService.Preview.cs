@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Data.Content;
@@ -26,6 +27,28 @@ public sealed record PreviewSection(
 
     public int? Number(string field) =>
         Content.ValueKind == JsonValueKind.Object && Content.TryGetProperty(field, out var v) && v.TryGetInt32(out var n) ? n : null;
+
+    /// <summary>
+    /// An unsaved draft as the storefront would render it once saved and published: its HTML fields sanitised as a save
+    /// would sanitise them (so the preview never runs markup a save would drop), empty fields dropped, the id lists
+    /// replaced by the items.
+    /// </summary>
+    public static PreviewSection FromDraft(Guid id, string key, string type, int version, int? publishedVersion, JsonObject draft,
+        IReadOnlyList<PreviewProduct> products, IReadOnlyList<PreviewCategory> categories)
+    {
+        var content = new JsonObject();
+        var fields = SectionSchemas.IsKnownType(type) ? SectionSchemas.For(type).ToDictionary(f => f.Name) : [];
+        foreach (var (name, value) in draft)
+        {
+            var kind = fields.TryGetValue(name, out var spec) ? spec.Kind : (FieldKind?)null;
+            // Links become the items; empty optional fields are dropped, as a save drops them.
+            if (kind is FieldKind.Products or FieldKind.Categories || value is JsonValue e && e.TryGetValue<string>(out var text) && string.IsNullOrWhiteSpace(text)) continue;
+            content[name] = kind == FieldKind.Html && value is JsonValue v && v.TryGetValue<string>(out var html)
+                ? HtmlSanitizer.Sanitize(html)
+                : value?.DeepClone();
+        }
+        return new PreviewSection(id, key, type, 0, version, publishedVersion, JsonSerializer.SerializeToElement(content), products, categories);
+    }
 }
 
 public sealed partial class ContentService
@@ -70,6 +93,33 @@ public sealed partial class ContentService
         return rows.Select(r => new PreviewSection(r.Id, r.Key, r.Type, r.Order, r.Version,
             includeDrafts ? r.PublishedVersion : r.Version, r.Content, r.Products, r.Categories)).ToList();
     }
+
+    /// <summary>
+    /// The products and categories a draft links to, as the storefront shows them: active ones only, in the draft's order
+    /// (one round trip for both lists).
+    /// </summary>
+    public async Task<(IReadOnlyList<PreviewProduct> Products, IReadOnlyList<PreviewCategory> Categories)> PreviewItemsAsync(
+        IReadOnlyList<Guid> productIds, IReadOnlyList<Guid> categoryIds, CancellationToken ct = default)
+    {
+        if (productIds.Count == 0 && categoryIds.Count == 0) return ([], []);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var json = await db.Database.SqlQuery<string>($"""
+            SELECT jsonb_build_object(
+                'products', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                 'id', pr.id, 'sku', pr.sku, 'name', pr.name, 'description', pr.description, 'price', pr.price,
+                                 'imageUrl', pr.image_url, 'inStock', pr.inventory_count > 0, 'featured', pr.is_featured) ORDER BY ids.ord), '[]'::jsonb)
+                             FROM unnest({productIds.ToArray()}::uuid[]) WITH ORDINALITY ids (id, ord)
+                             JOIN products pr ON pr.id = ids.id AND pr.is_active),
+                'categories', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                   'id', ca.id, 'slug', ca.slug, 'name', ca.name, 'description', ca.description, 'imageUrl', ca.image_url) ORDER BY ids.ord), '[]'::jsonb)
+                               FROM unnest({categoryIds.ToArray()}::uuid[]) WITH ORDINALITY ids (id, ord)
+                               JOIN categories ca ON ca.id = ids.id AND ca.is_active))::text AS "Value"
+            """).SingleAsync(ct);
+        var items = JsonSerializer.Deserialize<PreviewItems>(json, JsonSerializerOptions.Web)!;
+        return (items.Products, items.Categories);
+    }
+
+    private sealed record PreviewItems(List<PreviewProduct> Products, List<PreviewCategory> Categories);
 
     /// <summary>Names of products and categories by id, inactive ones included (old versions may link to them).</summary>
     public async Task<IReadOnlyDictionary<Guid, string>> LinkedNamesAsync(IEnumerable<Guid> ids, CancellationToken ct = default)

@@ -144,4 +144,33 @@ public sealed class ContentPreviewTests(DatabaseFixture fixture) : IClassFixture
             .AddInterceptors(new SessionContextInterceptor(new FixedSessionContextSource(ContentFixtures.Editor)), counter)
             .Options);
     }
+    [Fact]
+    public async Task A_draft_is_previewed_with_its_active_items_in_its_order_and_its_html_sanitised_as_a_save_would()
+    {
+        await using (var owner = await Db.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync($"UPDATE products SET is_active = false WHERE id = '{_products[2]}'");
+        var (products, categories) = await Service.PreviewItemsAsync([_products[4], _products[2], _products[0]], [_categories[1]]);
+        Assert.Equal([_products[4], _products[0]], products.Select(p => p.Id));
+        Assert.Equal([_categories[1]], categories.Select(c => c.Id));
+        Assert.Equal(((IReadOnlyList<PreviewProduct>)[], (IReadOnlyList<PreviewCategory>)[]), await Service.PreviewItemsAsync([], []));
+
+        var draft = new JsonObject
+        {
+            ["title"] = "Spring",
+            ["html"] = "<p onclick=\"steal()\">Hello <script>alert(1)</script><a href=\"javascript:x()\">there</a></p>",
+        };
+        var section = PreviewSection.FromDraft(Guid.NewGuid(), "intro", SectionTypes.RichText, 3, 2, draft, [], []);
+        Assert.Equal("Spring", section.Text("title"));
+        Assert.Equal(HtmlSanitizer.Sanitize(draft["html"]!.GetValue<string>()), section.Text("html"));
+        Assert.DoesNotContain("script", section.Text("html"));
+        Assert.DoesNotContain("onclick", section.Text("html"));
+        Assert.True(section.IsDraft);
+
+        var carousel = PreviewSection.FromDraft(Guid.NewGuid(), "picks", SectionTypes.ProductCarousel, 1, null,
+            ContentFixtures.Carousel([_products[4], _products[0]]), products, []);
+        Assert.Null(carousel.Text("productIds"));
+        Assert.Equal(2, carousel.Products.Count);
+        await using (var owner = await Db.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync($"UPDATE products SET is_active = true WHERE id = '{_products[2]}'");
+    }
 }
