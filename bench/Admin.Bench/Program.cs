@@ -71,6 +71,11 @@ if (args is ["audit"])
     await AuditBench.RunAsync();
     return;
 }
+if (args is ["typing"])
+{
+    await TypingBench.RunAsync();
+    return;
+}
 if (args is ["tti"])
 {
     await TtiBench.RunAsync();
