@@ -179,20 +179,20 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
           FROM ({WindowRows(p)}) x GROUP BY queryid
         """;
 
-    private static void AddWindow(NpgsqlCommand command, string p, TimeWindow w, IReadOnlyList<DateTimeOffset> marks)
+    private static void AddWindow(NpgsqlParameterCollection parameters, string p, TimeWindow w, IReadOnlyList<DateTimeOffset> marks)
     {
         var spans = w.Levels(marks);
-        command.Parameters.AddWithValue(p + "from", w.From);
-        command.Parameters.AddWithValue(p + "to", w.To);
+        parameters.AddWithValue(p + "from", w.From);
+        parameters.AddWithValue(p + "to", w.To);
         for (var k = 0; k < spans.Count; k++)
         {
-            command.Parameters.AddWithValue($"{p}s{k}", spans[k].Start);
-            command.Parameters.AddWithValue($"{p}e{k}", spans[k].End);
+            parameters.AddWithValue($"{p}s{k}", spans[k].Start);
+            parameters.AddWithValue($"{p}e{k}", spans[k].End);
         }
     }
 
-    private static void AddSearch(NpgsqlCommand command, string? search) =>
-        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlDbType.Text)
+    private static void AddSearch(NpgsqlParameterCollection parameters, string? search) =>
+        parameters.Add(new NpgsqlParameter("search", NpgsqlDbType.Text)
         {
             Value = string.IsNullOrWhiteSpace(search) ? DBNull.Value : LikePattern.Escape(search.Trim()),
         });
@@ -211,7 +211,7 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
     public async Task<WindowReport> StatementsAsync(string target, TimeWindow window, StatementSort sort = StatementSort.TotalTime, int top = 50,
         string? search = null, CancellationToken ct = default)
     {
-        await using var command = console.CreateCommand($"""
+        await using var command = new SerialRead(console, $"""
             WITH w AS ({Summed("a")})
             SELECT r.queryid, r.calls, r.total_ms, r.rows, r.blks_hit, r.blks_read,
                    (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = r.queryid),
@@ -220,10 +220,10 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
               LEFT JOIN LATERAL (SELECT * FROM w WHERE {SearchFilter} ORDER BY {StatementOrder}, queryid LIMIT @top) r ON true
             """);
         command.Parameters.AddWithValue("target", target);
-        AddWindow(command, "a", window, await MarksAsync(target, ct));
+        AddWindow(command.Parameters, "a", window, await MarksAsync(target, ct));
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("top", Math.Clamp(top, 1, MaxTop));
-        AddSearch(command, search);
+        AddSearch(command.Parameters, search);
         var rows = new List<WindowStatement>();
         int total = 0;
         double totalMs = 0;
@@ -264,7 +264,7 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
                 WHEN 4 THEN CASE WHEN b_calls > 0 AND a_calls > 0 THEN a_calls / (b_calls * @scale) - 1 END
                 ELSE a_ms - b_ms * @scale END
             """;
-        await using var command = console.CreateCommand($"""
+        await using var command = new SerialRead(console, $"""
             WITH x AS (SELECT false AS after, queryid, calls, total_ms FROM ({WindowRows("b")}) b
                        UNION ALL
                        SELECT true, queryid, calls, total_ms FROM ({WindowRows("a")}) a),
@@ -291,14 +291,14 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
         var scale = before.Length.TotalMinutes > 0 ? after.Length.TotalMinutes / before.Length.TotalMinutes : 1;
         command.Parameters.AddWithValue("target", target);
         var marks = await MarksAsync(target, ct);
-        AddWindow(command, "b", before, marks);
-        AddWindow(command, "a", after, marks);
+        AddWindow(command.Parameters, "b", before, marks);
+        AddWindow(command.Parameters, "a", after, marks);
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("asc", ascending);
         command.Parameters.AddWithValue("scale", scale);
         command.Parameters.AddWithValue("top", top);
         command.Parameters.AddWithValue("texts", texts);
-        AddSearch(command, search);
+        AddSearch(command.Parameters, search);
         var rows = new List<StatementChange>();
         int total = 0, added = 0, gone = 0;
         await using (var r = await command.ExecuteReaderAsync(ct))
@@ -386,6 +386,34 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
         await r.ReadAsync(ct);
         return new SamplerCoverage(r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0),
             r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2));
+    }
+
+    /// <summary>
+    /// A statement read with a serial plan: the window reads aggregate tens of thousands of index-only rows, where two
+    /// parallel workers cost more than they bring (measured 53 ms serial against 66–98 ms parallel for 7 days on the
+    /// bench data at load 18; docs/database.md). The setting is local to the batch's one transaction.
+    /// </summary>
+    private sealed class SerialRead : IAsyncDisposable
+    {
+        private readonly NpgsqlBatch _batch;
+
+        public SerialRead(NpgsqlDataSource source, string sql)
+        {
+            _batch = source.CreateBatch();
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('max_parallel_workers_per_gather', '0', true)"));
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand(sql));
+        }
+
+        public NpgsqlParameterCollection Parameters => _batch.BatchCommands[1].Parameters;
+
+        public async Task<NpgsqlDataReader> ExecuteReaderAsync(CancellationToken ct)
+        {
+            var reader = await _batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct);
+            return reader;
+        }
+
+        public ValueTask DisposeAsync() => _batch.DisposeAsync();
     }
 
     private static long? Long(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);

@@ -6,29 +6,11 @@
 -- blocks and minutes of deltas (docs/database.md, "Any time window"). The sampler's leader writes each level from the
 -- one below once a slot has ended (10 minutes from the deltas, hours from the 10-minute slots, 6 hours from the hours,
 -- days from the 6-hour blocks), with the same marks (monitoring_rollup_marks) and retention as the existing levels.
-CREATE TABLE monitoring_statement_tens (
-    target      text             NOT NULL,
-    slot        timestamptz      NOT NULL,
-    queryid     bigint           NOT NULL,
-    calls       bigint           NOT NULL,
-    total_ms    double precision NOT NULL,
-    rows        bigint           NOT NULL,
-    blks_hit    bigint           NOT NULL,
-    blks_read   bigint           NOT NULL,
-    PRIMARY KEY (target, slot, queryid) INCLUDE (calls, total_ms, rows, blks_hit, blks_read)
-);
-
-CREATE TABLE monitoring_statement_quarters (
-    target      text             NOT NULL,
-    quarter     timestamptz      NOT NULL,
-    queryid     bigint           NOT NULL,
-    calls       bigint           NOT NULL,
-    total_ms    double precision NOT NULL,
-    rows        bigint           NOT NULL,
-    blks_hit    bigint           NOT NULL,
-    blks_read   bigint           NOT NULL,
-    PRIMARY KEY (target, quarter, queryid) INCLUDE (calls, total_ms, rows, blks_hit, blks_read)
-);
+-- The same columns and index-only key as the hourly rollups, the slot's start named after the level.
+CREATE TABLE monitoring_statement_tens (LIKE monitoring_statement_hours INCLUDING ALL);
+ALTER TABLE monitoring_statement_tens RENAME COLUMN hour TO slot;
+CREATE TABLE monitoring_statement_quarters (LIKE monitoring_statement_hours INCLUDING ALL);
+ALTER TABLE monitoring_statement_quarters RENAME COLUMN hour TO quarter;
 
 -- Each level exists for everything before its mark: targets rolled up already get the new levels written from what
 -- is there (10-minute slots from the deltas before hours_until, 6-hour blocks from the hours before theirs).
