@@ -31,6 +31,11 @@ public sealed class RegressionsTests(AppFixture app) : BrowserTest(app)
                 INSERT INTO monitoring_statement_hours (target, hour, queryid, calls, total_ms, rows, blks_hit, blks_read)
                 VALUES ('console', @at - interval '1 hour', @id, 600, 1200, 600, 0, 0), ('console', @at, @id, 600, 3600, 600, 0, 0)
                 ON CONFLICT DO NOTHING;
+                -- and their 6-hour blocks (a 24-hour window reads the blocks that have ended from there).
+                INSERT INTO monitoring_statement_quarters (target, quarter, queryid, calls, total_ms, rows, blks_hit, blks_read)
+                SELECT target, date_bin('6 hours', hour, timestamptz '2000-01-01 00:00+00'), queryid, sum(calls), sum(total_ms), sum(rows), 0, 0
+                  FROM monitoring_statement_hours WHERE target = 'console' AND queryid = @id GROUP BY 1, 2, 3
+                ON CONFLICT DO NOTHING;
                 """, owner);
             command.Parameters.AddWithValue("id", Id);
             command.Parameters.AddWithValue("at", at);

@@ -76,7 +76,7 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         }
     }
 
-    /// <summary>Rolls up the target's statement deltas of every hour that ended by <paramref name="now"/>, and of every day whose hours are rolled up.</summary>
+    /// <summary>Rolls up the target's statement deltas into every level (RollupLevel.All) whose slots ended by <paramref name="now"/>.</summary>
     public async Task RollUpAsync(string target, DateTimeOffset now, CancellationToken ct = default)
     {
         await using var connection = await console.OpenConnectionAsync(ct);
@@ -85,43 +85,55 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         await tx.CommitAsync(ct);
     }
 
-    // Hours are rolled up from the deltas once they have ended, days from the hours once all their hours are: each row
-    // is written once (no row of the current hour updated every minute), and monitoring_rollup_marks says up to where.
-    // A target's first roll-up starts at the hour of its oldest delta. Idempotent: rows already there are kept.
+    // Each level is rolled up from the one below once its slots have ended (10 minutes from the deltas, hours from the
+    // 10-minute slots, 6 hours from the hours, days from the 6-hour blocks, RollupLevel.All): each row is written once
+    // (no row of the current slot updated every minute), and monitoring_rollup_marks says up to where. A target's first
+    // roll-up starts at the slot of its oldest delta. Idempotent (rows already there are kept), and a run after a gap
+    // catches up every slot that ended meanwhile.
     private const string Origin = "timestamptz '2000-01-01 00:00+00'";
 
-    private static async Task RollUpAsync(NpgsqlConnection connection, string target, DateTimeOffset now, CancellationToken ct)
+    private static readonly string RollUpSql = BuildRollUp();
+
+    private static string BuildRollUp()
     {
-        await using var command = new NpgsqlCommand($"""
-            INSERT INTO monitoring_rollup_marks (target, hours_until, days_until)
-            SELECT @target, h, date_bin('1 day', h, {Origin})
-              FROM (SELECT date_bin('1 hour', coalesce(min(taken_at), @hour), {Origin}) AS h
+        var levels = RollupLevel.All;
+        var sql = new System.Text.StringBuilder($"""
+            INSERT INTO monitoring_rollup_marks (target, {string.Join(", ", levels.Select(l => l.Mark))})
+            SELECT @target, {string.Join(", ", levels.Select(l => $"date_bin('{l.Interval}', t, {Origin})"))}
+              FROM (SELECT date_bin('{levels[0].Interval}', coalesce(min(taken_at), @slot), {Origin}) AS t
                       FROM monitoring_statement_deltas WHERE target = @target) x
              WHERE NOT EXISTS (SELECT 1 FROM monitoring_rollup_marks WHERE target = @target)
             ON CONFLICT (target) DO NOTHING;
-            INSERT INTO monitoring_statement_hours (target, hour, queryid, calls, total_ms, rows, blks_hit, blks_read)
-            SELECT @target, date_bin('1 hour', d.taken_at, {Origin}), d.queryid,
-                   sum(d.calls), sum(d.total_ms), sum(d.rows), sum(d.blks_hit), sum(d.blks_read)
-              FROM monitoring_rollup_marks m
-              JOIN monitoring_statement_deltas d ON d.target = m.target AND d.taken_at >= m.hours_until AND d.taken_at < @hour
-             WHERE m.target = @target AND m.hours_until < @hour
-             GROUP BY 2, 3
-            ON CONFLICT (target, hour, queryid) DO NOTHING;
-            UPDATE monitoring_rollup_marks SET hours_until = @hour WHERE target = @target AND hours_until < @hour;
-            INSERT INTO monitoring_statement_days (target, day, queryid, calls, total_ms, rows, blks_hit, blks_read)
-            SELECT @target, date_bin('1 day', h.hour, {Origin}), h.queryid,
-                   sum(h.calls), sum(h.total_ms), sum(h.rows), sum(h.blks_hit), sum(h.blks_read)
-              FROM monitoring_rollup_marks m
-              JOIN monitoring_statement_hours h ON h.target = m.target AND h.hour >= m.days_until
-                                               AND h.hour < date_bin('1 day', m.hours_until, {Origin})
-             WHERE m.target = @target
-             GROUP BY 2, 3
-            ON CONFLICT (target, day, queryid) DO NOTHING;
-            UPDATE monitoring_rollup_marks SET days_until = date_bin('1 day', hours_until, {Origin})
-             WHERE target = @target AND days_until < date_bin('1 day', hours_until, {Origin});
-            """, connection);
+
+            """);
+        for (var k = 0; k < levels.Count; k++)
+        {
+            var level = levels[k];
+            var (source, column) = k == 0 ? ("monitoring_statement_deltas", "taken_at") : (levels[k - 1].Table, levels[k - 1].Column);
+            // Up to where the level below is complete: the current slot's start for the first, the level below's mark on
+            // this level's boundaries for the others.
+            var limit = k == 0 ? "@slot" : $"date_bin('{level.Interval}', m.{levels[k - 1].Mark}, {Origin})";
+            sql.Append($"""
+                INSERT INTO {level.Table} (target, {level.Column}, queryid, calls, total_ms, rows, blks_hit, blks_read)
+                SELECT @target, date_bin('{level.Interval}', s.{column}, {Origin}), s.queryid,
+                       sum(s.calls), sum(s.total_ms), sum(s.rows), sum(s.blks_hit), sum(s.blks_read)
+                  FROM monitoring_rollup_marks m
+                  JOIN {source} s ON s.target = m.target AND s.{column} >= m.{level.Mark} AND s.{column} < {limit}
+                 WHERE m.target = @target AND m.{level.Mark} < {limit}
+                 GROUP BY 2, 3
+                ON CONFLICT (target, {level.Column}, queryid) DO NOTHING;
+                UPDATE monitoring_rollup_marks m SET {level.Mark} = {limit} WHERE m.target = @target AND m.{level.Mark} < {limit};
+
+                """);
+        }
+        return sql.ToString();
+    }
+
+    private static async Task RollUpAsync(NpgsqlConnection connection, string target, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(RollUpSql, connection);
         command.Parameters.AddWithValue("target", target);
-        command.Parameters.AddWithValue("hour", TimeWindow.FloorHour(now));
+        command.Parameters.AddWithValue("slot", TimeWindow.Floor(now, RollupLevel.All[0].Unit));
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -135,12 +147,15 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
                  r AS (DELETE FROM monitoring_sampler_runs WHERE taken_at < @cutoff RETURNING 1),
                  s AS (DELETE FROM monitoring_statements WHERE last_seen < @cutoff RETURNING 1),
                  -- A rollup goes with the last of its deltas: an hour or a day that ends before the cutoff.
+                 e AS (DELETE FROM monitoring_statement_tens WHERE slot < @cutoff - interval '10 minutes' RETURNING 1),
                  h AS (DELETE FROM monitoring_statement_hours WHERE hour < @cutoff - interval '1 hour' RETURNING 1),
+                 q AS (DELETE FROM monitoring_statement_quarters WHERE quarter < @cutoff - interval '6 hours' RETURNING 1),
                  -- (the marks stay: everything before them stays rolled up or deleted)
                  y AS (DELETE FROM monitoring_statement_days WHERE day < @cutoff - interval '1 day' RETURNING 1),
                  p AS (DELETE FROM monitoring_captured_plans WHERE logged_at < @cutoff RETURNING 1)
             SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM t) + (SELECT count(*) FROM i) + (SELECT count(*) FROM r)
-                 + (SELECT count(*) FROM s) + (SELECT count(*) FROM h) + (SELECT count(*) FROM y) + (SELECT count(*) FROM p)
+                 + (SELECT count(*) FROM s) + (SELECT count(*) FROM e) + (SELECT count(*) FROM h) + (SELECT count(*) FROM q)
+                 + (SELECT count(*) FROM y) + (SELECT count(*) FROM p)
             """);
         command.Parameters.AddWithValue("cutoff", olderThan);
         return (long)(await command.ExecuteScalarAsync(ct))!;

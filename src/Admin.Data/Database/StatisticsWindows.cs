@@ -10,26 +10,40 @@ public sealed record TimeWindow(DateTimeOffset From, DateTimeOffset To)
     public TimeSpan Length => To - From;
 
     /// <summary>
-    /// Where a window reads each part from: deltas in [From, H1) and [H2, To), hourly rollups in [H1, D1) and [D2, H2),
-    /// daily rollups in [D1, D2) (all UTC boundaries; empty ranges where the window is too short for a level). Rollups
-    /// exist before <paramref name="hoursUntil"/> and <paramref name="daysUntil"/> only; later parts come from the
-    /// finer level.
+    /// Where a window reads each part from: for each rollup level of <see cref="RollupLevel.All"/> (finest first) the
+    /// span [Start, End) it covers, nested (each level's span inside the finer one's, on its own unit's boundaries). A
+    /// level reads its span minus the next coarser one's (two ranges, one at each edge), the coarsest its whole span,
+    /// the deltas the window minus the finest level's span. A level exists only before its mark in
+    /// <paramref name="until"/> (one per level); a level with nothing to read collapses to an empty span at the finer
+    /// level's end, and so do the coarser ones.
     /// </summary>
-    public (DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2) Levels(DateTimeOffset hoursUntil, DateTimeOffset daysUntil)
+    public IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> Levels(IReadOnlyList<DateTimeOffset> until)
     {
-        var h1 = Ceil(From, TimeSpan.FromHours(1));
-        var h2 = Min(Floor(To, TimeSpan.FromHours(1)), Floor(hoursUntil, TimeSpan.FromHours(1)));
-        if (h1 >= h2) return (To, To, To, To);
-        var d1 = Ceil(From, TimeSpan.FromDays(1));
-        var d2 = Min(Min(Floor(To, TimeSpan.FromDays(1)), Floor(daysUntil, TimeSpan.FromDays(1))), h2);
-        return d1 >= d2 ? (h1, h2, h2, h2) : (h1, d1, d2, h2);
+        var spans = new (DateTimeOffset Start, DateTimeOffset End)[RollupLevel.All.Count];
+        var end = To;
+        var collapsed = false;
+        for (var k = 0; k < spans.Length; k++)
+        {
+            var unit = RollupLevel.All[k].Unit;
+            var s = Ceil(From, unit);
+            var e = Floor(Min(Min(To, until[k]), end), unit);
+            if (collapsed || s >= e)
+            {
+                collapsed = true;
+                spans[k] = (end, end);
+                continue;
+            }
+            spans[k] = (s, e);
+            end = e;
+        }
+        return spans;
     }
 
     public static DateTimeOffset FloorHour(DateTimeOffset t) => Floor(t, TimeSpan.FromHours(1));
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit)
+    internal static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit)
     {
         var ticks = t.UtcTicks;
         return new DateTimeOffset(ticks - ticks % unit.Ticks, TimeSpan.Zero);
@@ -40,6 +54,22 @@ public sealed record TimeWindow(DateTimeOffset From, DateTimeOffset To)
         var floor = Floor(t, unit);
         return floor.UtcTicks == t.UtcTicks ? floor : floor + unit;
     }
+}
+
+/// <summary>
+/// A level of the statement rollups: its table, time column, slot length and column of monitoring_rollup_marks (slots
+/// before the mark are written). Each is written from the one before it (the first from the deltas) once a slot has
+/// ended.
+/// </summary>
+public sealed record RollupLevel(string Table, string Column, TimeSpan Unit, string Interval, string Mark)
+{
+    public static readonly IReadOnlyList<RollupLevel> All =
+    [
+        new("monitoring_statement_tens", "slot", TimeSpan.FromMinutes(10), "10 minutes", "tens_until"),
+        new("monitoring_statement_hours", "hour", TimeSpan.FromHours(1), "1 hour", "hours_until"),
+        new("monitoring_statement_quarters", "quarter", TimeSpan.FromHours(6), "6 hours", "quarters_until"),
+        new("monitoring_statement_days", "day", TimeSpan.FromDays(1), "1 day", "days_until"),
+    ];
 }
 
 /// <summary>What the sampler has for a target: its first and last successful run, and how many runs fell in the window.</summary>
@@ -112,23 +142,34 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
 {
     public const int MaxTop = 500;
 
-    /// <summary>The statement rows of a window, every level with parameters named after <paramref name="p"/>.</summary>
-    private static string WindowRows(string p) => $"""
-        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_deltas
-         WHERE target = @target AND taken_at >= @{p}from AND taken_at < @{p}h1
-        UNION ALL
-        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_deltas
-         WHERE target = @target AND taken_at >= @{p}h2 AND taken_at < @{p}to
-        UNION ALL
-        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_hours
-         WHERE target = @target AND hour >= @{p}h1 AND hour < @{p}d1
-        UNION ALL
-        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_hours
-         WHERE target = @target AND hour >= @{p}d2 AND hour < @{p}h2
-        UNION ALL
-        SELECT queryid, calls, total_ms, rows, blks_hit, blks_read FROM monitoring_statement_days
-         WHERE target = @target AND day >= @{p}d1 AND day < @{p}d2
-        """;
+    private const string Columns = "queryid, calls, total_ms, rows, blks_hit, blks_read";
+
+    /// <summary>
+    /// The statement rows of a window from every level (<see cref="TimeWindow.Levels"/>), with parameters named after
+    /// <paramref name="p"/>: @{p}from and @{p}to, and each level's span @{p}s{k} to @{p}e{k}.
+    /// </summary>
+    private static string WindowRows(string p)
+    {
+        string Range(string table, string column, string from, string to) =>
+            $"SELECT {Columns} FROM {table} WHERE target = @target AND {column} >= @{p}{from} AND {column} < @{p}{to}";
+        var parts = new List<string>
+        {
+            Range("monitoring_statement_deltas", "taken_at", "from", "s0"),
+            Range("monitoring_statement_deltas", "taken_at", "e0", "to"),
+        };
+        var levels = RollupLevel.All;
+        for (var k = 0; k < levels.Count; k++)
+        {
+            if (k == levels.Count - 1)
+            {
+                parts.Add(Range(levels[k].Table, levels[k].Column, $"s{k}", $"e{k}"));
+                continue;
+            }
+            parts.Add(Range(levels[k].Table, levels[k].Column, $"s{k}", $"s{k + 1}"));
+            parts.Add(Range(levels[k].Table, levels[k].Column, $"e{k + 1}", $"e{k}"));
+        }
+        return string.Join("\nUNION ALL\n", parts);
+    }
 
     // Counts are summed as float8: sum(bigint) accumulates in numeric/int128, whose partial states make a parallel
     // aggregate of ~80,000 rows a third slower; float8 is exact up to 2^53, far beyond any count here.
@@ -138,19 +179,20 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
           FROM ({WindowRows(p)}) x GROUP BY queryid
         """;
 
-    private static void AddWindow(NpgsqlCommand command, string p, TimeWindow w, (DateTimeOffset Hours, DateTimeOffset Days) marks)
+    private static void AddWindow(NpgsqlParameterCollection parameters, string p, TimeWindow w, IReadOnlyList<DateTimeOffset> marks)
     {
-        var (h1, d1, d2, h2) = w.Levels(marks.Hours, marks.Days);
-        command.Parameters.AddWithValue(p + "from", w.From);
-        command.Parameters.AddWithValue(p + "to", w.To);
-        command.Parameters.AddWithValue(p + "h1", h1);
-        command.Parameters.AddWithValue(p + "d1", d1);
-        command.Parameters.AddWithValue(p + "d2", d2);
-        command.Parameters.AddWithValue(p + "h2", h2);
+        var spans = w.Levels(marks);
+        parameters.AddWithValue(p + "from", w.From);
+        parameters.AddWithValue(p + "to", w.To);
+        for (var k = 0; k < spans.Count; k++)
+        {
+            parameters.AddWithValue($"{p}s{k}", spans[k].Start);
+            parameters.AddWithValue($"{p}e{k}", spans[k].End);
+        }
     }
 
-    private static void AddSearch(NpgsqlCommand command, string? search) =>
-        command.Parameters.Add(new NpgsqlParameter("search", NpgsqlDbType.Text)
+    private static void AddSearch(NpgsqlParameterCollection parameters, string? search) =>
+        parameters.Add(new NpgsqlParameter("search", NpgsqlDbType.Text)
         {
             Value = string.IsNullOrWhiteSpace(search) ? DBNull.Value : LikePattern.Escape(search.Trim()),
         });
@@ -169,7 +211,7 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
     public async Task<WindowReport> StatementsAsync(string target, TimeWindow window, StatementSort sort = StatementSort.TotalTime, int top = 50,
         string? search = null, CancellationToken ct = default)
     {
-        await using var command = console.CreateCommand($"""
+        await using var command = new SerialRead(console, $"""
             WITH w AS ({Summed("a")})
             SELECT r.queryid, r.calls, r.total_ms, r.rows, r.blks_hit, r.blks_read,
                    (SELECT query FROM monitoring_statements m WHERE m.target = @target AND m.queryid = r.queryid),
@@ -178,10 +220,10 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
               LEFT JOIN LATERAL (SELECT * FROM w WHERE {SearchFilter} ORDER BY {StatementOrder}, queryid LIMIT @top) r ON true
             """);
         command.Parameters.AddWithValue("target", target);
-        AddWindow(command, "a", window, await MarksAsync(target, ct));
+        AddWindow(command.Parameters, "a", window, await MarksAsync(target, ct));
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("top", Math.Clamp(top, 1, MaxTop));
-        AddSearch(command, search);
+        AddSearch(command.Parameters, search);
         var rows = new List<WindowStatement>();
         int total = 0;
         double totalMs = 0;
@@ -222,7 +264,7 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
                 WHEN 4 THEN CASE WHEN b_calls > 0 AND a_calls > 0 THEN a_calls / (b_calls * @scale) - 1 END
                 ELSE a_ms - b_ms * @scale END
             """;
-        await using var command = console.CreateCommand($"""
+        await using var command = new SerialRead(console, $"""
             WITH x AS (SELECT false AS after, queryid, calls, total_ms FROM ({WindowRows("b")}) b
                        UNION ALL
                        SELECT true, queryid, calls, total_ms FROM ({WindowRows("a")}) a),
@@ -249,14 +291,14 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
         var scale = before.Length.TotalMinutes > 0 ? after.Length.TotalMinutes / before.Length.TotalMinutes : 1;
         command.Parameters.AddWithValue("target", target);
         var marks = await MarksAsync(target, ct);
-        AddWindow(command, "b", before, marks);
-        AddWindow(command, "a", after, marks);
+        AddWindow(command.Parameters, "b", before, marks);
+        AddWindow(command.Parameters, "a", after, marks);
         command.Parameters.AddWithValue("sort", (int)sort);
         command.Parameters.AddWithValue("asc", ascending);
         command.Parameters.AddWithValue("scale", scale);
         command.Parameters.AddWithValue("top", top);
         command.Parameters.AddWithValue("texts", texts);
-        AddSearch(command, search);
+        AddSearch(command.Parameters, search);
         var rows = new List<StatementChange>();
         int total = 0, added = 0, gone = 0;
         await using (var r = await command.ExecuteReaderAsync(ct))
@@ -315,15 +357,17 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
         return new TableWindowReport(window, first, last, tables, indexes, await CoverageAsync(target, window, ct));
     }
 
-    /// <summary>Up to where the target's hours and days are rolled up (nothing yet: the deltas are read for everything).</summary>
-    private async Task<(DateTimeOffset Hours, DateTimeOffset Days)> MarksAsync(string target, CancellationToken ct)
+    /// <summary>Up to where each level of the target is rolled up (nothing yet: the deltas are read for everything).</summary>
+    private async Task<IReadOnlyList<DateTimeOffset>> MarksAsync(string target, CancellationToken ct)
     {
-        await using var command = console.CreateCommand("SELECT hours_until, days_until FROM monitoring_rollup_marks WHERE target = @target");
+        await using var command = console.CreateCommand(
+            $"SELECT {string.Join(", ", RollupLevel.All.Select(l => l.Mark))} FROM monitoring_rollup_marks WHERE target = @target");
         command.Parameters.AddWithValue("target", target);
         await using var r = await command.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct)
-            ? (r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1))
-            : (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
+        var marks = new DateTimeOffset[RollupLevel.All.Count];
+        var found = await r.ReadAsync(ct);
+        for (var k = 0; k < marks.Length; k++) marks[k] = found ? r.GetFieldValue<DateTimeOffset>(k) : DateTimeOffset.MinValue;
+        return marks;
     }
 
     /// <summary>The target's first and last successful sampler run, and the runs in the window.</summary>
@@ -342,6 +386,34 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
         await r.ReadAsync(ct);
         return new SamplerCoverage(r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0),
             r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2));
+    }
+
+    /// <summary>
+    /// A statement read with a serial plan: the window reads aggregate tens of thousands of index-only rows, where two
+    /// parallel workers cost more than they bring (measured 53 ms serial against 66–98 ms parallel for 7 days on the
+    /// bench data at load 18; docs/database.md). The setting is local to the batch's one transaction.
+    /// </summary>
+    private sealed class SerialRead : IAsyncDisposable
+    {
+        private readonly NpgsqlBatch _batch;
+
+        public SerialRead(NpgsqlDataSource source, string sql)
+        {
+            _batch = source.CreateBatch();
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('max_parallel_workers_per_gather', '0', true)"));
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand(sql));
+        }
+
+        public NpgsqlParameterCollection Parameters => _batch.BatchCommands[1].Parameters;
+
+        public async Task<NpgsqlDataReader> ExecuteReaderAsync(CancellationToken ct)
+        {
+            var reader = await _batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct);
+            return reader;
+        }
+
+        public ValueTask DisposeAsync() => _batch.DisposeAsync();
     }
 
     private static long? Long(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);

@@ -82,11 +82,14 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
             new(start.AddHours(10).AddMinutes(2), start.AddHours(19).AddMinutes(41)), // hours and minutes, no day
             new(start.AddMinutes(40), start.AddMinutes(95)), // minutes only
             new(start.AddDays(-2), start.AddDays(9)), // wider than the history
+            // Odd boundaries: minutes and seconds inside 10-minute slots, hours and 6-hour blocks at both ends
+            new(start.AddHours(4).AddMinutes(3).AddSeconds(7), start.AddDays(2).AddHours(13).AddMinutes(58).AddSeconds(1)),
+            new(start.AddHours(26).AddMinutes(51), start.AddHours(40).AddMinutes(9)), // 6-hour blocks, no day
         };
         var windowsData = new StatisticsWindows(_console);
 
         // Nothing rolled up, then hours and days up to the middle of the history, then all of it: the same sums each time.
-        foreach (var (w, rolledUpTo) in windows.SelectMany(w => new DateTimeOffset?[] { null, start.AddDays(2).AddHours(5), end.AddDays(1) }.Select(r => (w, r))))
+        foreach (var (w, rolledUpTo) in windows.SelectMany(w => new DateTimeOffset?[] { null, start.AddDays(1).AddHours(7).AddMinutes(35), start.AddDays(2).AddHours(5), end.AddDays(1) }.Select(r => (w, r))))
         {
             if (rolledUpTo is { } until) await sampler.RollUpAsync(target, until);
             var report = await windowsData.StatementsAsync(target, w, top: 10);
@@ -104,12 +107,16 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
             Assert.Equal(100, report.Statements.Sum(s => s.ShareOfTotal), 6);
         }
 
-        await using (var count = _console.CreateCommand("SELECT (SELECT count(*) FROM monitoring_statement_hours WHERE target = @t), (SELECT count(*) FROM monitoring_statement_days WHERE target = @t)"))
+        await using (var count = _console.CreateCommand("""
+            SELECT (SELECT count(*) FROM monitoring_statement_tens WHERE target = @t), (SELECT count(*) FROM monitoring_statement_hours WHERE target = @t),
+                   (SELECT count(*) FROM monitoring_statement_quarters WHERE target = @t), (SELECT count(*) FROM monitoring_statement_days WHERE target = @t)
+            """))
         {
             count.Parameters.AddWithValue("t", target);
             await using var r = await count.ExecuteReaderAsync();
             await r.ReadAsync();
-            Assert.True(r.GetInt64(0) > 90 && r.GetInt64(1) >= 9, $"{r.GetInt64(0)} hours and {r.GetInt64(1)} days rolled up");
+            Assert.True(r.GetInt64(0) > 500 && r.GetInt64(1) > 90 && r.GetInt64(2) >= 30 && r.GetInt64(3) >= 9,
+                $"{r.GetInt64(0)} 10-minute slots, {r.GetInt64(1)} hours, {r.GetInt64(2)} 6-hour blocks and {r.GetInt64(3)} days rolled up");
         }
         var byMean = await windowsData.StatementsAsync(target, windows[0], StatementSort.MeanTime);
         Assert.Equal(byMean.Statements.Select(s => s.MeanMs).OrderDescending(), byMean.Statements.Select(s => s.MeanMs));
@@ -280,6 +287,76 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
         Assert.Equal(9, whole.Statements.Single().Rows);
         Assert.Equal(4, last.Statements.Single().Calls);
         Assert.Equal(3, whole.Coverage.SamplesInWindow);
+    }
+
+    [Fact]
+    public void A_windows_levels_nest_on_their_own_boundaries_and_stop_at_each_levels_mark()
+    {
+        var from = new DateTimeOffset(2026, 11, 20, 3, 17, 9, TimeSpan.Zero);
+        var to = new DateTimeOffset(2026, 11, 27, 14, 42, 0, TimeSpan.Zero);
+        var all = Enumerable.Repeat(DateTimeOffset.MaxValue, 4).ToArray();
+
+        var spans = new TimeWindow(from, to).Levels(all);
+        Assert.Equal((from.AddMinutes(2).AddSeconds(51), to.AddMinutes(-2)), spans[0]); // 03:20 to 14:40
+        Assert.Equal((from.AddMinutes(42).AddSeconds(51), to.AddMinutes(-42)), spans[1]); // 04:00 to 14:00
+        Assert.Equal((new DateTimeOffset(2026, 11, 20, 6, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero)), spans[2]);
+        Assert.Equal((new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero)), spans[3]);
+
+        // Days rolled up to the 25th, 6-hour blocks to 25th 18:00, hours to 26th 09:00, 10-minute slots to 26th 09:27.
+        var marks = new[]
+        {
+            new DateTimeOffset(2026, 11, 26, 9, 27, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero),
+            new DateTimeOffset(2026, 11, 25, 18, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero),
+        };
+        var partial = new TimeWindow(from, to).Levels(marks);
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 9, 20, 0, TimeSpan.Zero), partial[0].End);
+        Assert.Equal(marks[1], partial[1].End);
+        Assert.Equal(marks[2], partial[2].End);
+        Assert.Equal(marks[3], partial[3].End);
+
+        // Too short for a level: it and every coarser one read nothing (an empty span at the finer level's end).
+        var short_ = new TimeWindow(from, from.AddMinutes(50)).Levels(all);
+        Assert.Equal((from.AddMinutes(2).AddSeconds(51), from.AddMinutes(42).AddSeconds(51)), short_[0]); // 03:20 to 04:00
+        Assert.All(short_.Skip(1), s => Assert.Equal((short_[0].End, short_[0].End), s));
+        var none = new TimeWindow(from, from.AddMinutes(5)).Levels(all);
+        Assert.All(none, s => Assert.Equal((from.AddMinutes(5), from.AddMinutes(5)), s));
+    }
+
+    [Fact]
+    public async Task Rolling_up_run_by_run_with_a_gap_writes_every_level_exactly_as_rolling_up_at_once()
+    {
+        var start = new DateTimeOffset(2026, 10, 3, 22, 41, 0, TimeSpan.Zero);
+        var end = await PlantHistoryAsync("rollup-once", start);
+        await PlantHistoryAsync("rollup-runs", start);
+        var sampler = new StatisticsSampler(_console, "test");
+
+        await sampler.RollUpAsync("rollup-once", end.AddDays(1));
+        // (Planted times are multiples of 0.5 ms: float sums are exact whatever the order, so rows compare equal.)
+        // A run every 53 minutes, none for 30 hours in the middle (the sampler stopped), then each run twice.
+        for (var t = start; t < end.AddDays(1); t = t.AddMinutes(53))
+        {
+            if (t > start.AddDays(1) && t < start.AddDays(1).AddHours(30)) continue;
+            await sampler.RollUpAsync("rollup-runs", t);
+            await sampler.RollUpAsync("rollup-runs", t);
+        }
+
+        foreach (var level in RollupLevel.All)
+        {
+            await using var command = _console.CreateCommand($"""
+                SELECT count(*), (SELECT count(*) FROM {level.Table} WHERE target = 'rollup-once') FROM (
+                    (SELECT {level.Column}, queryid, calls, total_ms, rows, blks_hit, blks_read FROM {level.Table} WHERE target = 'rollup-once'
+                     EXCEPT ALL
+                     SELECT {level.Column}, queryid, calls, total_ms, rows, blks_hit, blks_read FROM {level.Table} WHERE target = 'rollup-runs')
+                    UNION ALL
+                    (SELECT {level.Column}, queryid, calls, total_ms, rows, blks_hit, blks_read FROM {level.Table} WHERE target = 'rollup-runs'
+                     EXCEPT ALL
+                     SELECT {level.Column}, queryid, calls, total_ms, rows, blks_hit, blks_read FROM {level.Table} WHERE target = 'rollup-once')) x
+                """);
+            await using var r = await command.ExecuteReaderAsync();
+            await r.ReadAsync();
+            Assert.True(r.GetInt64(1) > 0, $"{level.Table} has rows");
+            Assert.True(r.GetInt64(0) == 0, $"{level.Table}: {r.GetInt64(0)} rows differ");
+        }
     }
 
     private const string RollupProbe = "SELECT 'rollup-probe' AS rollup_probe, 2 AS two, 3 AS three";
