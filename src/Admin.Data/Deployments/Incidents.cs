@@ -72,10 +72,19 @@ public static partial class IncidentStore
         if (input.ExternalId is not null
             && await ScalarAsync<long?>(c, "SELECT id FROM deploy_incidents WHERE external_id = $1", ct, P(input.ExternalId)) is { } existing)
             throw new DeploymentConflictException($"Incident #{existing} has the external id '{input.ExternalId}' already.", "externalId");
-        var id = await ScalarAsync<long>(c, """
-            INSERT INTO deploy_incidents (external_id, title, severity, service, environment, started_at, created_by_email)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-            """, ct, P(input.ExternalId), P(title), P(input.Severity), P(input.Service), P(input.Environment), P(started, NpgsqlDbType.TimestampTz), P(actor));
+        long id;
+        try
+        {
+            id = await ScalarAsync<long>(c, """
+                INSERT INTO deploy_incidents (external_id, title, severity, service, environment, started_at, created_by_email)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+                """, ct, P(input.ExternalId), P(title), P(input.Severity), P(input.Service), P(input.Environment), P(started, NpgsqlDbType.TimestampTz), P(actor));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // The same external id sent twice at once: the second waited for the first and is the same conflict.
+            throw new DeploymentConflictException($"An incident has the external id '{input.ExternalId}' already.", "externalId");
+        }
         await AddCausesAsync(c, id, causes, ct);
         return (await GetAsync(c, id, ct))!;
     }
