@@ -43,7 +43,7 @@ public static class DeploymentBench
         DeploymentSeedResult seeded;
         await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
             seeded = await DeploymentSeeder.SeedAsync(owner, DeploymentSeedShape.Large);
-        Report.Goal("seed (./admin seed --scale large, deployments part)", $"{clock.Elapsed.TotalSeconds:0.0} s: {seeded.Deployments:N0} + {seeded.History:N0} rows",
+        Report.Goal("seed (./admin seed --scale large, deployments part)", $"{clock.Elapsed.TotalSeconds:0.0} s: {seeded.Deployments:N0} + {seeded.History:N0} rows, {seeded.Commits:N0} commits, {seeded.Incidents:N0} incidents",
             "< 60 s", clock.Elapsed < TimeSpan.FromSeconds(60));
 
         // ADMIN_BENCH_PART=status times the status posts only (over the same seed), for quick rounds of tuning.
@@ -78,7 +78,7 @@ public static class DeploymentBench
             counter.Reset();
             var load = await Timing.PerOperationAsync(20, () => metrics.LoadAsync(from, to, null, null));
             var queries = counter.Count / 40.0; // 20 warm-up + 20 timed
-            Report.Goal($"dashboard, {days} days ({m.Summary.Total:N0} deployments)", $"p95 {load.P95:0.0} ms (p50 {load.P50:0.0}), {queries:0} queries",
+            Report.Goal($"dashboard, {days} days ({m.Summary.Total:N0} deployments, {m.Summary.Incidents:N0} incidents, {m.Summary.LeadTimeCommits:N0} commits)", $"p95 {load.P95:0.0} ms (p50 {load.P50:0.0}), {queries:0} queries",
                 "< 150 ms, ≤ 3", load.P95 < 150 && queries <= 3);
             if (days == 30)
             {

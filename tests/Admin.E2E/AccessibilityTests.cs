@@ -37,6 +37,7 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("deployments", Areas.Deployments, "/deployments"),
         new("deployment", Areas.Deployments, "/deployments", @"^/deployments/\d+$"),
         new("deployments-metrics", Areas.Deployments, "/deployments/metrics"),
+        new("deployments-incidents", Areas.Deployments, "/deployments/incidents"),
         new("deployments-tokens", Areas.Users, "/deployments/tokens"),
         new("database", Areas.Database, "/database"),
         new("database-indexes", Areas.Database, "/database/indexes"),

@@ -2,10 +2,18 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Admin.Data.Deployments;
 
-/// <summary>One row of aggregates over the filtered deployments (durations in seconds).</summary>
+/// <summary>
+/// One row of aggregates over the filtered deployments (durations in seconds). Totals and outcomes include content
+/// release deploys not reported as deployments (<see cref="ReleaseDeploys"/>, <see cref="ReleaseRollbacks"/>); lead
+/// time is per commit (<see cref="LeadTimeCommits"/> of the <see cref="LeadTimeSamples"/>) with the distribution in
+/// buckets; restores count incidents and the failures no incident covers.
+/// </summary>
 public sealed record MetricsSummary(
     long Total, long Succeeded, long Failed, long RolledBack, long Cancelled, long Open,
-    double? LeadTimeP50, double? DurationP50, double? DurationP95, double? RestoreP50, long Restores);
+    double? LeadTimeP50, double? DurationP50, double? DurationP95, double? RestoreP50, long Restores,
+    double? LeadTimeP90 = null, double? LeadTimeP95 = null, long LeadTimeSamples = 0, long LeadTimeCommits = 0,
+    long LeadUnderHour = 0, long LeadUnderDay = 0, long LeadUnderWeek = 0, long LeadUnderMonth = 0, long LeadLonger = 0,
+    long CausedIncidents = 0, long Incidents = 0, long OpenIncidents = 0, long ReleaseDeploys = 0, long ReleaseRollbacks = 0);
 
 public sealed record DayStatusCount(DateTime Day, string Status, long Count);
 
@@ -19,13 +27,26 @@ public sealed record DashboardMetrics(DateTimeOffset From, DateTimeOffset To, Me
 
     public double FrequencyPerDay => Delivered / Days;
 
-    /// <summary>Failed or rolled back, of those that finished with an outcome (cancelled ones are not changes).</summary>
-    public double? ChangeFailureRate => Delivered + Summary.Failed is var n && n == 0 ? null : (double)(Summary.Failed + Summary.RolledBack) / n;
+    /// <summary>Changes that failed: failed, rolled back, or succeeded and then caused an incident (each deployment once).</summary>
+    public long ChangeFailures => Summary.Failed + Summary.RolledBack + Summary.CausedIncidents;
+
+    /// <summary>Change failures, of those that finished with an outcome (cancelled ones are not changes).</summary>
+    public double? ChangeFailureRate => Delivered + Summary.Failed is var n && n == 0 ? null : (double)ChangeFailures / n;
+
+    /// <summary>The environment lead time is measured to: the filter's, or production.</summary>
+    public string LeadTimeEnvironment { get; init; } = DeploymentMetrics.LeadTimeDefaultEnvironment;
 
     public double? SuccessRate => Delivered + Summary.Failed + Summary.Cancelled is var n && n == 0 ? null : (double)Delivered / n;
 
     public DoraLevel FrequencyLevel => DoraLevels.Frequency(Delivered == 0 ? null : FrequencyPerDay);
     public DoraLevel LeadTimeLevel => DoraLevels.LeadTime(Seconds(Summary.LeadTimeP50));
+
+    /// <summary>The lead-time distribution: (label, count) from under an hour to over a month.</summary>
+    public IReadOnlyList<(string Label, long Count)> LeadTimeBuckets =>
+    [
+        ("< 1 h", Summary.LeadUnderHour), ("1 h – 1 d", Summary.LeadUnderDay), ("1 d – 1 w", Summary.LeadUnderWeek),
+        ("1 w – 30 d", Summary.LeadUnderMonth), ("> 30 d", Summary.LeadLonger),
+    ];
     public DoraLevel ChangeFailureLevel => DoraLevels.ChangeFailureRate(ChangeFailureRate);
     public DoraLevel RestoreLevel => DoraLevels.TimeToRestore(Seconds(Summary.RestoreP50));
 
@@ -34,49 +55,129 @@ public sealed record DashboardMetrics(DateTimeOffset From, DateTimeOffset To, Me
 
 /// <summary>
 /// The dashboard's figures from SQL aggregates: two queries on one connection, whatever the number of deployments,
-/// never loading per-deployment history. Lead time is commit → success; time to restore is a failure (failed, or a
-/// rollback) → the next success of the same service in the same environment (restored_at, kept by triggers when
-/// that success is written, so it may lie after the range).
+/// never loading per-deployment history. Definitions (docs/deployments.md, "DORA definitions"):
+/// <list type="bullet">
+/// <item>Deployments: those created in the range, plus content releases deployed in the range that no deployment
+/// reports (release_id), as deployments of the service <see cref="ContentService"/> in production (a rolled-back
+/// release is a rolled-back deployment).</item>
+/// <item>Lead time: per commit, commit time → the first successful deployment of the same service in the environment
+/// that listed it (deploy_commit_leads), in the filter's environment or else production, for first deployments
+/// created in the range; a deployment that lists no commits keeps its own measure, commit_at → its success.</item>
+/// <item>Change failure rate: failed, rolled back, or succeeded and linked as a cause of an incident.</item>
+/// <item>Time to restore: an incident's start → its resolution (incidents started in the range); a failed or rolled
+/// back deployment no incident names → the next success of its pipeline (restored_at: rolling back or rolling
+/// forward); a rolled-back release → the next release deployed.</item>
+/// </list>
 /// </summary>
 public sealed class DeploymentMetrics(IDbContextFactory<AdminDbContext> dbFactory)
 {
     public const int MaxDays = 366;
 
+    /// <summary>The service under which content release deploys are counted (always production).</summary>
+    public const string ContentService = "content";
+
+    public const string LeadTimeDefaultEnvironment = "production";
+
     public async Task<DashboardMetrics> LoadAsync(DateTimeOffset from, DateTimeOffset to, string? environment, string? service, CancellationToken ct = default)
     {
         if (to <= from) throw new DeploymentException("The end of the range must be after its start.", "to");
         if ((to - from).TotalDays > MaxDays) throw new DeploymentException($"Choose a range of at most {MaxDays} days.", "from");
+        var leadEnvironment = environment ?? LeadTimeDefaultEnvironment;
+        var content = ContentService;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
-        // One pass of plain aggregates: each deployment carries its own figures (generated columns, and restored_at
-        // kept by triggers; migration 20261129000010), so nothing is recomputed per row or joined across rows here.
+        // Plain aggregates: each deployment carries its own figures (generated columns, and restored_at kept by
+        // triggers; migration 20261129000010), and each commit its first shipment (deploy_commit_leads, kept by
+        // triggers; 20261206003000), so nothing is recomputed per row or searched across rows here.
         var summary = (await db.Database.SqlQuery<MetricsSummary>($"""
-            SELECT count(*) AS "total",
-                   count(*) FILTER (WHERE status = 'succeeded') AS "succeeded",
-                   count(*) FILTER (WHERE status = 'failed') AS "failed",
-                   count(*) FILTER (WHERE status = 'rolled_back') AS "rolled_back",
-                   count(*) FILTER (WHERE status = 'cancelled') AS "cancelled",
-                   count(*) FILTER (WHERE status IN ('queued', 'awaiting_approval', 'approved', 'in_progress')) AS "open",
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_time_s) AS "lead_time_p50",
-                   -- Both percentiles from one sort: PostgreSQL computes identical aggregate calls once.
-                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[1] AS "duration_p50",
-                   (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[2] AS "duration_p95",
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', restored_at - failed_at)) AS "restore_p50",
-                   count(restored_at) AS "restores"
-            FROM deployments
-            WHERE created_at >= {from} AND created_at < {to}
-              AND ({environment}::text IS NULL OR environment = {environment})
-              AND ({service}::text IS NULL OR service = {service})
+            WITH rel AS MATERIALIZED (
+                SELECT CASE r.status WHEN 'DEPLOYED' THEN 'succeeded' ELSE 'rolled_back' END AS status, r.closed_at,
+                       CASE WHEN r.status = 'ROLLED_BACK' THEN (SELECT min(n.deployed_at) FROM releases n WHERE n.deployed_at > r.closed_at) END AS restored_at
+                FROM releases r
+                WHERE r.status IN ('DEPLOYED', 'ROLLED_BACK') AND r.deployed_at >= {from} AND r.deployed_at < {to}
+                  AND ({environment}::text IS NULL OR {environment}::text = 'production')
+                  AND ({service}::text IS NULL OR {service}::text = {content})
+                  AND NOT EXISTS (SELECT FROM deployments x WHERE x.release_id = r.id)
+            ), dep AS (
+                SELECT count(*) AS total,
+                       count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+                       count(*) FILTER (WHERE status = 'failed') AS failed,
+                       count(*) FILTER (WHERE status = 'rolled_back') AS rolled_back,
+                       count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                       count(*) FILTER (WHERE status IN ('queued', 'awaiting_approval', 'approved', 'in_progress')) AS open,
+                       count(*) FILTER (WHERE status = 'succeeded' AND id IN (SELECT c.deployment_id FROM deploy_incident_causes c)) AS caused_incidents,
+                       -- Both percentiles from one sort: PostgreSQL computes identical aggregate calls once.
+                       (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[1] AS duration_p50,
+                       (percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_s))[2] AS duration_p95
+                FROM deployments
+                WHERE created_at >= {from} AND created_at < {to}
+                  AND ({environment}::text IS NULL OR environment = {environment})
+                  AND ({service}::text IS NULL OR service = {service})
+            ), lead AS (
+                SELECT percentile_cont(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY s) AS p, count(*) AS n,
+                       count(*) FILTER (WHERE per_commit) AS commits,
+                       count(*) FILTER (WHERE s < 3600) AS hour, count(*) FILTER (WHERE s >= 3600 AND s < 86400) AS day,
+                       count(*) FILTER (WHERE s >= 86400 AND s < 604800) AS week, count(*) FILTER (WHERE s >= 604800 AND s < 2592000) AS month,
+                       count(*) FILTER (WHERE s >= 2592000) AS longer
+                FROM (SELECT l.lead_time_s AS s, true AS per_commit FROM deploy_commit_leads l
+                      WHERE l.environment = {leadEnvironment} AND l.deployed_created_at >= {from} AND l.deployed_created_at < {to}
+                        AND ({service}::text IS NULL OR l.service = {service})
+                      UNION ALL
+                      SELECT d.lead_time_s, false FROM deployments d
+                      WHERE d.environment = {leadEnvironment} AND d.created_at >= {from} AND d.created_at < {to}
+                        AND ({service}::text IS NULL OR d.service = {service})
+                        AND NOT d.has_commits AND d.lead_time_s IS NOT NULL) x
+            ), inc AS (
+                SELECT count(*) AS incidents, count(*) FILTER (WHERE resolved_at IS NULL) AS open_incidents
+                FROM deploy_incidents
+                WHERE started_at >= {from} AND started_at < {to}
+                  AND ({environment}::text IS NULL OR environment = {environment})
+                  AND ({service}::text IS NULL OR service = {service})
+            ), restore AS (
+                SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50, count(*) AS n
+                FROM (SELECT date_part('epoch', d.restored_at - d.failed_at) AS s FROM deployments d
+                      WHERE d.created_at >= {from} AND d.created_at < {to}
+                        AND ({environment}::text IS NULL OR d.environment = {environment})
+                        AND ({service}::text IS NULL OR d.service = {service})
+                        AND d.status IN ('failed', 'rolled_back') AND d.restored_at IS NOT NULL
+                        AND d.id NOT IN (SELECT c.deployment_id FROM deploy_incident_causes c)
+                      UNION ALL
+                      SELECT i.restore_s FROM deploy_incidents i
+                      WHERE i.started_at >= {from} AND i.started_at < {to}
+                        AND ({environment}::text IS NULL OR i.environment = {environment})
+                        AND ({service}::text IS NULL OR i.service = {service})
+                        AND i.restore_s IS NOT NULL
+                      UNION ALL
+                      SELECT date_part('epoch', rel.restored_at - rel.closed_at) FROM rel WHERE rel.restored_at IS NOT NULL) x
+            ), relc AS (
+                SELECT count(*) FILTER (WHERE status = 'succeeded') AS deployed, count(*) FILTER (WHERE status = 'rolled_back') AS rolled_back FROM rel
+            )
+            SELECT dep.total + relc.deployed + relc.rolled_back AS "total", dep.succeeded + relc.deployed AS "succeeded",
+                   dep.failed AS "failed", dep.rolled_back + relc.rolled_back AS "rolled_back", dep.cancelled AS "cancelled", dep.open AS "open",
+                   lead.p[1] AS "lead_time_p50", dep.duration_p50 AS "duration_p50", dep.duration_p95 AS "duration_p95",
+                   restore.p50 AS "restore_p50", restore.n AS "restores",
+                   lead.p[2] AS "lead_time_p90", lead.p[3] AS "lead_time_p95", lead.n AS "lead_time_samples", lead.commits AS "lead_time_commits",
+                   lead.hour AS "lead_under_hour", lead.day AS "lead_under_day", lead.week AS "lead_under_week", lead.month AS "lead_under_month",
+                   lead.longer AS "lead_longer", dep.caused_incidents AS "caused_incidents", inc.incidents AS "incidents",
+                   inc.open_incidents AS "open_incidents", relc.deployed AS "release_deploys", relc.rolled_back AS "release_rollbacks"
+            FROM dep, lead, inc, restore, relc
             """).ToListAsync(ct)).Single();
         var perDay = await db.Database.SqlQuery<DayStatusCount>($"""
-            SELECT created_day::timestamp AS "day", status AS "status", count(*) AS "count"
-            FROM deployments
-            WHERE created_at >= {from} AND created_at < {to}
-              AND ({environment}::text IS NULL OR environment = {environment})
-              AND ({service}::text IS NULL OR service = {service})
-            GROUP BY created_day, status ORDER BY 1, 2
+            SELECT day::timestamp AS "day", status AS "status", count(*) AS "count"
+            FROM (SELECT created_day AS day, status FROM deployments
+                  WHERE created_at >= {from} AND created_at < {to}
+                    AND ({environment}::text IS NULL OR environment = {environment})
+                    AND ({service}::text IS NULL OR service = {service})
+                  UNION ALL
+                  SELECT (r.deployed_at AT TIME ZONE 'UTC')::date, CASE r.status WHEN 'DEPLOYED' THEN 'succeeded' ELSE 'rolled_back' END
+                  FROM releases r
+                  WHERE r.status IN ('DEPLOYED', 'ROLLED_BACK') AND r.deployed_at >= {from} AND r.deployed_at < {to}
+                    AND ({environment}::text IS NULL OR {environment}::text = 'production')
+                    AND ({service}::text IS NULL OR {service}::text = {content})
+                    AND NOT EXISTS (SELECT FROM deployments x WHERE x.release_id = r.id)) x
+            GROUP BY day, status ORDER BY 1, 2
             """).ToListAsync(ct);
-        return new DashboardMetrics(from, to, summary, perDay);
+        return new DashboardMetrics(from, to, summary, perDay) { LeadTimeEnvironment = leadEnvironment };
     }
 }
 

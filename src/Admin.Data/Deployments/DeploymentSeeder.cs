@@ -2,14 +2,18 @@ using Npgsql;
 
 namespace Admin.Data.Deployments;
 
-/// <summary>How many demo deployments, over how many days, and how many of the newest stay open (a few await approval).</summary>
+/// <summary>
+/// How many demo deployments, over how many days, and how many of the newest stay open (a few await approval). Every
+/// deployment that started lists 1 to 7 commits (about 4 on average: 200,000 for the large shape), and one in ten (the
+/// production ones whose number ends in 9: 5,000 for the large shape) caused an incident.
+/// </summary>
 public sealed record DeploymentSeedShape(int Deployments, int Days, int Open)
 {
     public static readonly DeploymentSeedShape Small = new(400, 30, 6);
     public static readonly DeploymentSeedShape Large = new(50_000, 180, 12);
 }
 
-public sealed record DeploymentSeedResult(int Deployments, int History);
+public sealed record DeploymentSeedResult(int Deployments, int History, int Commits = 0, int Incidents = 0);
 
 /// <summary>
 /// Demo deployments and their status histories, generated in SQL (generate_series, one INSERT … SELECT per table) as the
@@ -122,13 +126,54 @@ public static class DeploymentSeeder
             steps.CommandTimeout = 600;
             history = await steps.ExecuteNonQueryAsync(ct);
         }
+
+        // Commits (issue 18): a deployment's shas repeat in the same service's deployment 12 later half of the time, so
+        // some commits are first shipped by an earlier deployment and listed again by a later one.
+        int commits, incidents;
+        await using (var listed = new NpgsqlCommand("""
+            INSERT INTO deployment_commits (deployment_id, sha, committed_at, authored_at)
+            SELECT n.id, substr(md5((s.g % 12) || ':' || (s.g / 24) || ':' || j), 1, 32),
+                   s.commit_at - make_interval(mins => 17 * (j - 1)), s.commit_at - make_interval(mins => 17 * (j - 1) + 30)
+            FROM seed_new n JOIN seed_deployments s USING (g)
+            CROSS JOIN generate_series(1, 1 + s.g % 7) AS j
+            WHERE s.started_at IS NOT NULL
+            ON CONFLICT DO NOTHING
+            """, owner, transaction))
+        {
+            listed.CommandTimeout = 600;
+            commits = await listed.ExecuteNonQueryAsync(ct);
+        }
+        // Incidents: one per production deployment numbered …9 that started, 15 minutes to 10 hours after its finish,
+        // resolved 15 to 615 minutes later (one in a hundred still open).
+        await using (var opened = new NpgsqlCommand("""
+            WITH inserted AS (
+                INSERT INTO deploy_incidents (external_id, title, severity, service, environment, started_at, resolved_at, created_by_email)
+                SELECT 'seed-inc-' || lpad(s.g::text, 6, '0'), 'Error rate up on ' || d.service, 'sev' || (1 + s.g / 10 % 4), d.service, 'production',
+                       coalesce(s.finished_at, s.started_at) + make_interval(mins => 15 + s.g % 600),
+                       CASE WHEN s.g % 1000 <> 9 THEN coalesce(s.finished_at, s.started_at) + make_interval(mins => 30 + s.g % 600 + s.g % 613) END,
+                       'oncall@example.com'
+                FROM seed_new n JOIN seed_deployments s USING (g) JOIN deployments d ON d.id = n.id
+                WHERE s.g % 10 = 9 AND s.started_at IS NOT NULL
+                  AND coalesce(s.finished_at, s.started_at) + make_interval(mins => 15 + s.g % 600) < now()
+                ORDER BY s.g
+                ON CONFLICT (external_id) DO NOTHING
+                RETURNING id, external_id)
+            INSERT INTO deploy_incident_causes (incident_id, deployment_id)
+            SELECT i.id, n.id FROM inserted i JOIN seed_new n ON n.g = substr(i.external_id, 10)::int
+            """, owner, transaction))
+        {
+            opened.CommandTimeout = 600;
+            incidents = await opened.ExecuteNonQueryAsync(ct);
+        }
         await transaction.CommitAsync(ct);
 
         if (deployments > 1000)
         {
-            await using var vacuum = new NpgsqlCommand("VACUUM (ANALYZE) deployments, deployment_status_history", owner) { CommandTimeout = 600 };
+            await using var vacuum = new NpgsqlCommand(
+                "VACUUM (ANALYZE) deployments, deployment_status_history, deployment_commits, deploy_commit_leads, deploy_incidents, deploy_incident_causes",
+                owner) { CommandTimeout = 600 };
             await vacuum.ExecuteNonQueryAsync(ct);
         }
-        return new DeploymentSeedResult(deployments, history);
+        return new DeploymentSeedResult(deployments, history, commits, incidents);
     }
 }

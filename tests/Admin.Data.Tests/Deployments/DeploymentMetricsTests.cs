@@ -13,19 +13,8 @@ public sealed class DeploymentMetricsTests(DatabaseFixture fixture) : IClassFixt
     /// Deployments of one service, inserted in one statement as the schema owner (commit at T0), each row as (id suffix,
     /// environment, status, minutes after T0 created and started, minutes finished, minutes rolled back).
     /// </summary>
-    private async Task InsertAsync(string service, params (string Id, string Environment, string Status, int Created, int? Finished, int? RolledBack)[] rows)
-    {
-        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
-        await owner.ExecuteAsync($"""
-            INSERT INTO deployments (external_id, service, environment, version, commit_sha, commit_at, requested_by_email, status,
-                                     created_at, started_at, finished_at, rolled_back_at)
-            SELECT '{service}-' || id, '{service}', environment, '1.0.' || id, 'abcdef1', '{T0:O}'::timestamptz, 'ci@test.local', status,
-                   '{T0:O}'::timestamptz + make_interval(mins => created), '{T0:O}'::timestamptz + make_interval(mins => created),
-                   '{T0:O}'::timestamptz + make_interval(mins => finished), '{T0:O}'::timestamptz + make_interval(mins => rolled)
-            FROM (VALUES {string.Join(", ", rows.Select(r => $"('{r.Id}', '{r.Environment}', '{r.Status}', {r.Created}, {r.Finished?.ToString() ?? "NULL::int"}, {r.RolledBack?.ToString() ?? "NULL::int"})"))})
-                AS v(id, environment, status, created, finished, rolled)
-            """);
-    }
+    private Task InsertAsync(string service, params (string Id, string Environment, string Status, int Created, int? Finished, int? RolledBack)[] rows) =>
+        PlantedDeployments.InsertAsync(fixture.Database, T0, service, rows);
 
     private Task PlantAsync(string service) => InsertAsync(service,
         ("1", "production", "succeeded", 60, 70, null), ("2", "production", "failed", 120, 125, null), ("3", "production", "succeeded", 180, 200, null),

@@ -15,6 +15,8 @@ public sealed class DeploymentSeederTests(DatabaseFixture fixture) : IClassFixtu
 
         Assert.Equal(400, first.Deployments);
         Assert.InRange(first.History, 400 * 6, 400 * 10);
+        Assert.InRange(first.Commits, 400 * 3, 400 * 5);            // 1 to 7 per started deployment
+        Assert.InRange(first.Incidents, 30, 40);                     // the production ones numbered …9
         Assert.Equal(new DeploymentSeedResult(0, 0), second);
         // The dashboard's per-deployment figures hold for rows written in bulk too (the insert's statement trigger).
         Assert.Equal(0L, await owner.ScalarAsync<long>(DeploymentMetricsTests.RestoresThatDisagreeSql));

@@ -57,6 +57,7 @@ public static class DeploymentsFeature
             o.DocumentTitle = "Deployments API · Admin";
         });
         app.MapDeploymentApi().MapExport();
+        app.MapDoraApi();
         return app;
     }
 }

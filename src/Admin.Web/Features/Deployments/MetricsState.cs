@@ -20,6 +20,7 @@ public sealed class MetricsState(DeploymentMetrics metrics, Func<DateTimeOffset>
     public DashboardMetrics? Metrics { get; private set; }
     public object? PerDayOptions { get; private set; }
     public object? OutcomeOptions { get; private set; }
+    public object? LeadTimeOptions { get; private set; }
     public string? Error { get; private set; }
 
     /// <summary>The filter with its range completed (see the class summary).</summary>
@@ -48,6 +49,7 @@ public sealed class MetricsState(DeploymentMetrics metrics, Func<DateTimeOffset>
             Metrics = m;
             PerDayOptions = PerDay(m);
             OutcomeOptions = Outcomes(m);
+            LeadTimeOptions = LeadTimes(m);
         }
         catch (UserFacingException e) { Error = e.Message; }
     }
@@ -88,6 +90,21 @@ public sealed class MetricsState(DeploymentMetrics metrics, Func<DateTimeOffset>
             noData = new { text = "No deployments in this range" },
         };
     }
+
+    /// <summary>p90 and p95, and how many samples were commits (the rest: deployments that list none, measured from their own commit).</summary>
+    public static string LeadTimeNote(DashboardMetrics m) =>
+        $"p90 {Duration(m.Summary.LeadTimeP90)}, p95 {Duration(m.Summary.LeadTimeP95)}; {m.Summary.LeadTimeCommits:N0} commits and " +
+        $"{m.Summary.LeadTimeSamples - m.Summary.LeadTimeCommits:N0} deployments without commits, to {m.LeadTimeEnvironment}";
+
+    public static object LeadTimes(DashboardMetrics m) => new
+    {
+        chart = new { type = "bar", height = 300, toolbar = new { show = false }, animations = new { enabled = false } },
+        series = new[] { new { name = "Changes", data = m.LeadTimeBuckets.Select(b => b.Count) } },
+        xaxis = new { categories = m.LeadTimeBuckets.Select(b => b.Label) },
+        colors = new[] { Colours[DeploymentStatuses.Approved] },
+        dataLabels = new { enabled = false },
+        noData = new { text = "No changes shipped in this range" },
+    };
 
     public static string Duration(double? seconds) => seconds switch
     {

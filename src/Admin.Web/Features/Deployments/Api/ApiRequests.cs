@@ -16,11 +16,12 @@ namespace Admin.Web.Features.Deployments.Api;
 /// <param name="ReleaseId">The content release this deployment ships, if any.</param>
 /// <param name="RequestedBy">E-mail of the person who asked for it; defaults to the token's creator. That person may not approve it.</param>
 /// <param name="Message">A note for the status timeline.</param>
+/// <param name="Commits">The commits it ships (optional; also later through POST /api/deployments/{id}/commits): lead time is then per commit.</param>
 public sealed record CreateDeploymentRequest(
     string ExternalId, string Service, string Environment, string Version, string CommitSha, DateTimeOffset? CommitTime = null,
     long? ReleaseId = null,
     [property: Description(CreateDeploymentRequest.RequestedByDescription)] string? RequestedBy = null,
-    string? Message = null)
+    string? Message = null, IReadOnlyList<CommitItem>? Commits = null)
 {
     public const string RequestedByDescription =
         "E-mail of the person who asked for the deployment; without it, the creator of the token is the requester. In an " +

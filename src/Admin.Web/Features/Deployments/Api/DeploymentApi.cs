@@ -70,7 +70,15 @@ public static class DeploymentApi
             await ApiProblems.InvalidAsync(http, parsed.Field!, parsed.Error!);
             return;
         }
-        await AnswerAsync(http, () => ingestion.CreateAsync(DeployTokenHandler.Caller(http.User), parsed.Value, request.Key, request.Hash, http.RequestAborted));
+        // Optional "commits" (issue 18): listed once the deployment exists, idempotently, also on a replay.
+        var (commits, commitsError) = DoraApi.ParseCommits(request.Body, "commits", required: false);
+        if (commitsError is { } ce)
+        {
+            await ApiProblems.InvalidAsync(http, ce.Field, ce.Message);
+            return;
+        }
+        await AnswerAsync(http, async () => await DoraApi.WithCommitsAsync(http,
+            await ingestion.CreateAsync(DeployTokenHandler.Caller(http.User), parsed.Value, request.Key, request.Hash, http.RequestAborted), commits));
     }
 
     /// <summary>
