@@ -17,6 +17,7 @@ public static class DeploymentsDataExtensions
         services.AddScoped<ApiTokenService>();
         services.AddScoped<DeploymentMetrics>();
         services.AddScoped<DeploymentExporter>();
+        services.AddScoped<EnvironmentRulesService>();
         services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) =>
         {
             var (connectionString, maxConnections) = ingestion(sp);

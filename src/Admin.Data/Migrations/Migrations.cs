@@ -89,3 +89,6 @@ public sealed class Alerts : SqlMigration;
 public sealed class CapturedPlans : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261206000400_DeployRegressions")]
 public sealed class DeployRegressions : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261206002000_EnvironmentRules")]
+public sealed class DeployEnvironmentRules : SqlMigration;
