@@ -39,6 +39,7 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("deployments-metrics", Areas.Deployments, "/deployments/metrics"),
         new("deployments-incidents", Areas.Deployments, "/deployments/incidents"),
         new("deployments-tokens", Areas.Users, "/deployments/tokens"),
+        new("deployments-rules", Areas.Deployments, "/deployments/rules"),
         new("database", Areas.Database, "/database"),
         new("database-indexes", Areas.Database, "/database/indexes"),
         new("database-queries", Areas.Database, "/database/queries"),

@@ -117,6 +117,27 @@ public sealed class DeploymentIngestion(NpgsqlDataSource dataSource) : IAsyncDis
             P(post.TokenHash, NpgsqlDbType.Bytea), P(post.IdempotencyKey), P(post.RequestHash, NpgsqlDbType.Bytea),
             P(post.Reference), P(post.Status), P(post.Message));
 
+    /// <summary>
+    /// An external check's state (pending, success, failure) for a deployment that has not started, by a token whose
+    /// scope covers the deployment (deploy_api_check: 401, 403, 404, 409 as a status post answers them).
+    /// </summary>
+    public async Task<ApiResult> PostCheckAsync(string token, string reference, string name, string state, string? detail, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT http_status, body, false FROM deploy_api_check($1, $2, $3, $4, $5)");
+        command.Parameters.AddRange(new[] { P(HashToken(token), NpgsqlDbType.Bytea), P(reference), P(name), P(state), P(detail) });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new ApiResult(reader.GetInt32(0), reader.IsDBNull(1) ? "" : reader.GetString(1), false);
+    }
+
+    /// <summary>The last rollback of this service and version or of this release payload, other than the deployment itself (JSON, or null).</summary>
+    public async Task<string?> RollbackMemoryAsync(string service, string version, long? releaseId, long? except, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT deploy_rollback_memory($1, $2, $3, $4)::text");
+        command.Parameters.AddRange(new[] { P(service), P(version), P(releaseId, NpgsqlDbType.Bigint), P(except, NpgsqlDbType.Bigint) });
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
     /// <summary>Status-post batches committed by this instance and the posts in them.</summary>
     public (long Batches, long Posts) StatusBatchCounts => _batches.IsValueCreated ? _batches.Value.Counts : (0, 0);
 

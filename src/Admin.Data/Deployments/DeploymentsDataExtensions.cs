@@ -18,6 +18,7 @@ public static class DeploymentsDataExtensions
         services.AddScoped<DeploymentMetrics>();
         services.AddScoped<DeploymentExporter>();
         services.AddScoped<IncidentService>();
+        services.AddScoped<EnvironmentRulesService>();
         services.AddKeyedSingleton(nameof(DeploymentIngestion), (sp, _) =>
         {
             var (connectionString, maxConnections) = ingestion(sp);

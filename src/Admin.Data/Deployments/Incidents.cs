@@ -86,12 +86,24 @@ public static partial class IncidentStore
             throw new DeploymentConflictException($"An incident has the external id '{input.ExternalId}' already.", "externalId");
         }
         await AddCausesAsync(c, id, causes, ct);
+        await RecordAsync(c, "deployment.incident_opened", id, null, ct);
         return (await GetAsync(c, id, ct))!;
     }
+
+    /// <summary>
+    /// Audits an incident's change in the caller's transaction (old and new row) and announces it on the deployments topic,
+    /// so open incident pages and dashboards reload on every instance.
+    /// </summary>
+    private static Task RecordAsync(NpgsqlConnection c, string action, long id, string? before, CancellationToken ct) =>
+        ExecuteAsync(c, """
+            SELECT audit_write($1, 'deploy_incidents', $2::text, $3::jsonb, (SELECT to_jsonb(i) FROM deploy_incidents i WHERE i.id = $2)),
+                   live_notify('deployments', 'incident:' || $2, $1)
+            """, ct, P(action), P(id, NpgsqlDbType.Bigint), P(before, NpgsqlDbType.Text));
 
     public static async Task<Incident> UpdateAsync(NpgsqlConnection c, long id, IncidentChange change, DateTimeOffset now, CancellationToken ct)
     {
         var incident = await GetAsync(c, id, ct, forUpdate: true) ?? throw new DeploymentNotFoundException($"There is no incident #{id}.");
+        var before = await ScalarAsync<string>(c, "SELECT to_jsonb(i)::text FROM deploy_incidents i WHERE i.id = $1", ct, P(id, NpgsqlDbType.Bigint));
         var title = change.Title is null ? incident.Title : CheckTitle(change.Title);
         var severity = change.Severity ?? incident.Severity;
         CheckSeverity(severity);
@@ -123,6 +135,7 @@ public static partial class IncidentStore
             UPDATE deploy_incidents SET title = $2, severity = $3, resolved_at = $4, fixed_by = $5, updated_at = now() WHERE id = $1
             """, ct, P(id, NpgsqlDbType.Bigint), P(title), P(severity), P(resolvedAt, NpgsqlDbType.TimestampTz), P(fixedBy, NpgsqlDbType.Bigint));
         await AddCausesAsync(c, id, causes, ct);
+        await RecordAsync(c, incident.ResolvedAt is null && resolvedAt is not null ? "deployment.incident_resolved" : "deployment.incident_updated", id, before, ct);
         return (await GetAsync(c, id, ct))!;
     }
 

@@ -93,5 +93,8 @@ public sealed class DeployRegressions : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261206001000_StatisticsLevels")]
 public sealed class StatisticsLevels : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261206002000_EnvironmentRules")]
+public sealed class DeployEnvironmentRules : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261206003000_DoraIncidentsCommits")]
 public sealed class DoraIncidentsCommits : SqlMigration;

@@ -71,6 +71,15 @@ public sealed class DoraTruthTests(DatabaseFixture fixture) : IClassFixture<Data
         Assert.Equal((2L, 2L), (both.Summary.Restores, both.Summary.Incidents));
         Assert.Equal(32 * 60, both.Summary.RestoreP50!.Value, 3);                // 60 and 4 minutes
         Assert.Equal(0, (await MetricsAsync("staging", s)).Summary.Incidents);
+
+        // Each change is audited in its own transaction, with the row before and after.
+        await using var owner = await fixture.Database.OpenAsync(TestPostgres.OwnerRole);
+        var audited = await owner.ScalarAsync<string>($"""
+            SELECT string_agg(action || ' ' || (old_data IS NOT NULL) || ' ' || (new_data ->> 'title'), '; ' ORDER BY id) FROM audit_events
+            WHERE table_name = 'deploy_incidents' AND record_id IN ('{opened.Id}', '{two.Id}')
+            """);
+        Assert.Equal("deployment.incident_opened false Checkout errors; deployment.incident_resolved true Checkout errors; "
+                     + "deployment.incident_opened false Payments down; deployment.incident_resolved true Payments down", audited);
     }
 
     [Fact]

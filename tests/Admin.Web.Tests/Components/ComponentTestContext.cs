@@ -119,6 +119,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddContentFeature();
         Services.AddScoped<Admin.Data.Deployments.DeploymentService>();
         Services.AddScoped<Admin.Data.Deployments.ApiTokenService>();
+        Services.AddScoped<Admin.Data.Deployments.EnvironmentRulesService>();
         // The circuit's user, as UserCircuitHandler keeps it in the app.
         Services.AddSingleton(_circuit);
     }

@@ -56,7 +56,9 @@ public static class DeploymentsFeature
             o.SwaggerEndpoint("/openapi/v1.json", "Deployments API v1");
             o.DocumentTitle = "Deployments API · Admin";
         });
-        app.MapDeploymentApi().MapExport();
+        var api = app.MapDeploymentApi();
+        api.MapExport();
+        api.MapChecks();
         app.MapDoraApi();
         return app;
     }

@@ -40,7 +40,9 @@ public static class DeploymentApi
                              "An external id that exists already is a 409. Send Idempotency-Key to make retries safe: the same key and body " +
                              "replay the first response (with Idempotency-Replayed: true), the same key with another body is a 422. " +
                              ScopeRule + " In an environment that requires approval the requester (requestedBy, or else the token's creator) " +
-                             "must be an enabled console user: otherwise 422 with field requestedBy, and nothing is applied.");
+                             "must be an enabled console user: otherwise 422 with field requestedBy, and nothing is applied. When the same service and " +
+                             "version, or the same release payload (releaseId), was rolled back before, the answer warns with rolledBackBefore: " +
+                             "the rolled-back deployment, the rollback's reason, who made it and when.");
         group.MapPost("/{id}/status", PostStatusAsync)
             .RequireAuthorization(DeployTokenHandler.Policy)
             .LimitBody()
@@ -57,7 +59,11 @@ public static class DeploymentApi
             .WithDescription("{id} is the deployment's external id (or the console's numeric id). Allowed: queued → in_progress " +
                              "(not in environments that require approval), approved → in_progress, in_progress → succeeded | failed | cancelled, " +
                              "queued/awaiting_approval/approved → cancelled, succeeded → rolled_back. Anything else is a 409 giving the reason. " +
-                             "Approval itself is given in the console. " + ScopeRule + " The deployment's own service and environment are checked.");
+                             "Approval itself is given in the console. " + ScopeRule + " The deployment's own service and environment are checked. " +
+                             "Starting (in_progress from queued or approved) obeys the environment's rules: a freeze window, the wait timer " +
+                             "after approval and required checks; a start they refuse is a 409 titled 'Blocked by an environment rule' whose " +
+                             "rule is freeze, wait_timer or required_checks and whose detail gives the reason (notBefore for the wait timer). " +
+                             "Such a 409 gives the Idempotency-Key back: a retry with the same key once the rule allows it is applied.");
         return group;
     }
 
@@ -77,8 +83,10 @@ public static class DeploymentApi
             await ApiProblems.InvalidAsync(http, ce.Field, ce.Message);
             return;
         }
-        await AnswerAsync(http, async () => await DoraApi.WithCommitsAsync(http,
-            await ingestion.CreateAsync(DeployTokenHandler.Caller(http.User), parsed.Value, request.Key, request.Hash, http.RequestAborted), commits));
+        await AnswerAsync(http, async () => await CheckEndpoint.WithRollbackWarningAsync(
+            await DoraApi.WithCommitsAsync(http,
+                await ingestion.CreateAsync(DeployTokenHandler.Caller(http.User), parsed.Value, request.Key, request.Hash, http.RequestAborted), commits),
+            parsed.Value, ingestion, http.RequestAborted));
     }
 
     /// <summary>
@@ -194,7 +202,7 @@ public static class DeploymentApi
         return new Request(body, key.Length == 0 ? null : key, hash.GetHashAndReset());
     }
 
-    private static async Task AnswerAsync(HttpContext http, Func<Task<ApiResult>> call)
+    internal static async Task AnswerAsync(HttpContext http, Func<Task<ApiResult>> call)
     {
         ApiResult result;
         try
