@@ -112,7 +112,11 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
             var (source, column) = k == 0 ? ("monitoring_statement_deltas", "taken_at") : (levels[k - 1].Table, levels[k - 1].Column);
             // Up to where the level below is complete: the current slot's start for the first, the level below's mark on
             // this level's boundaries for the others.
-            var limit = k == 0 ? "@slot" : $"date_bin('{level.Interval}', m.{levels[k - 1].Mark}, {Origin})";
+            // The first level takes at most CatchUpHours of deltas per round (RollUpAsync repeats rounds until caught up),
+            // so a target back after days without a roll-up is caught up in bounded statements, not one that times out.
+            var limit = k == 0
+                ? $"least(@slot, m.{level.Mark} + interval '{CatchUpHours} hours')"
+                : $"date_bin('{level.Interval}', m.{levels[k - 1].Mark}, {Origin})";
             sql.Append($"""
                 INSERT INTO {level.Table} (target, {level.Column}, queryid, calls, total_ms, rows, blks_hit, blks_read)
                 SELECT @target, date_bin('{level.Interval}', s.{column}, {Origin}), s.queryid,
@@ -126,15 +130,22 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
 
                 """);
         }
+        // Whether another round is due (the first level's mark is still behind the current slot).
+        sql.Append($"SELECT {levels[0].Mark} < @slot FROM monitoring_rollup_marks WHERE target = @target;");
         return sql.ToString();
     }
+
+    /// <summary>The most deltas one round rolls up, in hours (a multiple of every level's slot below a day).</summary>
+    private const int CatchUpHours = 6;
 
     private static async Task RollUpAsync(NpgsqlConnection connection, string target, DateTimeOffset now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(RollUpSql, connection);
         command.Parameters.AddWithValue("target", target);
         command.Parameters.AddWithValue("slot", TimeWindow.Floor(now, RollupLevel.All[0].Unit));
-        await command.ExecuteNonQueryAsync(ct);
+        while (await command.ExecuteScalarAsync(ct) is true)
+        {
+        }
     }
 
     /// <summary>Deletes history older than the retention; returns the number of rows removed.</summary>
