@@ -98,3 +98,6 @@ public sealed class DeployEnvironmentRules : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261206003000_DoraIncidentsCommits")]
 public sealed class DoraIncidentsCommits : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261206003100_LeadWithoutCommitsIndex")]
+public sealed class LeadWithoutCommitsIndex : SqlMigration;
