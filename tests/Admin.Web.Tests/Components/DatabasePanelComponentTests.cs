@@ -40,7 +40,7 @@ public sealed class DatabasePanelComponentTests(ComponentDatabase fixture) : Dat
     {
         SignIn(AppRoles.Admin);
         var panel = RenderExplain();
-        Field(panel, "Statement to explain").Change("SELECT action, count(*) FROM audit_events GROUP BY action");
+        Field(panel, "Statement to explain").Input("SELECT action, count(*) FROM audit_events GROUP BY action");
 
         await Button(panel, "Explain").ClickAsync(new());
 
@@ -54,7 +54,7 @@ public sealed class DatabasePanelComponentTests(ComponentDatabase fixture) : Dat
         SignIn(AppRoles.Dba);
         var providers = RenderMudProviders();
         var panel = RenderExplain();
-        Field(panel, "Statement to explain").Change("SELECT count(*) FROM audit_events");
+        Field(panel, "Statement to explain").Input("SELECT count(*) FROM audit_events");
 
         var click = Button(panel, "Explain analyze…").ClickAsync(new());
         providers.WaitForAssertion(() => Assert.Contains("Run the statement?", providers.Markup));
@@ -73,7 +73,7 @@ public sealed class DatabasePanelComponentTests(ComponentDatabase fixture) : Dat
         SignIn(AppRoles.Dba);
         var providers = RenderMudProviders();
         var panel = RenderExplain();
-        Field(panel, "Statement to explain").Change("SELECT pg_sleep(0.8)");
+        Field(panel, "Statement to explain").Input("SELECT pg_sleep(0.8)");
         Assert.Null(Button(panel, "Explain").GetAttribute("disabled"));
 
         var click = Button(panel, "Explain analyze…").ClickAsync(new());
