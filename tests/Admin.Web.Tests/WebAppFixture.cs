@@ -31,6 +31,15 @@ public class WebAppFixture : IAsyncLifetime
     public HttpClient Anonymous() =>
         Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
+    /// <summary>A client carrying a new deploy API token (named <paramref name="prefix"/>-…, limited to <paramref name="scope"/>).</summary>
+    public async Task<HttpClient> TokenClientAsync(string prefix, Admin.Data.Deployments.TokenScope? scope = null)
+    {
+        var created = await Database.NewTokenAsync(prefix + "-" + Guid.NewGuid().ToString("N")[..6], scope);
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", created.Secret);
+        return client;
+    }
+
     /// <summary>A client of the app whose requests come from the given address (the sign-in throttle counts per address), with cookies.</summary>
     public static HttpClient ClientFrom(WebApplicationFactory<Program> factory, string address)
     {

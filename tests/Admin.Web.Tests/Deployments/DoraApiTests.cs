@@ -16,13 +16,7 @@ namespace Admin.Web.Tests.Deployments;
 /// </summary>
 public sealed class DoraApiTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
-    private async Task<HttpClient> TokenClientAsync(TokenScope? scope = null)
-    {
-        var created = await app.Database.NewTokenAsync("dora-" + Guid.NewGuid().ToString("N")[..6], scope);
-        var client = app.Anonymous();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
-        return client;
-    }
+    private Task<HttpClient> TokenClientAsync(TokenScope? scope = null) => app.TokenClientAsync("dora", scope);
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 

@@ -18,13 +18,7 @@ namespace Admin.Web.Tests.Deployments;
 /// </summary>
 public sealed class EnvironmentRulesHttpTests(WebAppFixture app) : IClassFixture<WebAppFixture>
 {
-    private async Task<HttpClient> TokenClientAsync(TokenScope? scope = null)
-    {
-        var created = await app.Database.NewTokenAsync("ci-" + Guid.NewGuid().ToString("N")[..6], scope);
-        var client = app.Anonymous();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Secret);
-        return client;
-    }
+    private Task<HttpClient> TokenClientAsync(TokenScope? scope = null) => app.TokenClientAsync("ci", scope);
 
     private EnvironmentRulesService Rules(SessionContext user) => new(app.Database.Factory(user), new FixedSessionContextSource(user));
 
