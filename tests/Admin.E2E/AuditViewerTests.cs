@@ -77,6 +77,8 @@ public sealed partial class AuditViewerTests(AppFixture app) : BrowserTest(app)
         await Expect(page).ToHaveURLAsync(new Regex("action=release\\."));
         var rows = page.Locator("[data-testid=audit-row]");
         await Expect(rows.First).ToHaveAttributeAsync("data-action", new Regex("^release\\."));
+        // The address changes before the filtered page is read; wait until no row of the unfiltered page is left.
+        await Expect(page.Locator("[data-testid=audit-row]:not([data-action^='release.'])")).ToHaveCountAsync(0);
         foreach (var action in await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.action)"))
             Assert.StartsWith("release.", action);
 
