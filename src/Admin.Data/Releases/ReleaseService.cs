@@ -107,6 +107,7 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
     /// <summary>
     /// One page of the release's changes with the counts the page shows, in one statement: the diff is computed once,
     /// filtered, counted and paged in the database, so a release of 10,000 changes sends 50 rows' payloads, not 10,000.
+    /// Against live, the diff is read without payloads (release_diff_index) and only the page's rows fetch theirs.
     /// </summary>
     public async Task<ReleaseChangePage> ChangesAsync(long releaseId, long? from, ChangeFilter filter, CancellationToken ct = default)
     {
@@ -120,9 +121,9 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         var rows = await db.Database.SqlQuery<ChangePageRow>($"""
             WITH d AS MATERIALIZED (
                 SELECT d.*, coalesce(array_position({order}::text[], d.entity_type), 99) AS type_order
-                FROM calculate_release_diff({releaseId}, {from}) WITH ORDINALITY
+                FROM release_changes({releaseId}, {from}) WITH ORDINALITY
                      AS d(entity_id, entity_type, entity_key, locale_id, entity_name, change, changed_paths, old_slug, new_slug,
-                          old_payload, new_payload, old_release_id, new_release_id, ord)
+                          old_version_id, new_version_id, old_payload, new_payload, old_release_id, new_release_id, ord)
             ), m AS MATERIALIZED (
                 SELECT row_number() OVER (ORDER BY type_order, ord) AS rn, d.*
                 FROM d
@@ -141,10 +142,13 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
             SELECT c.total AS "total", c.matching AS "matching", c.kinds AS "kinds", c.types AS "types", c.matching_types AS "matching_types",
                    p.page AS "page", m.entity_id AS "entity_id", m.entity_type AS "entity_type", m.entity_key AS "entity_key",
                    m.locale_id AS "locale_id", m.entity_name AS "entity_name", m.change AS "change", m.changed_paths AS "changed_paths",
-                   m.old_slug AS "old_slug", m.new_slug AS "new_slug", m.old_payload::text AS "old_payload", m.new_payload::text AS "new_payload",
+                   m.old_slug AS "old_slug", m.new_slug AS "new_slug",
+                   coalesce(m.old_payload, o.payload)::text AS "old_payload", coalesce(m.new_payload, n.payload)::text AS "new_payload",
                    m.old_release_id AS "old_release_id", m.new_release_id AS "new_release_id"
             FROM counts c CROSS JOIN p
             LEFT JOIN m ON m.rn > (p.page - 1) * {size} AND m.rn <= p.page * {size}
+            LEFT JOIN entity_versions o ON o.id = m.old_version_id
+            LEFT JOIN entity_versions n ON n.id = m.new_version_id
             ORDER BY m.rn
             """).ToListAsync(ct);
         var head = rows[0];

@@ -114,7 +114,11 @@ public sealed class ReleaseDiffBasesTests(DatabaseFixture fixture) : IClassFixtu
         await ManagerService.DeployAsync(other);
         var version = await VersionIdAsync(draft, page);
         await using (var owner = await Db.OpenAsync(TestPostgres.OwnerRole))
-            await owner.ExecuteAsync($"UPDATE entity_version_bases SET base_version_id = (SELECT id FROM entity_versions WHERE release_id = {other}) WHERE version_id = {version}");
+            await owner.ExecuteAsync($"""
+                UPDATE entity_version_bases b
+                SET base_version_id = v.id, base_release_id = v.release_id, base_deleted = v.is_deleted, base_name = v.entity_name, base_slug = v.slug
+                FROM entity_versions v WHERE v.release_id = {other} AND b.version_id = {version}
+                """);
         Assert.Equal(other, (await ChangeAsync(draft, page)).OldReleaseId);
 
         // A change discarded from the draft takes its base with it.
@@ -125,6 +129,35 @@ public sealed class ReleaseDiffBasesTests(DatabaseFixture fixture) : IClassFixtu
         await admin.ExecuteAsync($"DELETE FROM entity_versions WHERE id = {discarded}");
         Assert.Equal(0L, await admin.ScalarAsync<long>($"SELECT count(*) FROM entity_version_bases WHERE version_id = {discarded}"));
     }
+    [Fact]
+    public async Task A_base_without_its_live_versions_columns_is_computed_again_and_the_page_fetches_its_rows_payloads()
+    {
+        var key = Key();
+        var first = await Db.ApprovedReleaseAsync("Columns first " + key, Translation(key, "one"));
+        await ManagerService.DeployAsync(first);
+        var entity = (await EditorService.DiffAsync(first)).Single().EntityId;
+        var draft = await EditorService.CreateAsync("Columns draft " + key, "");
+        await EditorService.SaveEntityAsync(draft, Translation(key, "two", id: entity));
+        var version = await VersionIdAsync(draft, entity);
+
+        // A base recorded before the live version's columns existed (or forged without them) is not trusted.
+        await using (var owner = await Db.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync($$"""
+                UPDATE entity_version_bases SET changed_paths = '{$.recorded}', base_release_id = NULL, base_deleted = NULL, base_name = NULL, base_slug = NULL
+                WHERE version_id = {{version}}
+                """);
+        var change = await ChangeAsync(draft, entity);
+        Assert.Equal((ChangeKinds.Modified, first), (change.Change, change.OldReleaseId));
+        Assert.Equal(["$.value"], change.ChangedPaths);
+
+        // The page reads the diff without payloads and fetches its own rows' payloads by version id.
+        var page = await EditorService.ChangesAsync(draft, null, new ChangeFilter(null, null, null, 1, 50));
+        var row = Assert.Single(page.Items);
+        Assert.Equal((change.OldPayload, change.NewPayload), (row.OldPayload, row.NewPayload));
+        Assert.Contains("\"one\"", row.OldPayload);
+        Assert.Contains("\"two\"", row.NewPayload);
+    }
+
     [Fact]
     public async Task Editors_saving_into_one_draft_at_once_each_get_their_base()
     {
