@@ -27,6 +27,7 @@ public static class DataServiceCollectionExtensions
         services.AddScoped<Reference.ReferenceQueries>();
         services.AddSingleton<Content.DeliveryQueries>();
         services.AddSingleton<Content.ScheduleRunner>();
+        services.AddSingleton<Releases.ReleaseScheduleRunner>();
         services.AddScoped<Releases.ReleaseService>();
         services.AddScoped<Audit.AuditSearch>();
         services.AddScoped<Audit.AuditQueries>();

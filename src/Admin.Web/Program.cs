@@ -16,6 +16,7 @@ builder.Services.AddAccountFeature();
 builder.Services.AddAuditFeature();
 builder.Services.AddDatabaseFeature();
 builder.Services.AddContentFeature();
+builder.Services.AddReleasesFeature();
 builder.Services.AddDeploymentsFeature();
 builder.Services.AddLiveFeature(builder.Configuration);
 builder.Services.AddShell();

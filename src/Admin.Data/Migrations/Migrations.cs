@@ -104,3 +104,6 @@ public sealed class LeadWithoutCommitsIndex : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261206006000_ReleaseDiffIndex")]
 public sealed class ReleaseDiffIndex : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261206006100_ReleaseSchedules")]
+public sealed class ReleaseSchedules : SqlMigration;

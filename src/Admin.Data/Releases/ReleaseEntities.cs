@@ -80,6 +80,13 @@ public sealed class Release
     public string? ClosedByEmail { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }
     public string? CloseReason { get; set; }
+    /// <summary>When an approved release deploys by itself (the scheduler); kept until it deploys or leaves "approved".</summary>
+    public DateTimeOffset? ScheduledAt { get; set; }
+    public Guid? ScheduledById { get; set; }
+    public string? ScheduledByEmail { get; set; }
+    /// <summary>Set when the scheduled deploy was refused at its time (the reason says why); the release stays approved.</summary>
+    public DateTimeOffset? ScheduleHeldAt { get; set; }
+    public string? ScheduleHeldReason { get; set; }
 
     public bool IsOpen => ReleaseStatuses.Open.Contains(Status);
 }

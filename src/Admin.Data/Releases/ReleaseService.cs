@@ -354,6 +354,55 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         return TransitionAsync(id, ReleaseStatuses.Deployed, [ReleaseStatuses.Approved], r => r.OverrideReason = Blank(overrideReason), ct);
     }
 
+    /// <summary>
+    /// Schedules an approved release to deploy by itself at <paramref name="at"/> (the scheduler deploys it as this
+    /// user, with the usual conflict check, within seconds of the time). Scheduling again moves the time and lifts a hold.
+    /// </summary>
+    public Task ScheduleAsync(long id, DateTimeOffset at, TimeProvider time, CancellationToken ct = default)
+    {
+        RequireManager("schedule");
+        if (at <= time.GetUtcNow()) throw new ReleaseException("Pick a time in the future (or deploy now).", "at");
+        return ChangeApprovedAsync(id, "scheduled", r => r.ScheduledAt = at.ToUniversalTime(), ct);
+    }
+
+    /// <summary>Drops the schedule of an approved release (it stays approved).</summary>
+    public Task UnscheduleAsync(long id, CancellationToken ct = default)
+    {
+        RequireManager("unschedule");
+        return ChangeApprovedAsync(id, "unscheduled", r =>
+        {
+            if (r.ScheduledAt is null) throw new ReleaseException($"Release #{id} is not scheduled.");
+            r.ScheduledAt = null;
+        }, ct);
+    }
+
+    private Task ChangeApprovedAsync(long id, string what, Action<Release> change, CancellationToken ct) =>
+        InTransactionAsync(async db =>
+        {
+            var release = await LockAsync(db, id, ct);
+            if (release.Status != ReleaseStatuses.Approved)
+                throw new ReleaseException($"Release #{id} is {ReleaseStatuses.Label(release.Status).ToLowerInvariant()}: only an approved release can be {what}.");
+            change(release);
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }, ct);
+
+    /// <summary>
+    /// The scheduler's deploy of a due release, as the user who scheduled it: locks the release and deploys it only
+    /// while it is still approved, due and not held (another instance may have deployed it a moment ago: then false).
+    /// </summary>
+    public Task<bool> DeployScheduledAsync(long id, CancellationToken ct = default) =>
+        InTransactionAsync(async db =>
+        {
+            var release = await LockAsync(db, id, ct);
+            if (release.Status != ReleaseStatuses.Approved || release.ScheduledAt is not { } at || at > DateTimeOffset.UtcNow
+                || release.ScheduleHeldAt is not null || release.ScheduledById != session.Current.UserId)
+                return false;
+            release.Status = ReleaseStatuses.Deployed;
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+
     /// <summary>Rolls back a deployed release: only its status and deploy_seq change, whatever its size.</summary>
     public Task RollbackAsync(long id, string reason, CancellationToken ct = default)
     {

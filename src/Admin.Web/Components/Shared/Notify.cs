@@ -1,3 +1,4 @@
+using Admin.Data;
 using MudBlazor;
 
 namespace Admin.Web.Components.Shared;
@@ -14,4 +15,23 @@ public sealed class Notify(ISnackbar snackbar)
 
     public void Refused(string message) =>
         snackbar.Add(message, Severity.Error, o => o.RequireInteraction = true);
+
+    /// <summary>
+    /// Runs an action; a refusal (<see cref="UserFacingException"/>, whose message is written for the user) shows as a
+    /// "refused" message instead of breaking the page. Returns whether the action went through.
+    /// </summary>
+    public async Task<bool> RunAsync(Func<Task> action, string? success)
+    {
+        try
+        {
+            await action();
+            if (success is not null) Done(success);
+            return true;
+        }
+        catch (UserFacingException ex)
+        {
+            Refused(ex.Message);
+            return false;
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Admin.Data.Content;
+using Admin.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Admin.Web.Features.Content;
@@ -20,58 +21,21 @@ public sealed class ScheduleOptions
 
 /// <summary>
 /// Publishes and expires due schedules every few seconds through <see cref="ScheduleRunner"/> (each schedule fires exactly
-/// once across app instances), with a request id per tick by which it then logs what it fired. A failing tick (database
-/// down, …) is logged and retried on the next one.
+/// once across app instances), then logs what the tick fired from the audit trail.
 /// </summary>
 public sealed class ScheduleWorker(ScheduleRunner runner, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduleWorker> logger)
-    : BackgroundService
+    : TickWorker(time, logger)
 {
     public const string Actor = ScheduleRunner.Actor;
 
-    private int _failedTicks;
+    protected override string Name => "Schedule worker";
+    protected override string TickPrefix => "sched";
+    protected override bool Enabled => options.Value.Enabled;
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(Math.Max(1, options.Value.IntervalSeconds));
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunTickAsync(string tick, CancellationToken ct)
     {
-        var settings = options.Value;
-        if (!settings.Enabled)
-        {
-            logger.LogInformation("Schedule worker disabled (Content:Schedules:Enabled=false)");
-            return;
-        }
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, settings.IntervalSeconds)), time);
-        try
-        {
-            do
-            {
-                await RunDueAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (Exception) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: a batch cut short rolls back, and another instance (or the next start) fires it.
-        }
-    }
-
-    /// <summary>One tick: batches until nothing is due.</summary>
-    private async Task RunDueAsync(CancellationToken ct)
-    {
-        var tick = $"sched_{Guid.NewGuid():N}"[..26];
-        var total = 0;
-        try
-        {
-            total = await runner.RunDueAsync(tick, options.Value.BatchSize, ct);
-            if (_failedTicks > 0) logger.LogInformation("Schedule worker recovered after {Failed} failed tick(s)", _failedTicks);
-            _failedTicks = 0;
-        }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
-        {
-            // The whole exception once; while the cause lasts (database down, …) one line per tick.
-            if (_failedTicks++ == 0)
-                logger.LogWarning(ex, "Schedule worker tick {Tick} failed; retrying every {Interval} s", tick, options.Value.IntervalSeconds);
-            else
-                logger.LogWarning("Schedule worker tick {Tick} failed again ({Failed} in a row): {Error}", tick, _failedTicks, ex.Message);
-        }
+        var total = await runner.RunDueAsync(tick, options.Value.BatchSize, ct);
         if (total > 0) await LogFiredAsync(tick, total, ct);
     }
 
