@@ -97,6 +97,38 @@ public sealed partial class ReleaseWorkflowTests(AppFixture app) : BrowserTest(a
     });
 
     [Fact]
+    public Task A_release_manager_schedules_an_approved_release_and_watches_it_deploy_at_its_time() => RunAsync(async page =>
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var id = await App.Database.ApprovedReleaseAsync($"E2E scheduled {suffix}", ReleaseFixtures.Translation($"e2e.scheduled.{suffix}", "Scheduled hello"));
+        await LoginAsync(page, DemoUserWithRole(AppRoles.ReleaseManager));
+        await page.GotoAsync($"/releases/{id}");
+        await page.WaitForInteractiveShellAsync();
+
+        // Six seconds ahead on the browser's wall clock, to the second.
+        var at = await page.EvaluateAsync<string>("""
+            () => {
+                const d = new Date(Date.now() + 6000), p = n => String(n).padStart(2, '0');
+                return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+            }
+            """);
+        var schedule = page.GetByTestId("release-schedule");
+        await schedule.GetByLabel("Deploy at").FillAsync(at);
+        await schedule.GetByRole(AriaRole.Button, new() { Name = "Schedule", Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("schedule-countdown")).ToHaveTextAsync(new Regex(@"^in 0:0\d$"));
+        await Expect(page.GetByTestId("schedule-when")).ToContainTextAsync("release@admin.local");
+        await page.SaveReviewScreenshotAsync("release-scheduled");
+
+        // The page follows live: deployed within seconds of the time, by the scheduler acting for the release manager.
+        await Expect(page.GetByTestId("release-status")).ToHaveAttributeAsync("data-status", "DEPLOYED", new() { Timeout = 20_000 });
+        await using var owner = await App.Database.OpenAsync(TestPostgres.OwnerRole);
+        var late = await owner.ScalarAsync<double>($"SELECT extract(epoch FROM deployed_at - scheduled_at)::float8 FROM releases WHERE id = {id}");
+        Console.WriteLine($"Scheduled release deployed {late * 1000:0} ms after its time");
+        Assert.InRange(late, 0, 5);
+        Assert.Equal("release@admin.local", await owner.ScalarAsync<string>($"SELECT deployer_email FROM releases WHERE id = {id}"));
+    });
+
+    [Fact]
     public Task A_large_release_is_read_a_page_at_a_time_searched_and_its_conflicts_opened() => RunAsync(async page =>
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];

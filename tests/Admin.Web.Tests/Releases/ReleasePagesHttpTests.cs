@@ -64,6 +64,11 @@ public sealed partial class ReleasePagesHttpTests(WebAppFixture app) : IClassFix
         Assert.False(ButtonEnabled(await PageAsync($"/releases/{approved}", AppRoles.Editor), "deploy"));
         Assert.True(ButtonEnabled(await PageAsync($"/releases/{inReview}", AppRoles.ReleaseManager), "approve"));
         Assert.True(ButtonEnabled(await PageAsync($"/releases/{approved}", AppRoles.ReleaseManager), "deploy"));
+        // Scheduling too: the editor sees the schedule panel without the time picker.
+        Assert.Contains("data-testid=\"schedule-deploy\"", await PageAsync($"/releases/{approved}", AppRoles.ReleaseManager));
+        var editors = await PageAsync($"/releases/{approved}", AppRoles.Editor);
+        Assert.Contains("data-testid=\"release-schedule\"", editors);
+        Assert.DoesNotContain("data-testid=\"schedule-deploy\"", editors);
     }
 
     [Fact]
