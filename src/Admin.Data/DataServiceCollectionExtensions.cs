@@ -29,6 +29,7 @@ public static class DataServiceCollectionExtensions
         services.AddSingleton<Content.ScheduleRunner>();
         services.AddSingleton<Releases.ReleaseScheduleRunner>();
         services.AddScoped<Releases.ReleaseService>();
+        services.AddScoped<Content.ContentReviews>();
         services.AddScoped<Audit.AuditSearch>();
         services.AddScoped<Audit.AuditQueries>();
         services.AddScoped<Audit.AuditMaintenance>();

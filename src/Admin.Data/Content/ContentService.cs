@@ -281,6 +281,7 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
                 throw new ContentException("The expiry must be after the publish time.", "expireAt");
             if (publishAt < DateTimeOffset.UtcNow.AddMinutes(-1))
                 throw new ContentException("The publish time is in the past; publish now instead, or pick a later time.", "publishAt");
+            await RequireReviewAsync(db, section, version, ct);
             var actor = session.Current;
             var schedule = new SectionSchedule
             {
@@ -369,6 +370,13 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
 
     // ---------------------------------------------------------------------------------------------- internals
 
+    /// <summary>Where review before publish is on, only an approved version goes live (a trigger checks it too).</summary>
+    private static async Task RequireReviewAsync(AdminDbContext db, HomepageSection section, SectionVersion version, CancellationToken ct)
+    {
+        if (!await db.Database.SqlQuery<bool>($"SELECT section_review_allows_publish({version.Id}) AS \"Value\"").SingleAsync(ct))
+            throw new ContentException($"Review is on for {section.Locale}: version {version.VersionNumber} goes live only once another editor or an admin has approved it.");
+    }
+
     private async Task PublishLockedAsync(AdminDbContext db, HomepageSection section, int number, CancellationToken ct)
     {
         if (section.Status == SectionStatuses.Archived) throw new ContentException("This section is archived; restore it first.");
@@ -378,6 +386,7 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
         var (_, errors) = await ValidateAsync(db, section.SectionType, ContentJson.ToObject(version.Content), ct);
         if (errors.Count > 0)
             throw new ContentException($"Version {number} cannot be published: {string.Join(" ", errors.Select(e => e.Message))}", errors[0].Field);
+        await RequireReviewAsync(db, section, version, ct);
 
         await db.SectionVersions.Where(v => v.SectionId == section.Id && v.IsPublished && v.Id != version.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(v => v.IsPublished, false), ct);
@@ -496,13 +505,13 @@ public sealed partial class ContentService(IDbContextFactory<AdminDbContext> dbF
     private Task<T> InTransactionAsync<T>(Func<AdminDbContext, Task<T>> work, CancellationToken ct) =>
         TransactionRunner.RunAsync(dbFactory, work, TranslateError, ct, session);
 
-    private static ContentException? TranslateError(Exception ex) =>
-        ex is DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique }
+    private static ContentException? TranslateError(Exception ex) => ContentReviews.Translate(ex) ??
+        (ex is DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique }
             ? new ContentException(unique.ConstraintName switch
             {
                 "homepage_sections_key_per_locale" => "A section with this key already exists in that locale.",
                 "section_versions_number_per_section" => "Someone saved this section at the same moment; reload and try again.",
                 _ => "This change conflicts with existing content: " + unique.MessageText,
             })
-            : null;
+            : null);
 }

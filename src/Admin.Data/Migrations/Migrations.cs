@@ -107,3 +107,6 @@ public sealed class ReleaseDiffIndex : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261206006100_ReleaseSchedules")]
 public sealed class ReleaseSchedules : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261206006200_SectionReviews")]
+public sealed class SectionReviews : SqlMigration;
