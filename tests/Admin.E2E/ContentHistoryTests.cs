@@ -41,6 +41,65 @@ public sealed partial class ContentHistoryTests(AppFixture app) : BrowserTest(ap
         await page.WaitForInteractiveShellAsync();
     }
 
+    [Fact]
+    public Task With_review_on_an_editor_asks_an_admin_sends_back_then_approves_and_the_notes_stay_in_the_versions_history() => RunAsync(async page =>
+    {
+        // en-GB is the demo editor's locale; the tests run one at a time, and review is switched off again below.
+        const string locale = "en-GB";
+        var id = await Service.CreateAsync(new NewSection(locale, Key("review"), SectionTypes.Hero, Hero("Winter sale", "Warm deals")));
+        var admin = await NewPageAsync();
+        await LoginAsync(admin, DemoUserWithRole(AppRoles.Admin));
+        try
+        {
+            await admin.GotoAsync($"/content?locale={locale}");
+            await admin.WaitForInteractiveShellAsync();
+            await admin.GetByTestId("review-switch").GetByRole(AriaRole.Switch).CheckAsync();
+            await Expect(admin.GetByTestId("review-switch")).ToHaveAttributeAsync("data-required", "true");
+            await admin.SaveReviewScreenshotAsync("content-review-switch");
+
+            // The editor may not publish an unreviewed version; they ask for review.
+            await OpenAsEditorAsync(page, $"/content/sections/{id}");
+            var panel = page.GetByTestId("review-panel");
+            await Expect(panel.GetByTestId("review-setting")).ToContainTextAsync("Review before publish is on for en-GB");
+            await page.ClickAsync("[data-testid=publish]");
+            await Expect(page.GetByText("goes live only once another editor or an admin has approved it")).ToBeVisibleAsync();
+            await panel.GetByLabel("Comment").FillAsync("Ready for the winter campaign");
+            await panel.GetByRole(AriaRole.Button, new() { Name = "Ask for review" }).ClickAsync();
+            await Expect(panel.GetByTestId("review-state")).ToHaveAttributeAsync("data-state", "review_requested");
+
+            // The admin, on the same section, sees the request live and sends it back with a reason.
+            await admin.GotoAsync($"/content/sections/{id}");
+            await admin.WaitForInteractiveShellAsync();
+            var adminPanel = admin.GetByTestId("review-panel");
+            await Expect(adminPanel.GetByTestId("review-state")).ToContainTextAsync("waiting for review (asked by editor@admin.local)");
+            await adminPanel.GetByLabel("Comment").FillAsync("Say which products are on sale");
+            await adminPanel.GetByRole(AriaRole.Button, new() { Name = "Send back" }).ClickAsync();
+            await Expect(panel.GetByTestId("review-state")).ToContainTextAsync("sent back by admin@admin.local: “Say which products are on sale”");
+
+            await panel.GetByRole(AriaRole.Button, new() { Name = "Ask for review" }).ClickAsync();
+            await Expect(adminPanel.GetByTestId("review-state")).ToHaveAttributeAsync("data-state", "review_requested");
+            await adminPanel.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+            await Expect(panel.GetByTestId("review-state")).ToHaveAttributeAsync("data-state", "approved");
+            await page.SaveReviewScreenshotAsync("content-review-approved");
+            await page.ClickAsync("[data-testid=publish]");
+            await Expect(page.Locator("[data-testid=live-status]")).ToContainTextAsync("Version 1 is live");
+
+            // The notes stay with the version.
+            await page.GotoAsync($"/content/sections/{id}/versions/1");
+            await page.WaitForInteractiveShellAsync();
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Review and comments (4)" }).ClickAsync();
+            var notes = page.GetByTestId("review-notes").Locator("li");
+            await Expect(notes).ToHaveCountAsync(4);
+            await Expect(notes.First).ToHaveAttributeAsync("data-kind", "approved");
+            await Expect(notes.Nth(2)).ToContainTextAsync("Say which products are on sale");
+        }
+        finally
+        {
+            await using var owner = await App.Database.OpenAsync(TestPostgres.OwnerRole);
+            await owner.ExecuteAsync($"UPDATE content_review_locales SET required = false WHERE locale = '{locale}'");
+        }
+    });
+
     private static ILocator Rows(IPage page) => page.Locator("[data-testid=history-grid] tr[data-version]");
 
     [Fact]
