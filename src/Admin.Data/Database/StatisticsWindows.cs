@@ -374,7 +374,8 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
              l AS (SELECT s.* FROM {0} s JOIN lt ON s.taken_at = lt.t WHERE s.target = @target)
         """;
 
-    private static string Over(string counter) => $"l.{counter}_total - coalesce(f.{counter}_total, 0)";
+    // Null when the baseline is the last sample itself (one sample in the window and none before): nothing was measured.
+    private static string Over(string counter) => $"CASE WHEN (SELECT t FROM bt) < (SELECT t FROM lt) THEN l.{counter}_total - coalesce(f.{counter}_total, 0) END";
 
     private static readonly string TablesSql = string.Format(SampleBounds, "monitoring_table_samples") + $"""
         SELECT (SELECT t FROM bt), (SELECT t FROM lt), schema_name, table_name, f.total_bytes, l.total_bytes,

@@ -143,6 +143,10 @@ public sealed class IndexAndTableWindowsTests(DatabaseFixture fixture) : IClassF
         Assert.True(quiet.Indexes.Single(i => i.Index == "iw_probe_a").UnusedInWindow);
         Assert.Equal(t0.AddMinutes(45), quiet.FirstSample); // the sample before the window is its baseline
 
+        // One sample in the window and none before it: nothing measured, so not "unused" either.
+        var first = (await windows.IndexesAsync(target, new TimeWindow(t0.AddMinutes(-5), t0.AddMinutes(5)))).Indexes.Single(i => i.Index == "iw_probe_never");
+        Assert.Equal((null, false), (first.Scans, first.UnusedInWindow));
+
         var none = await windows.IndexesAsync(target, new TimeWindow(t0.AddDays(-2), t0.AddDays(-1)));
         Assert.Empty(none.Indexes);
         Assert.Null(none.LastSample);
