@@ -169,8 +169,16 @@ public sealed record TableChange(string Schema, string Table, TableWindowStat? B
 {
     public string QualifiedName => $"{Schema}.{Table}";
 
-    public double? Change(TableFigure figure) =>
-        After?.Figure(figure) is { } a ? a - (Before?.Figure(figure) ?? 0) * Scale : Before?.Figure(figure) is { } b ? -b * Scale : null;
+    /// <summary>
+    /// After minus the scaled before; a table missing from one window counts 0 there (new or gone), a figure not
+    /// measured in a window where the table was sampled gives no change.
+    /// </summary>
+    public double? Change(TableFigure figure)
+    {
+        double? before = Before is null ? 0 : Before.Figure(figure);
+        double? after = After is null ? 0 : After.Figure(figure);
+        return Before is null && After is null ? null : after - before * Scale;
+    }
 
     /// <summary>The change in % of the scaled "before" figure; null when that is 0 or unknown.</summary>
     public double? ChangePercent(TableFigure figure) =>
