@@ -195,7 +195,8 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
             .SampleAsync(App.Factory.Services.GetRequiredService<MonitoringTargets>().Default, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(15));
         await page.GotoAsync("/database/indexes?window=24h&sort=scans&dir=desc");
         await page.WaitForInteractiveShellAsync();
-        await Expect(page.GetByTestId("index-window-summary")).ToContainTextAsync("between the index samples of");
+        // (one sample or more in the window, as the app's sampler has run: the figures themselves are the data and bUnit tests')
+        await Expect(page.GetByTestId("index-window-summary")).ToContainTextAsync("index sample");
         await Expect(page.GetByTestId("index-window-grid").GetByTestId("index-name").First).ToBeVisibleAsync();
         await SaveLightAndDarkAsync(page, "database-indexes-window");
     });
