@@ -47,6 +47,8 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("database-query", Areas.Database, "/database/queries", @"^/database/queries/-?\d+$"),
         new("database-tables", Areas.Database, "/database/tables"),
         new("database-tables-window", Areas.Database, "/database/tables?window=7d"),
+        new("database-tables-compare", Areas.Database, "/database/tables?window=24h&compare=prev"),
+        new("database-indexes-window", Areas.Database, "/database/indexes?window=7d"),
         new("database-activity", Areas.Database, "/database/activity"),
         new("database-explain", Areas.Database, "/database/explain"),
         new("database-alerts", Areas.Database, "/database/alerts"),

@@ -160,7 +160,7 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
     });
 
     [Fact]
-    public Task A_dba_sees_a_tables_growth_over_time() => RunAsync(async page =>
+    public Task A_dba_sees_a_tables_growth_over_time_compares_two_windows_and_index_use_over_one() => RunAsync(async page =>
     {
         await using (var owner = await App.Database.OpenAsync(TestPostgres.OwnerRole))
             await owner.ExecuteAsync("""
@@ -178,6 +178,27 @@ public sealed class DatabasePanelsTests(AppFixture app) : BrowserTest(app)
         var row = page.GetByTestId("tables-grid").GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByTestId("table-link").Filter(new() { HasTextRegex = new Regex("^users$") }) }).First;
         await Expect(row.GetByTestId("table-growth-figure")).ToContainTextAsync("+");
         await SaveLightAndDarkAsync(page, "database-table-growth");
+
+        // The last 24 hours compared with the 24 hours before (both in the address), then index use over the same window.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Time window" }).GetByRole(AriaRole.Link, new() { Name = "Last 24 hours" }).ClickAsync();
+        await page.WaitForURLAsync("**/database/tables?*window=24h*");
+        await Expect(page.GetByTestId("tables-window-grid")).ToBeVisibleAsync();
+        await page.GetByTestId("window-compare").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "the window just before" }).ClickAsync();
+        await page.WaitForURLAsync("**/database/tables?*compare=prev*");
+        await Expect(page.GetByTestId("tables-compare-summary")).ToContainTextAsync("Before:");
+        await page.Locator("a[data-sort=ins]").ClickAsync();
+        await page.WaitForURLAsync("**change=ins*");
+        await Expect(page.Locator("a[data-sort=ins]")).ToHaveAttributeAsync("data-sort-dir", "desc");
+        // An index sample in the window (the app's sampler takes one every 15 minutes; this one only when none is that recent).
+        await new StatisticsSampler(App.Factory.Services.GetRequiredService<NpgsqlDataSource>(), "e2e-sampler")
+            .SampleAsync(App.Factory.Services.GetRequiredService<MonitoringTargets>().Default, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(15));
+        await page.GotoAsync("/database/indexes?window=24h&sort=scans&dir=desc");
+        await page.WaitForInteractiveShellAsync();
+        // (one sample or more in the window, as the app's sampler has run: the figures themselves are the data and bUnit tests')
+        await Expect(page.GetByTestId("index-window-summary")).ToContainTextAsync("index sample");
+        await Expect(page.GetByTestId("index-window-grid").GetByTestId("index-name").First).ToBeVisibleAsync();
+        await SaveLightAndDarkAsync(page, "database-indexes-window");
     });
 
     [Fact]

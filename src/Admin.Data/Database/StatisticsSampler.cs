@@ -258,33 +258,51 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         return (int)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    // A running total of a scan counter that survives a reset: the previous total plus what the counter gained, or plus
-    // the whole counter when it went down (reset); 0 at a table's first sample (or its first since scans are recorded).
-    private static string RunningTotal(string counter, string previous) => $"""
+    // A running total of a counter that survives a reset: the previous total plus what the counter gained, or plus the
+    // whole counter after a reset; 0 at the first sample (or the first since the counter is recorded). A reset is
+    // <paramref name="reset"/>: by default this counter went down; counters reset together (one statistics entry) pass
+    // "any of them went down", so a counter that had climbed past its old figure again is not taken for a gain.
+    private static string RunningTotal(string counter, string previous, string? reset = null) => $"""
         CASE WHEN {previous}.{counter}_total IS NULL THEN 0
-             WHEN u.{counter} >= {previous}.{counter} THEN {previous}.{counter}_total + u.{counter} - {previous}.{counter}
-             ELSE {previous}.{counter}_total + u.{counter} END
+             WHEN {reset ?? $"u.{counter} < {previous}.{counter}"} THEN {previous}.{counter}_total + u.{counter}
+             ELSE {previous}.{counter}_total + u.{counter} - {previous}.{counter} END
         """;
 
-    private sealed record IndexScans(string Schema, string Table, string Index, long Scans);
+    /// <summary>"Any of these counters went down since the previous sample" (a counter not recorded then counts as not).</summary>
+    private static string AnyWentDown(string previous, params string[] counters) =>
+        "(" + string.Join(" OR ", counters.Select(c => $"coalesce(u.{c} < {previous}.{c}, false)")) + ")";
+
+    private sealed record IndexScans(string Schema, string Table, string Index, long Scans, long TuplesRead, long TuplesFetched);
 
     private static async Task<List<IndexScans>> ReadIndexScansAsync(NpgsqlDataSource target, CancellationToken ct)
     {
-        await using var command = target.CreateCommand(
-            "SELECT schemaname::text, relname::text, indexrelname::text, coalesce(idx_scan, 0) FROM pg_stat_user_indexes");
+        await using var command = target.CreateCommand("""
+            SELECT schemaname::text, relname::text, indexrelname::text, coalesce(idx_scan, 0), coalesce(idx_tup_read, 0), coalesce(idx_tup_fetch, 0)
+              FROM pg_stat_user_indexes
+            """);
         await using var r = await command.ExecuteReaderAsync(ct);
         var rows = new List<IndexScans>();
-        while (await r.ReadAsync(ct)) rows.Add(new IndexScans(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)));
+        while (await r.ReadAsync(ct))
+            rows.Add(new IndexScans(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
         return rows;
     }
+
+    // An index's three counters are one statistics entry, reset together.
+    private static readonly string IndexReset = AnyWentDown("p", "idx_scan", "idx_tup_read", "idx_tup_fetch");
+
+    // A table's sequential scans and row counts are one entry (its idx_scan is the sum of its indexes' own, reset apart).
+    private static readonly string TableReset = AnyWentDown("p", "seq_scan", "n_tup_ins", "n_tup_upd", "n_tup_del");
 
     private static async Task StoreIndexesAsync(NpgsqlConnection connection, string target, DateTimeOffset takenAt, List<IndexScans> indexes, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand($"""
-            INSERT INTO monitoring_index_samples (target, schema_name, table_name, index_name, taken_at, idx_scan, idx_scan_total)
-            SELECT @target, u.s, u.t, u.i, @taken_at, u.idx_scan, {RunningTotal("idx_scan", "p")}
-              FROM unnest(@schemas, @tables, @indexes, @scans) AS u(s, t, i, idx_scan)
-              LEFT JOIN LATERAL (SELECT idx_scan, idx_scan_total FROM monitoring_index_samples
+            INSERT INTO monitoring_index_samples (target, schema_name, table_name, index_name, taken_at, idx_scan, idx_scan_total,
+                                                  idx_tup_read, idx_tup_fetch, idx_tup_read_total, idx_tup_fetch_total)
+            SELECT @target, u.s, u.t, u.i, @taken_at, u.idx_scan, {RunningTotal("idx_scan", "p", IndexReset)},
+                   u.idx_tup_read, u.idx_tup_fetch, {RunningTotal("idx_tup_read", "p", IndexReset)}, {RunningTotal("idx_tup_fetch", "p", IndexReset)}
+              FROM unnest(@schemas, @tables, @indexes, @scans, @read, @fetched) AS u(s, t, i, idx_scan, idx_tup_read, idx_tup_fetch)
+              LEFT JOIN LATERAL (SELECT idx_scan, idx_scan_total, idx_tup_read, idx_tup_fetch, idx_tup_read_total, idx_tup_fetch_total
+                                   FROM monitoring_index_samples
                                   WHERE target = @target AND schema_name = u.s AND index_name = u.i AND taken_at < @taken_at
                                   ORDER BY taken_at DESC LIMIT 1) p ON true
             ON CONFLICT DO NOTHING
@@ -295,6 +313,8 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         command.Parameters.AddWithValue("tables", indexes.Select(i => i.Table).ToArray());
         command.Parameters.AddWithValue("indexes", indexes.Select(i => i.Index).ToArray());
         command.Parameters.AddWithValue("scans", indexes.Select(i => i.Scans).ToArray());
+        command.Parameters.AddWithValue("read", indexes.Select(i => i.TuplesRead).ToArray());
+        command.Parameters.AddWithValue("fetched", indexes.Select(i => i.TuplesFetched).ToArray());
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -302,11 +322,17 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
     {
         await using var command = new NpgsqlCommand($"""
             INSERT INTO monitoring_table_samples (target, schema_name, table_name, taken_at, total_bytes, live_tuples, dead_tuples,
-                                                  seq_scan, idx_scan, seq_scan_total, idx_scan_total)
+                                                  seq_scan, idx_scan, seq_scan_total, idx_scan_total,
+                                                  n_tup_ins, n_tup_upd, n_tup_del, n_tup_ins_total, n_tup_upd_total, n_tup_del_total)
             SELECT @target, u.s, u.t, @taken_at, u.b, u.l, u.d, u.seq_scan, u.idx_scan,
-                   {RunningTotal("seq_scan", "p")}, {RunningTotal("idx_scan", "p")}
-              FROM unnest(@schemas, @names, @bytes, @live, @dead, @seq, @idx) AS u(s, t, b, l, d, seq_scan, idx_scan)
-              LEFT JOIN LATERAL (SELECT seq_scan, idx_scan, seq_scan_total, idx_scan_total FROM monitoring_table_samples
+                   {RunningTotal("seq_scan", "p", TableReset)}, {RunningTotal("idx_scan", "p")},
+                   u.n_tup_ins, u.n_tup_upd, u.n_tup_del,
+                   {RunningTotal("n_tup_ins", "p", TableReset)}, {RunningTotal("n_tup_upd", "p", TableReset)}, {RunningTotal("n_tup_del", "p", TableReset)}
+              FROM unnest(@schemas, @names, @bytes, @live, @dead, @seq, @idx, @ins, @upd, @del)
+                   AS u(s, t, b, l, d, seq_scan, idx_scan, n_tup_ins, n_tup_upd, n_tup_del)
+              LEFT JOIN LATERAL (SELECT seq_scan, idx_scan, seq_scan_total, idx_scan_total, n_tup_ins, n_tup_upd, n_tup_del,
+                                        n_tup_ins_total, n_tup_upd_total, n_tup_del_total
+                                   FROM monitoring_table_samples
                                   WHERE target = @target AND schema_name = u.s AND table_name = u.t AND taken_at < @taken_at
                                   ORDER BY taken_at DESC LIMIT 1) p ON true
             ON CONFLICT DO NOTHING
@@ -320,6 +346,9 @@ public sealed class StatisticsSampler(NpgsqlDataSource console, string instance)
         command.Parameters.AddWithValue("dead", tables.Select(t => t.DeadTuples).ToArray());
         command.Parameters.AddWithValue("seq", tables.Select(t => t.SeqScans).ToArray());
         command.Parameters.AddWithValue("idx", tables.Select(t => t.IndexScans ?? 0).ToArray());
+        command.Parameters.AddWithValue("ins", tables.Select(t => t.Inserts).ToArray());
+        command.Parameters.AddWithValue("upd", tables.Select(t => t.Updates).ToArray());
+        command.Parameters.AddWithValue("del", tables.Select(t => t.Deletes).ToArray());
         return await command.ExecuteNonQueryAsync(ct);
     }
 

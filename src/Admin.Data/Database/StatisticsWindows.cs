@@ -118,25 +118,80 @@ public sealed record ComparisonReport(
     TimeWindow Before, TimeWindow After, IReadOnlyList<StatementChange> Statements, int TotalStatements, int NewStatements,
     int GoneStatements, SamplerCoverage BeforeCoverage, SamplerCoverage AfterCoverage);
 
-/// <summary>A table over a window: size and rows at its first and last sample in it, and the scans between them.</summary>
+/// <summary>
+/// A table over a window: size and rows at the sample before the window (or its first sample, when there is none
+/// before) and at its last sample, and what the samples in the window counted: scans and rows inserted, updated and
+/// deleted (null: not recorded for the table yet).
+/// </summary>
 public sealed record TableWindowStat(
-    string Schema, string Table, long? FirstBytes, long? LastBytes, long? FirstRows, long? LastRows, long? SeqScans, long? IndexScans)
+    string Schema, string Table, long? FirstBytes, long? LastBytes, long? FirstRows, long? LastRows, long? SeqScans, long? IndexScans,
+    long? Inserts = null, long? Updates = null, long? Deletes = null)
 {
     public string QualifiedName => $"{Schema}.{Table}";
     public long? GrowthBytes => LastBytes - (FirstBytes ?? 0);
     public long? GrowthRows => LastRows - (FirstRows ?? 0);
+
+    public long? Figure(TableFigure figure) => figure switch
+    {
+        TableFigure.Growth => GrowthBytes,
+        TableFigure.SeqScans => SeqScans,
+        TableFigure.IndexScans => IndexScans,
+        TableFigure.Inserts => Inserts,
+        TableFigure.Updates => Updates,
+        _ => Deletes,
+    };
 }
 
-public sealed record IndexWindowStat(string Schema, string Table, string Index, long? Scans);
+/// <summary>
+/// An index over a window: the scans and the tuples they read and fetched in the samples of the window (null: not
+/// recorded for the index yet; <see cref="Dropped"/>: not in the window's last sample, <see cref="New"/>: not in the
+/// sample before the window).
+/// </summary>
+public sealed record IndexWindowStat(string Schema, string Table, string Index, long? Scans, long? TuplesRead = null, long? TuplesFetched = null,
+    bool New = false, bool Dropped = false)
+{
+    /// <summary>Sampled at the window's end and never scanned in it.</summary>
+    public bool UnusedInWindow => !Dropped && Scans == 0;
+}
 
 public sealed record TableWindowReport(
     TimeWindow Window, DateTimeOffset? FirstSample, DateTimeOffset? LastSample, IReadOnlyList<TableWindowStat> Tables,
     IReadOnlyList<IndexWindowStat> Indexes, SamplerCoverage Coverage);
 
+/// <summary>A figure of the tables' comparison.</summary>
+public enum TableFigure { Growth = 0, SeqScans = 1, IndexScans = 2, Inserts = 3, Updates = 4, Deletes = 5 }
+
+/// <summary>
+/// One table in two windows (either may be missing: the table was not sampled in it). The "before" figures are scaled
+/// to the "after" window's length for the change, as for statements.
+/// </summary>
+public sealed record TableChange(string Schema, string Table, TableWindowStat? Before, TableWindowStat? After, double Scale)
+{
+    public string QualifiedName => $"{Schema}.{Table}";
+
+    /// <summary>
+    /// After minus the scaled before; a table missing from one window counts 0 there (new or gone), a figure not
+    /// measured in a window where the table was sampled gives no change.
+    /// </summary>
+    public double? Change(TableFigure figure)
+    {
+        double? before = Before is null ? 0 : Before.Figure(figure);
+        double? after = After is null ? 0 : After.Figure(figure);
+        return Before is null && After is null ? null : after - before * Scale;
+    }
+
+    /// <summary>The change in % of the scaled "before" figure; null when that is 0 or unknown.</summary>
+    public double? ChangePercent(TableFigure figure) =>
+        Before?.Figure(figure) is { } b && b != 0 && After?.Figure(figure) is { } a ? 100 * (a - b * Scale) / Math.Abs(b * Scale) : null;
+}
+
+public sealed record TableComparisonReport(TableWindowReport Before, TableWindowReport After, IReadOnlyList<TableChange> Tables);
+
 /// <summary>
 /// The sampled history over any window: the statements' figures summed from the deltas (whole days and hours from the
 /// rollups the sampler writes once they have ended, the rest from the deltas), two windows side by side, and the
-/// tables' growth and scans between the window's first and last table sample (running totals that survive a reset).
+/// tables' growth, scans and row changes and the indexes' use over a window, alone or against another (running totals
+/// that survive a reset, read at the sample before the window and at its last).
 /// </summary>
 public sealed class StatisticsWindows(NpgsqlDataSource console)
 {
@@ -312,50 +367,110 @@ public sealed class StatisticsWindows(NpgsqlDataSource console)
             await CoverageAsync(target, before, ct), await CoverageAsync(target, after, ct));
     }
 
-    /// <summary>Every table and index sampled in the window, with growth and scans between its first and last table sample.</summary>
-    public async Task<TableWindowReport> TablesAsync(string target, TimeWindow window, CancellationToken ct = default)
+    // A window of the table or index samples (written once per table interval, all rows of a run with one taken_at):
+    // its last sample (lt) and the baseline before it (bt: the last sample before the window, or its first sample when
+    // there is none before), each a backward probe of (target, taken_at). A counter over the window is the running total
+    // at lt minus that at bt, which is the sum of the reset-aware deltas of the samples in the window (the same samples a
+    // statement window sums); a row missing at bt (new) or without totals there (sampled before the counter was) starts
+    // at 0, which is its first total. Nothing when the window has no sample.
+    private const string SampleBounds = """
+        WITH lt AS (SELECT max(taken_at) AS t FROM {0} WHERE target = @target AND taken_at >= @from AND taken_at < @to),
+             bt AS (SELECT coalesce((SELECT max(taken_at) FROM {0} WHERE target = @target AND taken_at < @from),
+                                    (SELECT min(taken_at) FROM {0} WHERE target = @target AND taken_at >= @from AND taken_at < @to)) AS t
+                      FROM lt WHERE lt.t IS NOT NULL),
+             f AS (SELECT s.* FROM {0} s JOIN bt ON s.taken_at = bt.t WHERE s.target = @target),
+             l AS (SELECT s.* FROM {0} s JOIN lt ON s.taken_at = lt.t WHERE s.target = @target)
+        """;
+
+    // Null when the baseline is the last sample itself (one sample in the window and none before): nothing was measured.
+    private static string Over(string counter) => $"CASE WHEN (SELECT t FROM bt) < (SELECT t FROM lt) THEN l.{counter}_total - coalesce(f.{counter}_total, 0) END";
+
+    private static readonly string TablesSql = string.Format(SampleBounds, "monitoring_table_samples") + $"""
+        SELECT (SELECT t FROM bt), (SELECT t FROM lt), schema_name, table_name, f.total_bytes, l.total_bytes,
+               f.live_tuples, l.live_tuples, {Over("seq_scan")}, {Over("idx_scan")}, {Over("n_tup_ins")}, {Over("n_tup_upd")}, {Over("n_tup_del")}
+          FROM f FULL JOIN l USING (schema_name, table_name)
+         ORDER BY schema_name, table_name
+        """;
+
+    private static readonly string IndexesSql = string.Format(SampleBounds, "monitoring_index_samples") + $"""
+        SELECT schema_name, coalesce(l.table_name, f.table_name), index_name, {Over("idx_scan")}, {Over("idx_tup_read")}, {Over("idx_tup_fetch")},
+               f.target IS NULL AND (SELECT t FROM bt) < @from, l.target IS NULL, (SELECT t FROM bt), (SELECT t FROM lt)
+          FROM f FULL JOIN l USING (schema_name, index_name)
+         ORDER BY 1, 2, 3
+        """;
+
+    /// <summary>
+    /// Every table and index sampled in the window: growth between the sample before it (or its first) and its last, and
+    /// scans and row changes summed over its samples (running totals, so two probes whatever the window's length).
+    /// </summary>
+    public async Task<TableWindowReport> TablesAsync(string target, TimeWindow window, CancellationToken ct = default) =>
+        await WindowSamplesAsync(target, window, tables: true, indexes: true, ct);
+
+    /// <summary>Every index sampled in the window with its scans and tuples read and fetched in it (<see cref="TablesAsync"/>'s indexes).</summary>
+    public async Task<TableWindowReport> IndexesAsync(string target, TimeWindow window, CancellationToken ct = default) =>
+        await WindowSamplesAsync(target, window, tables: false, indexes: true, ct);
+
+    /// <summary>
+    /// Every table sampled in either window with both windows' figures (<see cref="TablesAsync"/>), ordered by the change
+    /// of <paramref name="figure"/>, largest increase first unless <paramref name="ascending"/>; tables without the figure last.
+    /// </summary>
+    public async Task<TableComparisonReport> CompareTablesAsync(string target, TimeWindow before, TimeWindow after, TableFigure figure = TableFigure.Growth,
+        bool ascending = false, CancellationToken ct = default)
+    {
+        var b = await WindowSamplesAsync(target, before, tables: true, indexes: false, ct);
+        var a = await WindowSamplesAsync(target, after, tables: true, indexes: false, ct);
+        var scale = before.Length.TotalMinutes > 0 ? after.Length.TotalMinutes / before.Length.TotalMinutes : 1;
+        var byName = b.Tables.ToDictionary(t => t.QualifiedName, StringComparer.Ordinal);
+        var inAfter = a.Tables.Select(t => t.QualifiedName).ToHashSet(StringComparer.Ordinal);
+        var rows = a.Tables.Select(t => new TableChange(t.Schema, t.Table, byName.GetValueOrDefault(t.QualifiedName), t, scale))
+            .Concat(b.Tables.Where(t => !inAfter.Contains(t.QualifiedName)).Select(t => new TableChange(t.Schema, t.Table, t, null, scale)))
+            .ToList();
+        var known = rows.Where(r => r.Change(figure) is not null);
+        var ordered = (ascending ? known.OrderBy(r => r.Change(figure)) : known.OrderByDescending(r => r.Change(figure)))
+            .ThenBy(r => r.QualifiedName, StringComparer.Ordinal)
+            .Concat(rows.Where(r => r.Change(figure) is null).OrderBy(r => r.QualifiedName, StringComparer.Ordinal));
+        return new TableComparisonReport(b, a, ordered.ToList());
+    }
+
+    private async Task<TableWindowReport> WindowSamplesAsync(string target, TimeWindow window, bool tables, bool indexes, CancellationToken ct)
     {
         await using var batch = console.CreateBatch();
-        const string Bounds = """
-            WITH bounds AS (SELECT min(taken_at) AS f, max(taken_at) AS l FROM {0}
-                             WHERE target = @target AND taken_at >= @from AND taken_at < @to),
-                 f AS (SELECT s.* FROM {0} s, bounds WHERE s.target = @target AND s.taken_at = bounds.f),
-                 l AS (SELECT s.* FROM {0} s, bounds WHERE s.target = @target AND s.taken_at = bounds.l)
-            """;
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(string.Format(Bounds, "monitoring_table_samples") + """
-            SELECT (SELECT f FROM bounds), (SELECT l FROM bounds), schema_name, table_name, f.total_bytes, l.total_bytes,
-                   f.live_tuples, l.live_tuples, l.seq_scan_total - f.seq_scan_total, l.idx_scan_total - f.idx_scan_total
-              FROM f FULL JOIN l USING (schema_name, table_name)
-             ORDER BY schema_name, table_name
-            """));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(string.Format(Bounds, "monitoring_index_samples") + """
-            SELECT schema_name, coalesce(l.table_name, f.table_name), index_name, l.idx_scan_total - f.idx_scan_total
-              FROM f FULL JOIN l USING (schema_name, index_name)
-             ORDER BY 1, 2, 3
-            """));
+        if (tables) batch.BatchCommands.Add(new NpgsqlBatchCommand(TablesSql));
+        if (indexes) batch.BatchCommands.Add(new NpgsqlBatchCommand(IndexesSql));
         foreach (NpgsqlBatchCommand c in batch.BatchCommands)
         {
             c.Parameters.AddWithValue("target", target);
             c.Parameters.AddWithValue("from", window.From);
             c.Parameters.AddWithValue("to", window.To);
         }
-        var tables = new List<TableWindowStat>();
-        var indexes = new List<IndexWindowStat>();
+        var tableRows = new List<TableWindowStat>();
+        var indexRows = new List<IndexWindowStat>();
         DateTimeOffset? first = null, last = null;
         await using (var r = await batch.ExecuteReaderAsync(ct))
         {
-            while (await r.ReadAsync(ct))
+            if (tables)
             {
-                first = r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0);
-                last = r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1);
-                tables.Add(new TableWindowStat(r.GetString(2), r.GetString(3), Long(r, 4), Long(r, 5), Long(r, 6), Long(r, 7), Long(r, 8), Long(r, 9)));
+                while (await r.ReadAsync(ct))
+                {
+                    first = Time(r, 0);
+                    last = Time(r, 1);
+                    tableRows.Add(new TableWindowStat(r.GetString(2), r.GetString(3), Long(r, 4), Long(r, 5), Long(r, 6), Long(r, 7), Long(r, 8), Long(r, 9),
+                        Long(r, 10), Long(r, 11), Long(r, 12)));
+                }
+                await r.NextResultAsync(ct);
             }
-            await r.NextResultAsync(ct);
-            while (await r.ReadAsync(ct))
-                indexes.Add(new IndexWindowStat(r.GetString(0), r.GetString(1), r.GetString(2), Long(r, 3)));
+            if (indexes)
+                while (await r.ReadAsync(ct))
+                {
+                    indexRows.Add(new IndexWindowStat(r.GetString(0), r.GetString(1), r.GetString(2), Long(r, 3), Long(r, 4), Long(r, 5),
+                        New: r.GetBoolean(6), Dropped: r.GetBoolean(7)));
+                    if (!tables) (first, last) = (Time(r, 8), Time(r, 9));
+                }
         }
-        return new TableWindowReport(window, first, last, tables, indexes, await CoverageAsync(target, window, ct));
+        return new TableWindowReport(window, first, last, tableRows, indexRows, await CoverageAsync(target, window, ct));
     }
+
+    private static DateTimeOffset? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
 
     /// <summary>Up to where each level of the target is rolled up (nothing yet: the deltas are read for everything).</summary>
     private async Task<IReadOnlyList<DateTimeOffset>> MarksAsync(string target, CancellationToken ct)

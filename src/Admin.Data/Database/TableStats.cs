@@ -19,7 +19,10 @@ public sealed record TableStat(
     DateTimeOffset? LastAnalyze,
     DateTimeOffset? LastAutoanalyze,
     long SeqScans,
-    long? IndexScans)
+    long? IndexScans,
+    long Inserts = 0,
+    long Updates = 0,
+    long Deletes = 0)
 {
     public string QualifiedName => $"{Schema}.{Name}";
 
@@ -49,7 +52,7 @@ public static class TableStats
                z.toast_bytes,
                s.n_live_tup, s.n_dead_tup,
                s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
-               coalesce(s.seq_scan, 0), s.idx_scan
+               coalesce(s.seq_scan, 0), s.idx_scan, s.n_tup_ins, s.n_tup_upd, s.n_tup_del
         FROM pg_stat_user_tables s
         JOIN pg_class c ON c.oid = s.relid
         CROSS JOIN LATERAL (SELECT pg_table_size(s.relid) AS table_bytes, pg_indexes_size(s.relid) AS index_bytes,
@@ -68,7 +71,7 @@ public static class TableStats
                 r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetBoolean(3),
                 r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9),
                 Time(r, 10), Time(r, 11), Time(r, 12), Time(r, 13),
-                r.GetInt64(14), r.IsDBNull(15) ? null : r.GetInt64(15)));
+                r.GetInt64(14), r.IsDBNull(15) ? null : r.GetInt64(15), r.GetInt64(16), r.GetInt64(17), r.GetInt64(18)));
         return rows;
     }
 

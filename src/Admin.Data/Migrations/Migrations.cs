@@ -102,6 +102,9 @@ public sealed class DoraIncidentsCommits : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261206003100_LeadWithoutCommitsIndex")]
 public sealed class LeadWithoutCommitsIndex : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261206005000_IndexAndTableWindows")]
+public sealed class IndexAndTableWindows : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261206006000_ReleaseDiffIndex")]
 public sealed class ReleaseDiffIndex : SqlMigration;
 

@@ -255,7 +255,8 @@ public sealed class StatisticsWindowsTests(DatabaseFixture fixture) : IClassFixt
         Assert.Equal(2L, whole.Indexes.Single(i => i.Index == "scan_probe_pkey").Scans);
         Assert.Equal(t0.ToUnixTimeMilliseconds(), whole.FirstSample!.Value.ToUnixTimeMilliseconds());
 
-        var afterReset = await windows.TablesAsync(Target.Name, new TimeWindow(t0.AddMinutes(10), t0.AddMinutes(40)));
+        // From the sample at 16 (the window's baseline: the last sample before it) to the one at 32.
+        var afterReset = await windows.TablesAsync(Target.Name, new TimeWindow(t0.AddMinutes(20), t0.AddMinutes(40)));
         Assert.Equal((1L, 0L), (afterReset.Tables.Single(t => t.QualifiedName == "public.scan_probe").SeqScans,
             afterReset.Tables.Single(t => t.QualifiedName == "public.scan_probe").IndexScans));
 

@@ -75,6 +75,8 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
     [InlineData("/database/explain")]
     [InlineData("/database/queries?window=24h&compare=prev")]
     [InlineData("/database/tables?window=7d")]
+    [InlineData("/database/tables?window=24h&compare=prev&change=ins")]
+    [InlineData("/database/indexes?window=7d&show=unused")]
     public async Task The_pages_are_refused_to_an_editor_and_a_release_manager(string path)
     {
         await app.AssertRefusedAsync(path, AppRoles.Editor);
@@ -158,6 +160,10 @@ public sealed class SlowQueriesWebTests(WebAppFixture app) : IClassFixture<WebAp
     [InlineData("/database/queries?window=2026-12-04T03:00Z/2026-12-04T02:00Z", "is not understood")]
     [InlineData("/database/queries?compare=prev", "A comparison needs a window")]
     [InlineData("/database/tables?window=yesterday", "data-testid=\"tables-window-grid\"")]
+    [InlineData("/database/tables?window=24h&compare=-1d&change=nonsense", "data-testid=\"tables-compare-grid\"")]
+    [InlineData("/database/tables?window=24h&compare=soon", "The comparison window “soon” is not understood")]
+    [InlineData("/database/indexes?window=7d&sort=read&dir=desc", "data-testid=\"index-window-grid\"")]
+    [InlineData("/database/indexes?window=last-week", "is not understood")]
     public async Task A_dba_opens_any_window_and_a_window_not_understood_gets_a_message_not_an_error(string path, string expected)
     {
         var html = WebUtility.HtmlDecode(await app.PageAsync(path, AppRoles.Dba));

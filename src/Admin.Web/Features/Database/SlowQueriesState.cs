@@ -64,15 +64,7 @@ public sealed class SlowQueriesState(DatabaseQueries queries, TimeProvider time)
         Ascending = dir == "asc";
         WindowKey = string.IsNullOrWhiteSpace(window) || window == WindowAddress.Live ? null : window;
         CompareKey = string.IsNullOrWhiteSpace(compare) ? null : compare;
-        (Window, AddressProblem) = WindowAddress.Parse(WindowKey, time.GetUtcNow(), zone);
-        Before = null;
-        if (Window is { } after && CompareKey is not null)
-        {
-            (Before, var compareProblem) = WindowAddress.ParseCompare(CompareKey, after);
-            AddressProblem ??= compareProblem;
-        }
-        else if (CompareKey is not null && AddressProblem is null)
-            AddressProblem = "A comparison needs a window: pick one (the comparison is of the window before it).";
+        (Window, Before, AddressProblem) = WindowAddress.ParseWithCompare(WindowKey, CompareKey, time.GetUtcNow(), zone);
     }
 
     public async Task LoadAsync(string target, CancellationToken ct = default)

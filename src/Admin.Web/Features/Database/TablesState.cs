@@ -5,7 +5,8 @@ namespace Admin.Web.Features.Database;
 /// <summary>
 /// The Tables page's state: a target's tables with their sizes and maintenance, their growth over 24 hours from the
 /// sampled history, the name filter, and the size chart of the table picked in the address (?table=schema.name). With
-/// ?window=… (<see cref="WindowAddress"/>) the tables' growth and scans over that window of the sampled history.
+/// ?window=… (<see cref="WindowAddress"/>) the tables' growth, scans and row changes over that window of the sampled
+/// history, and with &amp;compare=… against a second window, ordered by the change of one figure (?change=seq&amp;dir=asc).
 /// </summary>
 public sealed class TablesState(DatabaseActivity activity, StatisticsHistory history, TimeProvider time, StatisticsWindows? windows = null,
     DeployRegressions? regressions = null)
@@ -15,6 +16,57 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
     public TimeWindow? Window { get; private set; }
     public string? AddressProblem { get; private set; }
     public TableWindowReport? WindowReport { get; private set; }
+    public string? CompareKey { get; private set; }
+    /// <summary>The "before" window of a comparison (<see cref="Window"/> is the "after").</summary>
+    public TimeWindow? Before { get; private set; }
+    public TableComparisonReport? Comparison { get; private set; }
+    public TableFigure Change { get; private set; }
+    public bool Ascending { get; private set; }
+
+    public static readonly (TableFigure Value, string Key, string Title, string Tip)[] Figures =
+    [
+        (TableFigure.Growth, "growth", "Growth", "Total size gained in the window"),
+        (TableFigure.SeqScans, "seq", "Seq scans", "Sequential scans in the window"),
+        (TableFigure.IndexScans, "idx", "Index scans", "Index scans in the window"),
+        (TableFigure.Inserts, "ins", "Inserted", "Rows inserted in the window"),
+        (TableFigure.Updates, "upd", "Updated", "Rows updated in the window"),
+        (TableFigure.Deletes, "del", "Deleted", "Rows deleted in the window"),
+    ];
+
+    public static string ChangeKey(TableFigure f) => Figures.First(x => x.Value == f).Key;
+
+    /// <summary>The comparison's tables whose name contains the filter, in the order of the change.</summary>
+    public IReadOnlyList<TableChange> VisibleChanges
+    {
+        get
+        {
+            var f = Filter?.Trim();
+            return Comparison is null ? [] : Comparison.Tables
+                .Where(t => string.IsNullOrEmpty(f) || t.QualifiedName.Contains(f, StringComparison.OrdinalIgnoreCase)).ToList();
+        }
+    }
+
+    /// <summary>The address parameters that order a comparison by <paramref name="key"/>: largest increase first, then the other way round.</summary>
+    public IReadOnlyDictionary<string, object?> ChangeParameters(string key) => new Dictionary<string, object?>
+    {
+        ["change"] = key == "growth" ? null : key,
+        ["dir"] = key == ChangeKey(Change) && !Ascending ? "asc" : null,
+    };
+
+    /// <summary>A figure's change as shown: bytes for growth, counts otherwise; "—" when not recorded.</summary>
+    public static string FormatChange(TableFigure figure, double? change) => change switch
+    {
+        null => "—",
+        { } c when figure == TableFigure.Growth => Signed((long)Math.Round(c)),
+        { } c => SlowQueriesState.Signed(Math.Round(c)),
+    };
+
+    /// <summary>"12 → 40": a figure in both windows ("—": not sampled in that window or not recorded).</summary>
+    public static string BeforeAfter(TableFigure figure, TableChange t)
+    {
+        string One(long? v) => v is not { } n ? "—" : figure == TableFigure.Growth ? Signed(n) : n.ToString("N0");
+        return $"{One(t.Before?.Figure(figure))} → {One(t.After?.Figure(figure))}";
+    }
 
     /// <summary>The window's tables whose name contains the filter, largest growth first.</summary>
     public IReadOnlyList<TableWindowStat> VisibleInWindow
@@ -32,11 +84,19 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
     public string IndexScansText(TableWindowStat t) => WindowReport is null ? "" : string.Join(", ", WindowReport.Indexes
         .Where(i => i.Schema == t.Schema && i.Table == t.Table).Select(i => $"{i.Index} {(i.Scans is { } n ? n.ToString("N0") : "—")}"));
 
-    public void ApplyWindow(string? window, TimeZoneInfo zone)
+    /// <summary>
+    /// Takes the address's window, comparison and change order (presets read in the browser's <paramref name="zone"/>
+    /// at the current time); a value not understood falls back and says why.
+    /// </summary>
+    public void ApplyWindow(string? window, TimeZoneInfo zone, string? compare = null, string? change = null, string? dir = null)
     {
         WindowKey = string.IsNullOrWhiteSpace(window) || window == WindowAddress.Live ? null : window;
-        (Window, AddressProblem) = WindowAddress.Parse(WindowKey, time.GetUtcNow(), zone);
+        CompareKey = string.IsNullOrWhiteSpace(compare) ? null : compare;
+        Change = Figures.FirstOrDefault(f => f.Key == change).Value;
+        Ascending = dir == "asc";
+        (Window, Before, AddressProblem) = WindowAddress.ParseWithCompare(WindowKey, CompareKey, time.GetUtcNow(), zone);
         if (Window is null) WindowReport = null;
+        if (Before is null) Comparison = null;
     }
 
     public IReadOnlyList<TableStat>? Tables { get; private set; }
@@ -76,7 +136,12 @@ public sealed class TablesState(DatabaseActivity activity, StatisticsHistory his
         if (read.Value is not null) Tables = read.Value;
         Growth = await history.GrowthAsync(activity.Target(target).Name, time.GetUtcNow().AddHours(-24), ct);
         if (Window is { } w && windows is not null)
-            WindowReport = await windows.TablesAsync(activity.Target(target).Name, w, ct);
+        {
+            if (Before is { } before)
+                Comparison = await windows.CompareTablesAsync(activity.Target(target).Name, before, w, Change, Ascending, ct);
+            else
+                WindowReport = await windows.TablesAsync(activity.Target(target).Name, w, ct);
+        }
     }
 
     public async Task LoadChartAsync(string? target, string? selected, string? range, CancellationToken ct = default)

@@ -45,6 +45,20 @@ public static class WindowAddress
             : (null, $"The window “{value}” is not understood: use a preset or from/to as 2026-12-04T02:00Z/2026-12-04T03:00Z (from before to). Showing the figures since the last reset.");
     }
 
+    /// <summary>
+    /// The window and the "before" window of a comparison as the address gives them (<see cref="Parse"/>,
+    /// <see cref="ParseCompare"/>), with the first problem in words (a comparison without a window is one).
+    /// </summary>
+    public static (TimeWindow? Window, TimeWindow? Before, string? Problem) ParseWithCompare(string? window, string? compare, DateTimeOffset now, TimeZoneInfo zone)
+    {
+        var (after, problem) = Parse(window, now, zone);
+        if (string.IsNullOrWhiteSpace(compare)) return (after, null, problem);
+        if (after is null)
+            return (null, null, problem ?? "A comparison needs a window: pick one (the comparison is of the window before it).");
+        var (before, compareProblem) = ParseCompare(compare, after);
+        return (after, before, problem ?? compareProblem);
+    }
+
     /// <summary>The "before" window for <paramref name="after"/>; null (and a problem) when the value is not understood.</summary>
     public static (TimeWindow? Window, string? Problem) ParseCompare(string? value, TimeWindow after)
     {
