@@ -91,10 +91,11 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
     {
         if (prerender is null || prerender.Id != id || prerender.Filter != filter) return false;
         if (handoff.Take<Task<ReleaseSnapshot>>(prerender.Key, Owner) is not { } read) return false;
-        var locales = reference.LocalesAsync();
+        // Usually the read finished while the browser started the circuit: then this completes at once and the
+        // circuit's first render already shows the changes (the locales wait for the editor dialog that needs them).
         try
         {
-            Apply((await read) with { Locales = await locales });
+            Apply(await read);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -102,6 +103,13 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
             return false;
         }
         return true;
+    }
+
+    /// <summary>The locales the change editor offers, read once when first needed.</summary>
+    public async Task<IReadOnlyList<CodeName>> LocalesAsync()
+    {
+        if (Locales.Count == 0) Locales = await reference.LocalesAsync();
+        return Locales;
     }
 
     /// <summary>
