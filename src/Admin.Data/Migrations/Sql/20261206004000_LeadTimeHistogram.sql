@@ -51,6 +51,8 @@ CREATE TABLE deploy_lead_histogram (
     PRIMARY KEY (environment, service, day, bucket) INCLUDE (n)   -- the dashboard reads index-only
 );
 
+CREATE INDEX deploy_lead_histogram_empty_idx ON deploy_lead_histogram (environment) WHERE n <= 0;
+
 -- Statement triggers on deploy_commit_leads (one per event, each with its transition tables): one upsert of the
 -- counts per statement, grouped by key and applied in key order, so two transactions that touch the same keys lock
 -- them in the same order and neither loses the other's count (INSERT ... ON CONFLICT DO UPDATE n = n + delta).
@@ -62,6 +64,8 @@ BEGIN
     -- Each lead counts in its service's row and in the environment's '*' row: +1 for a new lead, -1 for an old one
     -- (an UPDATE that moves a lead to an earlier shipment has both).
     IF TG_OP = 'INSERT' THEN
+        -- The lead refresh's INSERT ... ON CONFLICT fires this trigger (and the UPDATE one) even when it changed nothing.
+        IF NOT EXISTS (SELECT FROM new_leads) THEN RETURN NULL; END IF;
         INSERT INTO deploy_lead_histogram AS h (environment, service, day, bucket, n)
         SELECT l.environment, s.service, (l.deployed_created_at AT TIME ZONE 'UTC')::date, deploy_lead_bucket(l.lead_time_s), count(*)
         FROM new_leads l CROSS JOIN LATERAL (VALUES (l.service), ('*')) s(service)
@@ -69,6 +73,7 @@ BEGIN
         ON CONFLICT (environment, service, day, bucket) DO UPDATE SET n = h.n + excluded.n;
         RETURN NULL;
     ELSIF TG_OP = 'UPDATE' THEN
+        IF NOT EXISTS (SELECT FROM old_leads) THEN RETURN NULL; END IF;
         INSERT INTO deploy_lead_histogram AS h (environment, service, day, bucket, n)
         SELECT l.environment, s.service, l.day, l.bucket, sum(l.n)
         FROM (SELECT environment, service, (deployed_created_at AT TIME ZONE 'UTC')::date AS day, deploy_lead_bucket(lead_time_s) AS bucket, -1 AS n
@@ -80,16 +85,15 @@ BEGIN
         GROUP BY 1, 2, 3, 4 HAVING sum(l.n) <> 0 ORDER BY 1, 2, 3, 4
         ON CONFLICT (environment, service, day, bucket) DO UPDATE SET n = h.n + excluded.n;
     ELSE
+        IF NOT EXISTS (SELECT FROM old_leads) THEN RETURN NULL; END IF;
         INSERT INTO deploy_lead_histogram AS h (environment, service, day, bucket, n)
         SELECT l.environment, s.service, (l.deployed_created_at AT TIME ZONE 'UTC')::date, deploy_lead_bucket(l.lead_time_s), -count(*)
         FROM old_leads l CROSS JOIN LATERAL (VALUES (l.service), ('*')) s(service)
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (environment, service, day, bucket) DO UPDATE SET n = h.n + excluded.n;
     END IF;
-    DELETE FROM deploy_lead_histogram h
-    USING (SELECT DISTINCT l.environment, s.service, (l.deployed_created_at AT TIME ZONE 'UTC')::date AS day, deploy_lead_bucket(l.lead_time_s) AS bucket
-           FROM old_leads l CROSS JOIN LATERAL (VALUES (l.service), ('*')) s(service)) o
-    WHERE (h.environment, h.service, h.day, h.bucket) = (o.environment, o.service, o.day, o.bucket) AND h.n <= 0;
+    -- Buckets that fell to 0 (found through a partial index that holds only those).
+    DELETE FROM deploy_lead_histogram WHERE n <= 0;
     RETURN NULL;
 END $$;
 CREATE TRIGGER deploy_commit_leads_counted_insert AFTER INSERT ON deploy_commit_leads
