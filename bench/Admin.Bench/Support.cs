@@ -43,6 +43,9 @@ public static class Report
         return new Stats(sorted.Average(), At(0.5), At(0.95), At(0.99), sorted[^1]);
     }
 
+    /// <summary>The machine's load average (1, 5, 15 minutes), printed beside figures taken on shared cores.</summary>
+    public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
     public static string Summary(IReadOnlyList<double> samples)
     {
         var s = Stats(samples);

@@ -36,6 +36,23 @@ public sealed record IncidentChange(
     string? Title = null, string? Severity = null, bool Resolve = false, DateTimeOffset? ResolvedAt = null, string? FixedBy = null,
     IReadOnlyList<string>? AddCausedBy = null);
 
+/// <summary>
+/// The incidents list's filter: <see cref="Status"/> "open", "resolved" or null (all), severity, environment, service,
+/// and the start within [From, To).
+/// </summary>
+public sealed record IncidentFilter(string? Status = IncidentFilter.Open, string? Severity = null, string? Environment = null, string? Service = null,
+    DateTimeOffset? From = null, DateTimeOffset? To = null)
+{
+    public const string Open = "open", Resolved = "resolved";
+    public static readonly IReadOnlyList<string> Statuses = [Open, Resolved];
+}
+
+/// <summary>Where the next page starts: after this incident in the list's order (newest start first, then id).</summary>
+public sealed record IncidentCursor(DateTimeOffset StartedAt, long Id);
+
+/// <summary>A page of incidents and the cursor of the next (older) one, if there is one.</summary>
+public sealed record IncidentPage(IReadOnlyList<Incident> Items, IncidentCursor? Next);
+
 public sealed record CommitInput(string Sha, DateTimeOffset CommittedAt, DateTimeOffset? AuthoredAt = null);
 
 public sealed record CommitsAdded(long DeploymentId, int Added, int Total);
@@ -151,6 +168,30 @@ public static partial class IncidentStore
             WHERE (NOT $1 OR i.resolved_at IS NULL) AND ($2::text IS NULL OR i.environment = $2) AND ($3::text IS NULL OR i.service = $3)
             ORDER BY i.started_at DESC, i.id DESC LIMIT $4
             """, ct, P(openOnly, NpgsqlDbType.Boolean), P(environment), P(service), P(Math.Clamp(limit, 1, 500), NpgsqlDbType.Integer));
+
+    /// <summary>
+    /// A keyset page of the filtered incidents, newest start first: <paramref name="pageSize"/> rows after
+    /// <paramref name="after"/>, and the cursor of the next page when there are more.
+    /// </summary>
+    public static async Task<IncidentPage> ListPageAsync(NpgsqlConnection c, IncidentFilter filter, IncidentCursor? after, int pageSize, CancellationToken ct)
+    {
+        if (filter.Status is { } status && !IncidentFilter.Statuses.Contains(status))
+            throw new DeploymentException($"The status is one of {string.Join(", ", IncidentFilter.Statuses)}.", "status");
+        if (filter.Severity is not null) CheckSeverity(filter.Severity);
+        if (filter.From is { } f && filter.To is { } t && t <= f) throw new DeploymentException("The end of the range must be after its start.", "to");
+        pageSize = Math.Clamp(pageSize, 1, 500);
+        var rows = await QueryAsync(c, """
+            WHERE ($1::text IS NULL OR ($1 = 'open') = (i.resolved_at IS NULL)) AND ($2::text IS NULL OR i.severity = $2)
+              AND ($3::text IS NULL OR i.environment = $3) AND ($4::text IS NULL OR i.service = $4)
+              AND ($5::timestamptz IS NULL OR i.started_at >= $5) AND ($6::timestamptz IS NULL OR i.started_at < $6)
+              AND ($7::timestamptz IS NULL OR (i.started_at, i.id) < ($7, $8))
+            ORDER BY i.started_at DESC, i.id DESC LIMIT $9
+            """, ct, P(filter.Status), P(filter.Severity), P(filter.Environment), P(filter.Service),
+            P(filter.From, NpgsqlDbType.TimestampTz), P(filter.To, NpgsqlDbType.TimestampTz),
+            P(after?.StartedAt, NpgsqlDbType.TimestampTz), P(after?.Id, NpgsqlDbType.Bigint), P(pageSize + 1, NpgsqlDbType.Integer));
+        var items = rows.Take(pageSize).ToList();
+        return new IncidentPage(items, rows.Count > pageSize ? new IncidentCursor(items[^1].StartedAt, items[^1].Id) : null);
+    }
 
     /// <summary>Lists commits of a deployment; a sha listed already is left as it is (idempotent).</summary>
     public static async Task<CommitsAdded> AddCommitsAsync(NpgsqlConnection c, long deploymentId, IReadOnlyList<CommitInput> commits, CancellationToken ct)
@@ -290,6 +331,12 @@ public sealed class IncidentService(IDbContextFactory<AdminDbContext> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await IncidentStore.ListAsync(await OpenAsync(db, ct), openOnly, environment, service, limit, ct);
+    }
+
+    public async Task<IncidentPage> ListPageAsync(IncidentFilter filter, IncidentCursor? after = null, int pageSize = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await IncidentStore.ListPageAsync(await OpenAsync(db, ct), filter, after, pageSize, ct);
     }
 
     public Task<Incident> CreateAsync(NewIncident input, CancellationToken ct = default) =>

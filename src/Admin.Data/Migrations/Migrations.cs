@@ -102,6 +102,9 @@ public sealed class DoraIncidentsCommits : SqlMigration;
 [DbContext(typeof(AdminDbContext)), Migration("20261206003100_LeadWithoutCommitsIndex")]
 public sealed class LeadWithoutCommitsIndex : SqlMigration;
 
+[DbContext(typeof(AdminDbContext)), Migration("20261206004000_LeadTimeHistogram")]
+public sealed class LeadTimeHistogram : SqlMigration;
+
 [DbContext(typeof(AdminDbContext)), Migration("20261206005000_IndexAndTableWindows")]
 public sealed class IndexAndTableWindows : SqlMigration;
 

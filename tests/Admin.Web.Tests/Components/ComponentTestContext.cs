@@ -120,6 +120,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddScoped<Admin.Data.Deployments.DeploymentService>();
         Services.AddScoped<Admin.Data.Deployments.ApiTokenService>();
         Services.AddScoped<Admin.Data.Deployments.EnvironmentRulesService>();
+        Services.AddScoped<Admin.Data.Deployments.IncidentService>();
         // The circuit's user, as UserCircuitHandler keeps it in the app.
         Services.AddSingleton(_circuit);
     }

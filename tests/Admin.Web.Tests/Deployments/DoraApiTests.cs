@@ -160,7 +160,7 @@ public sealed class DoraApiTests(WebAppFixture app) : IClassFixture<WebAppFixtur
         state.FixedBy.Remove(opened.Id);
         Assert.True(await state.ResolveAsync(opened));
         Assert.DoesNotContain(state.Items, i => i.Id == opened.Id);             // open only
-        await state.ShowAsync(openOnly: false);
+        await state.ApplyAsync(new IncidentFilter(Status: null));
         Assert.NotNull(Assert.Single(state.Items, i => i.Id == opened.Id).ResolvedAt);
     }
 }

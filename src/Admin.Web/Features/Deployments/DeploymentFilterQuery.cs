@@ -38,7 +38,8 @@ public static class DeploymentFilterQuery
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static DateTimeOffset? Day(string? value) =>
+    /// <summary>A UTC day (yyyy-MM-dd) as its midnight, or null when malformed.</summary>
+    internal static DateTimeOffset? Day(string? value) =>
         DateTime.TryParseExact(value, DayFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day)
             ? new DateTimeOffset(DateTime.SpecifyKind(day.Date, DateTimeKind.Utc))
             : null;

@@ -10,8 +10,7 @@ public sealed class DeploymentListState(DeploymentService deployments)
 {
     public const int PageSize = 50;
 
-    // The cursors of the pages before this one; the current page starts after the last of them.
-    private readonly List<DeploymentCursor?> _cursors = [];
+    private readonly KeysetPages<DeploymentCursor> _pages = new();
 
     public DeploymentFilter Filter { get; private set; } = new();
     public DeploymentPage? Page { get; private set; }
@@ -20,8 +19,8 @@ public sealed class DeploymentListState(DeploymentService deployments)
     public IReadOnlyList<string> Services { get; private set; } = [];
 
     /// <summary>1 for the newest page.</summary>
-    public int PageNumber => _cursors.Count + 1;
-    public bool HasNewer => _cursors.Count > 0;
+    public int PageNumber => _pages.PageNumber;
+    public bool HasNewer => _pages.HasNewer;
     public bool HasOlder => Page?.Next is not null;
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -35,7 +34,7 @@ public sealed class DeploymentListState(DeploymentService deployments)
     {
         if (Page is not null && filter == Filter) return false;
         Filter = filter;
-        _cursors.Clear();
+        _pages.Newest();
         await LoadAsync(ct);
         return true;
     }
@@ -43,26 +42,24 @@ public sealed class DeploymentListState(DeploymentService deployments)
     public async Task LoadAsync(CancellationToken ct = default)
     {
         Waiting = await deployments.WaitingAsync(ct: ct);
-        Page = await deployments.ListAsync(Filter, _cursors.Count == 0 ? null : _cursors[^1], PageSize, ct);
+        Page = await deployments.ListAsync(Filter, _pages.After, PageSize, ct);
     }
 
     public async Task OlderAsync()
     {
-        if (Page?.Next is null) return;
-        _cursors.Add(Page.Next);
-        await LoadAsync();
+        if (_pages.Older(Page?.Next)) await LoadAsync();
     }
 
-    public async Task NewerAsync()
+    public Task NewerAsync()
     {
-        if (_cursors.Count > 0) _cursors.RemoveAt(_cursors.Count - 1);
-        await LoadAsync();
+        _pages.Newer();
+        return LoadAsync();
     }
 
-    public async Task NewestAsync()
+    public Task NewestAsync()
     {
-        _cursors.Clear();
-        await LoadAsync();
+        _pages.Newest();
+        return LoadAsync();
     }
 
     internal static string Ago(DateTimeOffset at, DateTimeOffset now)

@@ -4,14 +4,25 @@ using Admin.Data.Deployments;
 namespace Admin.Web.Features.Deployments;
 
 /// <summary>
-/// The incidents page's state: the list (open only or all), the form that opens one (title, severity, service,
+/// The incidents page's state: the filtered list in keyset pages (newest start first; the cursors of the pages before
+/// the current one are kept, as on the deployments list), the form that opens one (title, severity, service,
 /// environment, start, causing deployments), and resolving one (now, or fixed by a later deployment). A refusal is kept
 /// with its field; the form is cleared only when the incident was opened.
 /// </summary>
 public sealed class IncidentsState(IncidentService incidents, Func<DateTimeOffset> now)
 {
-    public IReadOnlyList<Incident> Items { get; private set; } = [];
-    public bool OpenOnly { get; private set; } = true;
+    public const int PageSize = 50;
+
+    private readonly KeysetPages<IncidentCursor> _pages = new();
+
+    public IncidentFilter Filter { get; private set; } = new();
+    public IncidentPage? Page { get; private set; }
+    public IReadOnlyList<Incident> Items => Page?.Items ?? [];
+
+    /// <summary>1 for the newest page.</summary>
+    public int PageNumber => _pages.PageNumber;
+    public bool HasNewer => _pages.HasNewer;
+    public bool HasOlder => Page?.Next is not null;
     public string Title { get; set; } = "";
     public string Severity { get; set; } = "sev2";
     public string Service { get; set; } = "";
@@ -25,11 +36,47 @@ public sealed class IncidentsState(IncidentService incidents, Func<DateTimeOffse
     public string? ErrorField { get; private set; }
     public bool Busy { get; private set; }
 
-    public async Task LoadAsync(CancellationToken ct = default) => Items = await incidents.ListAsync(OpenOnly, ct: ct);
+    /// <summary>The list's refusal of a filter (say, a range that ends before it starts).</summary>
+    public string? FilterError { get; private set; }
 
-    public Task ShowAsync(bool openOnly)
+    /// <summary>Shows <paramref name="filter"/> from its newest page; false (and nothing loaded) when it is the filter shown already.</summary>
+    public async Task<bool> ApplyAsync(IncidentFilter filter, CancellationToken ct = default)
     {
-        OpenOnly = openOnly;
+        if (Page is not null && filter == Filter) return false;
+        Filter = filter;
+        _pages.Newest();
+        await LoadAsync(ct);
+        return true;
+    }
+
+    public async Task LoadAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            FilterError = null;
+            Page = await incidents.ListPageAsync(Filter, _pages.After, PageSize, ct);
+        }
+        catch (UserFacingException e)
+        {
+            FilterError = e.Message;
+            Page = new IncidentPage([], null);
+        }
+    }
+
+    public async Task OlderAsync()
+    {
+        if (_pages.Older(Page?.Next)) await LoadAsync();
+    }
+
+    public Task NewerAsync()
+    {
+        _pages.Newer();
+        return LoadAsync();
+    }
+
+    public Task NewestAsync()
+    {
+        _pages.Newest();
         return LoadAsync();
     }
 
