@@ -29,7 +29,7 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
     /// </summary>
     private static readonly string[] DbaDoesNotRead =
     [
-        "__EFMigrationsHistory", "alert_reads", "alert_webhooks", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_commit_leads", "deploy_environments", "deploy_incident_causes", "deploy_incidents", "deploy_windows", "deployment_checks", "deployment_commits", "deployment_exports", "deployment_rule_overrides",
+        "__EFMigrationsHistory", "alert_reads", "alert_webhooks", "api_idempotency_keys", "audit_chain_key", "data_protection_keys", "api_tokens", "deploy_commit_leads", "deploy_environments", "deploy_incident_causes", "deploy_incidents", "deploy_lead_histogram", "deploy_windows", "deployment_checks", "deployment_commits", "deployment_exports", "deployment_rule_overrides",
         "deployment_status_history", "deployments", "monitoring_plan_log_cursors", "role_claims", "roles", "section_working_copies",
         "user_claims", "user_logins", "user_roles", "user_tokens", "users",
     ];
