@@ -93,6 +93,11 @@ public sealed class BrowserClock(IJSRuntime js) : IAsyncDisposable
         return (new DateTimeOffset(unspecified, offset).ToUniversalTime(), null);
     }
 
+    /// <summary>The wall-clock time a datetime-local input holds ("yyyy-MM-ddTHH:mm", with seconds when its step allows); null when empty or malformed.</summary>
+    public static DateTime? ParseInput(string? text) =>
+        DateTime.TryParseExact(text, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var value)
+            ? value : null;
+
     public static string Describe(TimeZoneInfo zone, DateTimeOffset at)
     {
         var offset = zone.GetUtcOffset(at);
