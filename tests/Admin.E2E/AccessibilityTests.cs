@@ -33,6 +33,7 @@ public sealed class AccessibilityTests(AppFixture app) : BrowserTest(app)
         new("content-preview", Areas.Content, "/content/preview"),
         new("releases", Areas.Releases, "/releases"),
         new("release", Areas.Releases, "/releases", @"^/releases/\d+$"),
+        new("release-approved", Areas.Releases, "/releases?status=APPROVED", @"^/releases/\d+$"),
         new("releases-live", Areas.Releases, "/releases/live"),
         new("deployments", Areas.Deployments, "/deployments"),
         new("deployment", Areas.Deployments, "/deployments", @"^/deployments/\d+$"),
