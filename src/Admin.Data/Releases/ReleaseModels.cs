@@ -4,7 +4,8 @@ namespace Admin.Data.Releases;
 
 public sealed record ReleaseListItem(
     long Id, string Name, string Status, long? DeploySeq, int Changes, string? AuthorEmail,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Blocking, int Warnings);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Blocking, int Warnings,
+    DateTimeOffset? ScheduledAt = null, bool ScheduleHeld = false);
 
 /// <summary>A page of the list, newest first; <see cref="NextBefore"/> is the keyset for the next page.</summary>
 public sealed record ReleaseListPage(IReadOnlyList<ReleaseListItem> Items, long? NextBefore);

@@ -45,7 +45,9 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
             SELECT r.id AS "id", r.name AS "name", r.status AS "status", r.deploy_seq AS "deploy_seq",
                    (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id) AS "changes",
                    r.author_email AS "author_email", r.created_at AS "created_at", r.updated_at AS "updated_at",
-                   coalesce(c.blocking, 0) AS "blocking", coalesce(c.warnings, 0) AS "warnings"
+                   coalesce(c.blocking, 0) AS "blocking", coalesce(c.warnings, 0) AS "warnings",
+                   CASE WHEN r.status = 'APPROVED' THEN r.scheduled_at END AS "scheduled_at",
+                   (r.status = 'APPROVED' AND r.schedule_held_at IS NOT NULL) AS "schedule_held"
             FROM releases r
             LEFT JOIN LATERAL (
                 SELECT count(*) FILTER (WHERE severity = 'blocking')::int AS blocking, count(*) FILTER (WHERE severity = 'warning')::int AS warnings

@@ -84,6 +84,10 @@ public sealed class ReleaseScheduleTests(DatabaseFixture fixture) : IClassFixtur
         Assert.Equal(1L, await OwnerScalarAsync<long>($"SELECT count(*) FROM audit_events WHERE action = 'release.deployed' AND record_id = '{due}'"));
         Assert.Equal(1L, await OwnerScalarAsync<long>($"SELECT count(*) FROM audit_events WHERE action = 'release.scheduled' AND record_id = '{due}'"));
         Assert.Equal(ReleaseStatuses.Approved, (await ManagerService.GetAsync(later))!.Release.Status);
+        // The list shows the time of a schedule still to come, and none for a release deployed since.
+        var listed = (await ManagerService.ListAsync()).Items;
+        Assert.NotNull(listed.Single(r => r.Id == later).ScheduledAt);
+        Assert.Null(listed.Single(r => r.Id == due).ScheduledAt);
     }
 
     [Fact]
@@ -109,6 +113,7 @@ public sealed class ReleaseScheduleTests(DatabaseFixture fixture) : IClassFixtur
         Assert.Equal(ReleaseStatuses.Approved, release.Status);
         Assert.NotNull(release.ScheduleHeldAt);
         Assert.Contains("blocking conflict", release.ScheduleHeldReason);
+        Assert.True((await ManagerService.ListAsync(ReleaseStatuses.Approved)).Items.Single(r => r.Id == first).ScheduleHeld);
         Assert.Equal(ReleaseScheduleRunner.Actor, await OwnerScalarAsync<string>(
             $"SELECT actor_email FROM audit_events WHERE action = 'release.schedule_held' AND record_id = '{first}'"));
 
