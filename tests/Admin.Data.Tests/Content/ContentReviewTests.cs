@@ -87,6 +87,19 @@ public sealed class ContentReviewTests(DatabaseFixture fixture) : IClassFixture<
         }
         Assert.True((await Reviews(Admin).LocaleAsync(locale)).Required);
 
+        // Only editors and admins write notes: the service says so, and row-level security refuses a DBA's insert.
+        var manager = new SessionContext(Guid.NewGuid(), "rm@test.local", ["ReleaseManager"], [], [], "test");
+        Assert.Contains("Only editors and admins", (await Assert.ThrowsAsync<ContentException>(() => Reviews(manager).CommentAsync(section, 2, "hi"))).Message);
+        await using (var connection = await Db.OpenAsync(TestPostgres.AppRole))
+        {
+            await connection.SetSessionAsync(new SessionContext(Guid.NewGuid(), "dba@test.local", ["Dba"], [], [], "test"));
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync($"""
+                INSERT INTO section_version_notes (section_id, version_id, kind, body)
+                SELECT '{section}', id, 'comment', 'x' FROM section_versions WHERE section_id = '{section}' AND version_number = 2
+                """));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+
         // Off again: any saved version publishes.
         await Reviews(Admin).SetRequiredAsync(locale, false);
         await Db.ContentService().PublishAsync(section, 2);
