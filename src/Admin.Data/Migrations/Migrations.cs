@@ -116,3 +116,6 @@ public sealed class ReleaseSchedules : SqlMigration;
 
 [DbContext(typeof(AdminDbContext)), Migration("20261206006200_SectionReviews")]
 public sealed class SectionReviews : SqlMigration;
+
+[DbContext(typeof(AdminDbContext)), Migration("20261206007000_ReleaseSections")]
+public sealed class ReleaseSections : SqlMigration;

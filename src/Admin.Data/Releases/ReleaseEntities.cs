@@ -38,6 +38,12 @@ public static class EntityTypes
 
     public static readonly IReadOnlyList<string> All = [Translation, FeatureFlag, Setting, Page, Article];
 
+    /// <summary>A homepage section's version carried by a release (table release_sections, not an entity version).</summary>
+    public const string HomepageSection = "homepage_section";
+
+    /// <summary>Every kind of change a release carries, in the order the release page groups them.</summary>
+    public static readonly IReadOnlyList<string> Changes = [.. All, HomepageSection];
+
     public static string Label(string type) => type switch
     {
         Page => "Page",
@@ -45,6 +51,7 @@ public static class EntityTypes
         Translation => "Translation",
         FeatureFlag => "Feature flag",
         Setting => "Setting",
+        HomepageSection => "Homepage section",
         _ => type,
     };
 

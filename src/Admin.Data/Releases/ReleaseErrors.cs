@@ -30,6 +30,8 @@ public static class ReleaseErrors
         ["entity_versions_jurisdiction_fkey"] = ("jurisdiction", "Unknown jurisdiction."),
         ["entity_versions_locale_id_fkey"] = ("locale", "Unknown locale."),
         ["entity_versions_release_id_fkey"] = (null, "That release does not exist."),
+        ["release_sections_one_per_release"] = (null, "Someone added this section to this release at the same moment; reload and try again."),
+        ["release_sections_section_id_fkey"] = ("section", "That homepage section does not exist."),
         ["idx_entity_versions_entity_release"] = (null, "Someone changed this entity in this release at the same moment; reload and try again."),
     };
 
@@ -42,7 +44,8 @@ public static class ReleaseErrors
             return new ReleaseException(known.Message, known.Field);
         // The triggers' own refusals (transitions, roles, four eyes, draft-only edits) are already written for people.
         if (pg.ConstraintName?.StartsWith("releases_", StringComparison.Ordinal) == true
-            || pg.ConstraintName?.StartsWith("entity_versions_", StringComparison.Ordinal) == true)
+            || pg.ConstraintName?.StartsWith("entity_versions_", StringComparison.Ordinal) == true
+            || pg.ConstraintName?.StartsWith("release_sections_", StringComparison.Ordinal) == true)
             return new ReleaseException(pg.MessageText, pg.ConstraintName == "releases_blocking_conflicts" ? "override" : null);
         return null;
     }

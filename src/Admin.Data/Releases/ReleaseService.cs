@@ -14,7 +14,7 @@ namespace Admin.Data.Releases;
 /// draft-only edits, deploy_seq, audit) are enforced by the schema's triggers, so plain SQL obeys them too; this
 /// service checks roles first to refuse early with a clear reason, and words the database's refusals for people.
 /// </summary>
-public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session, NpgsqlDataSource dataSource)
+public sealed partial class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, ISessionContextSource session, NpgsqlDataSource dataSource)
 {
     public const int MaxPageSize = 100;
     private static readonly string[] EditorRoles = ["Admin", "ReleaseManager", "Editor"];
@@ -43,7 +43,8 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Database.SqlQuery<ReleaseListItem>($"""
             SELECT r.id AS "id", r.name AS "name", r.status AS "status", r.deploy_seq AS "deploy_seq",
-                   (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id) AS "changes",
+                   (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id)
+                   + (SELECT count(*)::int FROM release_sections rs WHERE rs.release_id = r.id) AS "changes",
                    r.author_email AS "author_email", r.created_at AS "created_at", r.updated_at AS "updated_at",
                    coalesce(c.blocking, 0) AS "blocking", coalesce(c.warnings, 0) AS "warnings",
                    CASE WHEN r.status = 'APPROVED' THEN r.scheduled_at END AS "scheduled_at",
@@ -68,7 +69,8 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var release = await db.Releases.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
         if (release is null) return null;
-        var changes = await db.EntityVersions.CountAsync(v => v.ReleaseId == id, ct);
+        var changes = await db.EntityVersions.CountAsync(v => v.ReleaseId == id, ct)
+            + await db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM release_sections WHERE release_id = {id}").SingleAsync(ct);
         return new ReleaseDetail(release, changes, await ConflictsAsync(db, id, ct));
     }
 
@@ -118,7 +120,7 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         var search = Blank(filter.Search)?.ToLowerInvariant();
         var type = Blank(filter.Type);
         var change = Blank(filter.Change);
-        var order = EntityTypes.All.ToArray();
+        var order = EntityTypes.Changes.ToArray();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Database.SqlQuery<ChangePageRow>($"""
             WITH d AS MATERIALIZED (
@@ -288,7 +290,7 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         }, ct);
     }
 
-    /// <summary>Takes this release's change to an entity out of the release (the entity stays as it is live).</summary>
+    /// <summary>Takes this release's change to an entity or homepage section out of the release (it stays as it is live).</summary>
     public Task RemoveChangeAsync(long releaseId, Guid entityId, CancellationToken ct = default)
     {
         RequireEditor();
@@ -296,7 +298,8 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
         {
             await RequireDraftAsync(db, releaseId, ct);
             var removed = await db.Database.ExecuteSqlInterpolatedAsync(
-                $"DELETE FROM entity_versions WHERE release_id = {releaseId} AND entity_id = {entityId}", ct);
+                $"DELETE FROM entity_versions WHERE release_id = {releaseId} AND entity_id = {entityId}", ct)
+                + await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM release_sections WHERE release_id = {releaseId} AND section_id = {entityId}", ct);
             if (removed == 0) throw new ReleaseException("This release has no change to that entity (someone may have removed it already).");
             return 0;
         }, ct);
@@ -428,8 +431,9 @@ public sealed class ReleaseService(IDbContextFactory<AdminDbContext> dbFactory, 
             var release = await LockAsync(db, id, ct);
             if (release.Status is not (ReleaseStatuses.Draft or ReleaseStatuses.InReview))
                 throw new ReleaseException($"Release #{id} is {ReleaseStatuses.Label(release.Status).ToLowerInvariant()}: only a draft or a release in review can be rebased.");
-            release.BaseDeploySeq = await db.Releases.MaxAsync(r => r.DeploySeq, ct) ?? 0;
-            await db.SaveChangesAsync(ct);
+            // Set even when unchanged: the rebase also takes the release's homepage sections as they are published now.
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"UPDATE releases SET base_deploy_seq = (SELECT coalesce(max(deploy_seq), 0) FROM releases) WHERE id = {id}", ct);
             return 0;
         }, ct);
     }

@@ -39,6 +39,8 @@ public sealed class RlsMatrixTests(RlsMatrixTests.Fixture fixture) : IClassFixtu
         ("homepage_sections UPDATE out of scope", "UPDATE homepage_sections SET metadata = '{\"m\": 1}' WHERE id = '{SectionFR}'", "odff off"),
         ("section_versions INSERT in scope", "INSERT INTO section_versions (section_id, version_number, content) VALUES ('{SectionGB}', 90, '{}')", "oodd odd"),
         ("section_versions INSERT out of scope", "INSERT INTO section_versions (section_id, version_number, content) VALUES ('{SectionFR}', 90, '{}')", "oddd odd"),
+        ("release_sections INSERT in scope (en-GB)", "INSERT INTO release_sections (release_id, section_id, locale, section_key, section_type) VALUES ({Draft}, '{SectionGB}', '', '', '')", "oood ddd"),
+        ("release_sections INSERT out of scope (fr-FR)", "INSERT INTO release_sections (release_id, section_id, locale, section_key, section_type) VALUES ({Draft}, '{SectionFR}', '', '', '')", "oddd ddd"),
         ("products SELECT", "SELECT count(*) FROM products WHERE sku = 'MATRIX-1'", "ooooo ff"),
         ("products UPDATE (no grant)", "UPDATE products SET price = 1 WHERE sku = 'MATRIX-1'", "dddd ddd"),
         ("releases SELECT", "SELECT count(*) FROM releases WHERE id = {Draft}", "ooooo ff"),

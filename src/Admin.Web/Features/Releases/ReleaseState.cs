@@ -176,7 +176,7 @@ public sealed class ReleaseState(ReleaseService releases, ReferenceQueries refer
             .Select(g => (g.Key, Changes.MatchingTypes.GetValueOrDefault(g.Key), (IReadOnlyList<ReleaseChange>)g.ToList()));
 
     /// <summary>The types this release changes, in the console's type order.</summary>
-    public IEnumerable<string> Types => EntityTypes.All.Where(Changes.Types.ContainsKey);
+    public IEnumerable<string> Types => EntityTypes.Changes.Where(Changes.Types.ContainsKey);
 
     /// <summary>"120 changes: 100 added, 20 modified".</summary>
     public string Summary
