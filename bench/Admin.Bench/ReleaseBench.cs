@@ -118,6 +118,8 @@ public static class ReleaseBench
         var submitBig = await SubmitAsync(connection, big);
         Report.Line("submit for review, 10,000 changes (re-reads every base)", $"p50 {submitBig.P50:0} ms");
 
+        await SectionsAsync(db, connection, big);
+
         // Last, as it changes the data: without recorded bases the diff computes every entity (what it did before
         // the bases, and what it does for a deployed release).
         await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
@@ -230,5 +232,74 @@ public static class ReleaseBench
         var elapsed = clock.Elapsed.TotalMilliseconds;
         await transaction.RollbackAsync();
         return elapsed;
+    }
+
+    /// <summary>
+    /// Issue #17: 1,000 homepage section changes added to the 10,000-change release (1,000 sections in six locales,
+    /// two thirds heroes and one third carousels of six products, each published at version 1, the release carrying
+    /// version 2), then its diff, conflict check and deploy. The sections stay; the release's section changes are
+    /// written in a transaction that is rolled back.
+    /// </summary>
+    private static async Task SectionsAsync(TestDatabase db, NpgsqlConnection connection, long big)
+    {
+        const int count = 1000;
+        await using (var owner = await db.OpenAsync(TestPostgres.OwnerRole))
+            await owner.ExecuteAsync($$"""
+                INSERT INTO products (sku, name, price) SELECT 'BENCH-' || i, 'Bench product ' || i, 10 + i FROM generate_series(1, 60) i;
+                INSERT INTO homepage_sections (locale, section_key, section_type, display_order, status)
+                SELECT l.locale, 'bench-section-' || i, CASE WHEN i % 3 = 0 THEN 'product_carousel' ELSE 'hero' END, 1000 + i, 'draft'
+                FROM generate_series(1, {{count}}) i
+                CROSS JOIN LATERAL (SELECT (ARRAY['en-GB', 'en-US', 'de-DE', 'fr-FR', 'es-ES', 'nl-NL'])[1 + i % 6] AS locale) l;
+                -- Heroes, and a third carousels of six products each (their links are checked before a deploy).
+                INSERT INTO section_versions (section_id, version_number, content, change_summary)
+                SELECT s.id, n, CASE WHEN s.section_type = 'hero'
+                    THEN jsonb_build_object('title', s.section_key || ' title ' || n, 'subtitle', 'Everything must go',
+                                            'imageUrl', 'https://cdn.example.com/' || s.section_key || '.jpg', 'ctaText', 'Shop now',
+                                            'ctaUrl', '/sale/' || CASE WHEN n = 1 THEN 'spring' ELSE 'summer' END)
+                    ELSE jsonb_build_object('title', s.section_key || ' title ' || n,
+                                            'productIds', (SELECT jsonb_agg(p.id ORDER BY p.sku) FROM (SELECT id, sku FROM products WHERE sku LIKE 'BENCH-%' ORDER BY md5(s.section_key || sku) LIMIT 6) p))
+                    END, 'bench'
+                FROM homepage_sections s CROSS JOIN generate_series(1, 2) n WHERE s.section_key LIKE 'bench-section-%';
+                UPDATE homepage_sections s SET latest_version_number = 2, status = 'published', published_version_id = v.id, draft_version_id = d.id
+                FROM section_versions v, section_versions d
+                WHERE s.section_key LIKE 'bench-section-%' AND v.section_id = s.id AND v.version_number = 1 AND d.section_id = s.id AND d.version_number = 2;
+                UPDATE section_versions v SET is_published = true, published_at = now()
+                FROM homepage_sections s WHERE s.published_version_id = v.id AND s.section_key LIKE 'bench-section-%';
+                """);
+
+        await connection.SetSessionAsync(ReleaseFixtures.OtherManager);
+        await using var transaction = await connection.BeginTransactionAsync();
+        var clock = Stopwatch.StartNew();
+        await connection.ExecuteAsync($"""
+            UPDATE releases SET status = 'DRAFT' WHERE id = {big};
+            INSERT INTO release_sections (release_id, section_id, version_id, locale, section_key, section_type)
+            SELECT {big}, s.id, v.id, '', '', '' FROM homepage_sections s JOIN section_versions v ON v.section_id = s.id AND v.version_number = 2
+            WHERE s.section_key LIKE 'bench-section-%';
+            UPDATE releases SET status = 'IN_REVIEW' WHERE id = {big};
+            """);
+        Report.Line($"add {count:N0} section changes to the 10,000-change release (one statement, with submit)", $"{clock.Elapsed.TotalMilliseconds:0} ms");
+
+        var rows = await connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})");
+        var sectionRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big}) WHERE entity_type = 'homepage_section'");
+        var diff = await Timing.PerOperationAsync(7, () => connection.ScalarAsync<long>($"SELECT count(*) FROM calculate_release_diff({big})"));
+        Report.Goal($"diff, 10,000 changes + {count:N0} sections ({rows:N0} rows, {sectionRows:N0} sections)", $"p50 {diff.P50:0} ms (max {diff.Max:0})", "< 200 ms", diff.P50 < 200);
+        var sectionDiff = await Timing.PerOperationAsync(7, () => connection.ScalarAsync<long>($"SELECT count(*) FROM release_section_diff({big})"));
+        Report.Line("  of which the section part (release_section_diff)", $"p50 {sectionDiff.P50:0.0} ms");
+        var page = await Timing.PerOperationAsync(7, () => connection.ScalarAsync<long>($"SELECT count(*) FROM release_changes({big}, NULL)"));
+        Report.Line("  the release page's read (release_changes: index + section payloads)", $"p50 {page.P50:0} ms (max {page.Max:0})");
+
+        var conflictRows = await connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})");
+        var conflicts = await Timing.PerOperationAsync(7, () => connection.ScalarAsync<long>($"SELECT count(*) FROM check_release_conflicts({big})"));
+        Report.Goal($"conflict check, 10,000 changes + {count:N0} sections ({conflictRows:N0})", $"p50 {conflicts.P50:0} ms (max {conflicts.Max:0})", "< 100 ms", conflicts.P50 < 100);
+        var sectionConflicts = await Timing.PerOperationAsync(7, () => connection.ScalarAsync<long>($"SELECT count(*) FROM release_section_conflicts({big})"));
+        Report.Line("  of which the section part (release_section_conflicts)", $"p50 {sectionConflicts.P50:0.0} ms");
+
+        await connection.ExecuteAsync($"UPDATE releases SET status = 'APPROVED' WHERE id = {big}");
+        clock.Restart();
+        await connection.ExecuteAsync($"UPDATE releases SET status = 'DEPLOYED' WHERE id = {big}");
+        var deploy = clock.Elapsed.TotalMilliseconds;
+        var published = await connection.ScalarAsync<long>("SELECT count(*) FROM homepage_sections s JOIN section_versions v ON v.id = s.published_version_id WHERE s.section_key LIKE 'bench-section-%' AND v.version_number = 2");
+        Report.Line($"deploy, 10,000 changes + {count:N0} sections (publishes them in its transaction)", $"{deploy:0} ms; {published:N0} sections now at version 2");
+        await transaction.RollbackAsync();
     }
 }

@@ -86,6 +86,9 @@ public static class ReleaseSeeder
             payload: new JsonObject { ["title"] = "Holiday gifts", ["body"] = "<p>Gifts for everyone on your list.</p>" }, ct: ct);
         await TranslationAsync(owner, holiday, Id("banner.holiday/en-GB"), "banner.holiday", "en-GB", "Happy holidays from Acme", ct);
         await TranslationAsync(owner, holiday, Id("banner.holiday/de-DE"), "banner.holiday", "de-DE", "Frohe Feiertage von Acme", ct);
+        // Homepage sections go live with the campaign: the brand story's newer version, and the winter sale section.
+        await SectionAsync(owner, holiday, "en-GB", "brand-story", 2, ct);
+        await SectionAsync(owner, holiday, "en-GB", "winter-sale", 1, ct);
         await SubmitAsync(owner, holiday, editor, ct);
 
         // 6. A draft that changes the same text as the approved rollout: a parallel-work conflict to resolve.
@@ -136,6 +139,18 @@ public static class ReleaseSeeder
             """, owner);
         foreach (var value in new object?[] { id, type, release, key, brand, jurisdiction, locale, slug, (payload ?? []).ToJsonString() })
             command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A demo section's version into the release (nothing when the content demo is not there).</summary>
+    private static async Task SectionAsync(NpgsqlConnection owner, long release, string locale, string key, int version, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO release_sections (release_id, section_id, version_id, locale, section_key, section_type)
+            SELECT $1, s.id, v.id, '', '', '' FROM homepage_sections s JOIN section_versions v ON v.section_id = s.id AND v.version_number = $4
+            WHERE s.locale = $2 AND s.section_key = $3
+            """, owner);
+        foreach (var value in new object[] { release, locale, key, version }) command.Parameters.Add(new NpgsqlParameter { Value = value });
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -18,7 +18,7 @@ public sealed class ExplainRoleTests(DatabaseFixture fixture) : IClassFixture<Da
     [
         "alert_deliveries", "alert_delivery_attempts", "alert_rules", "alert_silences", "alerts", "audit_archives", "audit_chain_head", "audit_events", "brands", "categories", "content_review_locales", "entity_version_bases", "entity_versions",
         "homepage_sections", "jurisdictions", "locales", "monitoring_captured_plans", "monitoring_deploy_events", "monitoring_deploy_regressions", "monitoring_index_samples", "monitoring_rollup_marks", "monitoring_sampler_runs", "monitoring_statement_days",
-        "monitoring_statement_deltas", "monitoring_statement_hours", "monitoring_statement_quarters", "monitoring_statement_tens", "monitoring_statements", "monitoring_table_samples", "pg_stat_statements", "pg_stat_statements_info", "products", "releases", "rls_denials", "section_categories",
+        "monitoring_statement_deltas", "monitoring_statement_hours", "monitoring_statement_quarters", "monitoring_statement_tens", "monitoring_statements", "monitoring_table_samples", "pg_stat_statements", "pg_stat_statements_info", "products", "release_sections", "releases", "rls_denials", "section_categories",
         "section_products", "section_schedules", "section_version_notes", "section_versions", "v_active_translations", "v_entities", "v_entity_heads",
     ];
 

@@ -72,6 +72,24 @@ public sealed partial class ReleasePagesHttpTests(WebAppFixture app) : IClassFix
     }
 
     [Fact]
+    public async Task Homepage_sections_in_a_release_are_grouped_with_their_content_and_the_section_editor_names_the_release()
+    {
+        var holiday = await IdAsync("Holiday campaign");
+        var html = await PageAsync($"/releases/{holiday}?type=homepage_section", AppRoles.ReleaseManager);
+        Assert.Contains("Homepage sections (2)", html);
+        Assert.Contains("brand-story (version 2)", html);
+        Assert.Contains("winter-sale (version 1)", html);
+        Assert.Contains("data-testid=\"open-section\"", html);
+        Assert.True(ButtonEnabled(await PageAsync($"/releases/{await IdAsync("Payment button wording")}", AppRoles.Editor), "add-section"));
+
+        await using var owner = await app.Database.OpenAsync(TestPostgres.OwnerRole);
+        var story = await owner.ScalarAsync<Guid>("SELECT id FROM homepage_sections WHERE locale = 'en-GB' AND section_key = 'brand-story'");
+        var editor = await PageAsync($"/content/sections/{story}", AppRoles.Editor);
+        Assert.Matches($"#{holiday} Holiday campaign[\\s\\S]*?publishes v2", editor);
+        Assert.Contains("data-testid=\"add-to-release\"", editor);
+    }
+
+    [Fact]
     public async Task The_release_page_shows_the_side_by_side_diff_and_the_conflict_in_plain_words()
     {
         var html = await PageAsync($"/releases/{await IdAsync("Payment button wording")}", AppRoles.ReleaseManager);

@@ -41,14 +41,22 @@ CREATE TABLE release_sections (
 );
 CREATE INDEX release_sections_section_idx ON release_sections (section_id, release_id);
 
--- Whether a version links to a product or category that is gone or inactive (a publish must not show a dead link).
-CREATE FUNCTION section_content_has_inactive_links(p_content jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (
-        SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(p_content -> 'productIds') = 'array' THEN p_content -> 'productIds' END) p(id)
-        WHERE NOT EXISTS (SELECT 1 FROM products x WHERE x.id::text = p.id AND x.is_active))
-    OR EXISTS (
-        SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(p_content -> 'categoryIds') = 'array' THEN p_content -> 'categoryIds' END) c(id)
-        WHERE NOT EXISTS (SELECT 1 FROM categories x WHERE x.id::text = c.id AND x.is_active))
+-- The product and category ids a version links to; an id that is not a uuid comes back NULL (a dead link).
+CREATE FUNCTION section_content_links(p_content jsonb) RETURNS TABLE (kind text, id uuid) LANGUAGE sql IMMUTABLE AS $$
+    SELECT k.kind, CASE WHEN e.value ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN e.value::uuid END
+    FROM (VALUES ('productIds'), ('categoryIds')) k(kind)
+    CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(p_content -> k.kind) = 'array' THEN p_content -> k.kind END) e(value)
+$$;
+
+-- The sections among p_sections whose version links to a product or category that is gone or inactive (a publish
+-- must not show a dead link). Set-based: one pass over all their links, probing the primary keys.
+CREATE FUNCTION sections_with_inactive_links(p_versions uuid[]) RETURNS TABLE (version_id uuid) LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT v.id
+    FROM section_versions v
+    CROSS JOIN LATERAL section_content_links(v.content) l
+    LEFT JOIN products p ON l.kind = 'productIds' AND p.id = l.id AND p.is_active
+    LEFT JOIN categories c ON l.kind = 'categoryIds' AND c.id = l.id AND c.is_active
+    WHERE v.id = ANY (p_versions) AND p.id IS NULL AND c.id IS NULL
 $$;
 
 -- Only a draft takes section changes (as entity changes); the section's identity and the bookkeeping columns are
@@ -245,11 +253,13 @@ RETURNS TABLE (kind text, severity text, entity_id uuid, entity_type text, entit
                other_release_name text, other_entity_id uuid, message text)
 LANGUAGE sql STABLE SET jit = off AS $$
     WITH mine AS (
-        SELECT rs.*, hs.published_version_id AS published_id, hs.status AS section_status, v.content, v.version_number
+        SELECT rs.*, hs.published_version_id AS published_id, hs.status AS section_status, v.content, v.version_number,
+               coalesce(review.required, false) AS review_required
         FROM releases t
         JOIN release_sections rs ON rs.release_id = t.id
         JOIN homepage_sections hs ON hs.id = rs.section_id
         LEFT JOIN section_versions v ON v.id = rs.version_id
+        LEFT JOIN content_review_locales review ON review.locale = rs.locale
         WHERE t.id = p_release AND t.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED')
     )
     SELECT 'stale_base', 'blocking', m.section_id, 'homepage_section', m.section_key, pub.release_id, pub.name, NULL::uuid,
@@ -272,7 +282,8 @@ LANGUAGE sql STABLE SET jit = off AS $$
     SELECT 'review_required', 'blocking', m.section_id, 'homepage_section', m.section_key, NULL, NULL, NULL,
            format('Review is on for %s: version %s of homepage section "%s" goes live only once another editor or an admin has approved it.',
                   m.locale, m.version_number, m.section_key)
-    FROM mine m WHERE m.version_id IS NOT NULL AND NOT section_review_allows_publish(m.version_id)
+    -- section_review_allows_publish, with the locale's setting joined once instead of read per row.
+    FROM mine m WHERE m.version_id IS NOT NULL AND m.review_required AND section_review_state(m.version_id) IS DISTINCT FROM 'approved'
     UNION ALL
     SELECT 'section_archived', 'blocking', m.section_id, 'homepage_section', m.section_key, NULL, NULL, NULL,
            format('Homepage section "%s" (%s) is archived: restore it, or take this change out.', m.section_key, m.locale)
@@ -281,7 +292,8 @@ LANGUAGE sql STABLE SET jit = off AS $$
     SELECT 'inactive_link', 'blocking', m.section_id, 'homepage_section', m.section_key, NULL, NULL, NULL,
            format('Version %s of homepage section "%s" (%s) links to products or categories that are gone or inactive: save a version without them.',
                   m.version_number, m.section_key, m.locale)
-    FROM mine m WHERE m.version_id IS NOT NULL AND section_content_has_inactive_links(m.content)
+    FROM mine m
+    WHERE m.version_id IN (SELECT version_id FROM sections_with_inactive_links(ARRAY(SELECT version_id FROM mine WHERE content ?| ARRAY['productIds', 'categoryIds'])))
     UNION ALL
     SELECT 'parallel_work', 'warning', m.section_id, 'homepage_section', m.section_key, o.release_id, r.name, NULL,
            format('Homepage section "%s" (%s) is also changed in open release #%s "%s"; whichever deploys later wins.',
@@ -410,7 +422,8 @@ BEGIN
         INTO problem
         FROM release_sections rs JOIN homepage_sections hs ON hs.id = rs.section_id JOIN section_versions v ON v.id = rs.version_id
         WHERE rs.release_id = NEW.id
-          AND (hs.status = 'archived' OR NOT section_review_allows_publish(rs.version_id) OR section_content_has_inactive_links(v.content))
+          AND (hs.status = 'archived' OR NOT section_review_allows_publish(rs.version_id)
+               OR rs.version_id IN (SELECT version_id FROM sections_with_inactive_links(ARRAY(SELECT version_id FROM release_sections WHERE release_id = NEW.id))))
         ORDER BY rs.section_key LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'Release #% cannot be deployed: %. No override skips this; fix the section or take its change out.', NEW.id, problem.why
@@ -433,6 +446,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+REVOKE ALL ON FUNCTION release_sections_apply() FROM PUBLIC;
 CREATE TRIGGER release_sections_apply AFTER UPDATE OF status ON releases FOR EACH ROW
     WHEN (NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('DEPLOYED', 'ROLLED_BACK'))
     EXECUTE FUNCTION release_sections_apply();
@@ -450,6 +464,7 @@ BEGIN
     WHERE hs.id = rs.section_id AND rs.release_id = NEW.id AND rs.base_version_id IS DISTINCT FROM hs.published_version_id;
     RETURN NULL;
 END $$;
+REVOKE ALL ON FUNCTION release_sections_rebase() FROM PUBLIC;
 CREATE TRIGGER release_sections_rebase AFTER UPDATE OF base_deploy_seq ON releases FOR EACH ROW
     WHEN (NEW.status IN ('DRAFT', 'IN_REVIEW'))
     EXECUTE FUNCTION release_sections_rebase();
