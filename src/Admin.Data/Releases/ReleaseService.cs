@@ -23,6 +23,8 @@ public sealed partial class ReleaseService(IDbContextFactory<AdminDbContext> dbF
     public bool CanEdit => session.Current.Roles.Any(EditorRoles.Contains);
     public bool CanManage => session.Current.Roles.Any(ManagerRoles.Contains);
     public Guid? CurrentUserId => session.Current.UserId;
+    /// <summary>The locales the current user edits (their scope), for pickers' defaults.</summary>
+    public IReadOnlyList<string> CurrentLocales => session.Current.Locales;
 
     /// <summary>
     /// This service acting for the current user from now on, whatever scope it runs in: for reads that outlive the

@@ -19,10 +19,14 @@ CREATE TABLE release_sections (
     section_id          uuid NOT NULL REFERENCES homepage_sections (id) ON DELETE CASCADE,
     -- The version the release publishes; NULL: the release takes the section down.
     version_id          uuid REFERENCES section_versions (id) ON DELETE CASCADE,
-    -- Kept by the trigger from the section (its locale scopes who may write the change).
+    -- Kept by the trigger from the section (its locale scopes who may write the change) and from the version (its
+    -- number, and the products and categories it links to, parsed once: versions never change).
     locale              text NOT NULL,
     section_key         text NOT NULL,
     section_type        text NOT NULL,
+    version_number      integer,
+    product_ids         uuid[] NOT NULL DEFAULT '{}',
+    category_ids        uuid[] NOT NULL DEFAULT '{}',
     -- Kept by the database: the section's published version when the change was written or the release rebased,
     -- and the paths between that version and this one (the diff's cache while the section stays as it was).
     base_version_id     uuid,
@@ -48,15 +52,11 @@ CREATE FUNCTION section_content_links(p_content jsonb) RETURNS TABLE (kind text,
     CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(p_content -> k.kind) = 'array' THEN p_content -> k.kind END) e(value)
 $$;
 
--- The sections among p_sections whose version links to a product or category that is gone or inactive (a publish
--- must not show a dead link). Set-based: one pass over all their links, probing the primary keys.
-CREATE FUNCTION sections_with_inactive_links(p_versions uuid[]) RETURNS TABLE (version_id uuid) LANGUAGE sql STABLE AS $$
-    SELECT DISTINCT v.id
-    FROM section_versions v
-    CROSS JOIN LATERAL section_content_links(v.content) l
-    LEFT JOIN products p ON l.kind = 'productIds' AND p.id = l.id AND p.is_active
-    LEFT JOIN categories c ON l.kind = 'categoryIds' AND c.id = l.id AND c.is_active
-    WHERE v.id = ANY (p_versions) AND p.id IS NULL AND c.id IS NULL
+-- Whether any of these products or categories is gone or inactive (a publish must not show a dead link; an id that
+-- was not a uuid is NULL, so gone).
+CREATE FUNCTION section_links_inactive(p_products uuid[], p_categories uuid[]) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM unnest(p_products) l(id) WHERE NOT EXISTS (SELECT 1 FROM products x WHERE x.id = l.id AND x.is_active))
+        OR EXISTS (SELECT 1 FROM unnest(p_categories) l(id) WHERE NOT EXISTS (SELECT 1 FROM categories x WHERE x.id = l.id AND x.is_active))
 $$;
 
 -- Only a draft takes section changes (as entity changes); the section's identity and the bookkeeping columns are
@@ -94,6 +94,14 @@ BEGIN
     NEW.locale := section.locale;
     NEW.section_key := section.section_key;
     NEW.section_type := section.section_type;
+    SELECT v.version_number,
+           coalesce(ARRAY(SELECT l.id FROM section_content_links(v.content) l WHERE l.kind = 'productIds'), '{}'),
+           coalesce(ARRAY(SELECT l.id FROM section_content_links(v.content) l WHERE l.kind = 'categoryIds'), '{}')
+    INTO NEW.version_number, NEW.product_ids, NEW.category_ids
+    FROM section_versions v WHERE v.id = NEW.version_id;
+    IF NEW.version_id IS NULL THEN
+        NEW.version_number := NULL; NEW.product_ids := '{}'; NEW.category_ids := '{}';
+    END IF;
     -- What the change is written against: the section as it is published now.
     NEW.base_version_id := section.published_version_id;
     NEW.base_paths := coalesce((SELECT jsonb_changed_paths(b.content, v.content) FROM section_versions b, section_versions v
@@ -253,12 +261,12 @@ RETURNS TABLE (kind text, severity text, entity_id uuid, entity_type text, entit
                other_release_name text, other_entity_id uuid, message text)
 LANGUAGE sql STABLE SET jit = off AS $$
     WITH mine AS (
-        SELECT rs.*, hs.published_version_id AS published_id, hs.status AS section_status, v.content, v.version_number,
+        SELECT rs.section_id, rs.release_id, rs.locale, rs.section_key, rs.version_id, rs.version_number, rs.base_version_id,
+               rs.product_ids, rs.category_ids, hs.published_version_id AS published_id, hs.status AS section_status,
                coalesce(review.required, false) AS review_required
         FROM releases t
         JOIN release_sections rs ON rs.release_id = t.id
         JOIN homepage_sections hs ON hs.id = rs.section_id
-        LEFT JOIN section_versions v ON v.id = rs.version_id
         LEFT JOIN content_review_locales review ON review.locale = rs.locale
         WHERE t.id = p_release AND t.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED')
     )
@@ -293,15 +301,22 @@ LANGUAGE sql STABLE SET jit = off AS $$
            format('Version %s of homepage section "%s" (%s) links to products or categories that are gone or inactive: save a version without them.',
                   m.version_number, m.section_key, m.locale)
     FROM mine m
-    WHERE m.version_id IN (SELECT version_id FROM sections_with_inactive_links(ARRAY(SELECT version_id FROM mine WHERE content ?| ARRAY['productIds', 'categoryIds'])))
+    WHERE m.version_id IS NOT NULL AND m.section_id IN (
+        -- section_links_inactive, set-based: every link of the release probes its table once.
+        SELECT l.section_id FROM mine l CROSS JOIN LATERAL unnest(l.product_ids) p(id)
+        WHERE NOT EXISTS (SELECT 1 FROM products x WHERE x.id = p.id AND x.is_active)
+        UNION
+        SELECT l.section_id FROM mine l CROSS JOIN LATERAL unnest(l.category_ids) c(id)
+        WHERE NOT EXISTS (SELECT 1 FROM categories x WHERE x.id = c.id AND x.is_active))
     UNION ALL
     SELECT 'parallel_work', 'warning', m.section_id, 'homepage_section', m.section_key, o.release_id, r.name, NULL,
            format('Homepage section "%s" (%s) is also changed in open release #%s "%s"; whichever deploys later wins.',
                   m.section_key, m.locale, o.release_id, r.name)
-    FROM mine m
-    JOIN release_sections o ON o.section_id = m.section_id AND o.release_id <> m.release_id
-    JOIN releases r ON r.id = o.release_id AND r.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED')
-    WHERE NOT p_blocking_only
+    -- Driven by the other open releases' section rows (few), as the entities' parallel work is.
+    FROM releases r
+    JOIN release_sections o ON o.release_id = r.id
+    JOIN mine m ON m.section_id = o.section_id
+    WHERE NOT p_blocking_only AND r.status IN ('DRAFT', 'IN_REVIEW', 'APPROVED') AND r.id <> p_release
 $$;
 
 ALTER FUNCTION check_release_conflicts(bigint, boolean) RENAME TO check_entity_conflicts;
@@ -422,8 +437,7 @@ BEGIN
         INTO problem
         FROM release_sections rs JOIN homepage_sections hs ON hs.id = rs.section_id JOIN section_versions v ON v.id = rs.version_id
         WHERE rs.release_id = NEW.id
-          AND (hs.status = 'archived' OR NOT section_review_allows_publish(rs.version_id)
-               OR rs.version_id IN (SELECT version_id FROM sections_with_inactive_links(ARRAY(SELECT version_id FROM release_sections WHERE release_id = NEW.id))))
+          AND (hs.status = 'archived' OR NOT section_review_allows_publish(rs.version_id) OR section_links_inactive(rs.product_ids, rs.category_ids))
         ORDER BY rs.section_key LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'Release #% cannot be deployed: %. No override skips this; fix the section or take its change out.', NEW.id, problem.why

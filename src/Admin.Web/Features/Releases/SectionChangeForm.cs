@@ -47,7 +47,8 @@ public sealed class SectionChangeForm(ReleaseService releases, ContentService co
         else
         {
             Locales = await reference.LocalesAsync(ct);
-            await ChooseLocaleAsync(locale ?? Locales.FirstOrDefault()?.Code, ct);
+            // The user's first locale by default (an editor works in theirs), else the first there is.
+            await ChooseLocaleAsync(locale ?? releases.CurrentLocales.FirstOrDefault(l => Locales.Any(x => x.Code == l)) ?? Locales.FirstOrDefault()?.Code, ct);
         }
     }
 
