@@ -304,10 +304,10 @@ LANGUAGE sql STABLE SET jit = off AS $$
     WHERE m.version_id IS NOT NULL AND m.section_id IN (
         -- section_links_inactive, set-based: every link of the release probes its table once.
         SELECT l.section_id FROM mine l CROSS JOIN LATERAL unnest(l.product_ids) p(id)
-        WHERE NOT EXISTS (SELECT 1 FROM products x WHERE x.id = p.id AND x.is_active)
+        WHERE l.product_ids <> '{}' AND NOT EXISTS (SELECT 1 FROM products x WHERE x.id = p.id AND x.is_active)
         UNION
         SELECT l.section_id FROM mine l CROSS JOIN LATERAL unnest(l.category_ids) c(id)
-        WHERE NOT EXISTS (SELECT 1 FROM categories x WHERE x.id = c.id AND x.is_active))
+        WHERE l.category_ids <> '{}' AND NOT EXISTS (SELECT 1 FROM categories x WHERE x.id = c.id AND x.is_active))
     UNION ALL
     SELECT 'parallel_work', 'warning', m.section_id, 'homepage_section', m.section_key, o.release_id, r.name, NULL,
            format('Homepage section "%s" (%s) is also changed in open release #%s "%s"; whichever deploys later wins.',
