@@ -37,6 +37,13 @@ public sealed partial class ReleaseWorkflowTests
         await dialog.GetByTestId("section-change-save").ClickAsync();
         await Expect(page.GetByTestId("section-release")).ToContainTextAsync("publishes v2");
 
+        // An admin has the other section open; its Releases panel will follow the release live.
+        var admin = await NewPageAsync();
+        await LoginAsync(admin, DemoUserWithRole(AppRoles.Admin));
+        await admin.GotoAsync($"/content/sections/{winter}");
+        await admin.WaitForInteractiveShellAsync();
+        await Expect(admin.GetByTestId("section-releases-none")).ToBeVisibleAsync();
+
         // From the release page: another section's take-down, picked by locale and section.
         await page.GotoAsync($"/releases/{releaseId}");
         await page.WaitForInteractiveShellAsync();
@@ -51,6 +58,7 @@ public sealed partial class ReleaseWorkflowTests
         await Expect(changed).ToContainTextAsync("changed: title");
         await Expect(changed.Locator("[data-testid=payload-diff]")).ToContainTextAsync("Summer sale");
         await Expect(page.Locator($"[data-testid=change][data-key='winter-{suffix}']")).ToHaveAttributeAsync("data-change", "removed");
+        await Expect(admin.GetByTestId("section-release")).ToContainTextAsync("takes it down");
         await page.SaveReviewScreenshotAsync("release-homepage-sections");
         await page.ClickAsync("[data-testid=submit]");
         await ConfirmAsync(page, "Submit");
