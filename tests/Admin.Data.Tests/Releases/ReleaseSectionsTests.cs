@@ -240,4 +240,43 @@ public sealed class ReleaseSectionsTests(DatabaseFixture fixture) : IClassFixtur
         }
         Assert.Equal(1L, await OwnerScalarAsync<long>($"SELECT count(*) FROM audit_events WHERE action = 'release.section_added' AND new_data ->> 'release_id' = '{id}'"));
     }
+
+    [Fact]
+    public async Task Concurrent_adds_keep_one_change_and_a_deploy_racing_a_direct_publish_leaves_one_published_version()
+    {
+        var section = await PublishedHeroAsync();
+        await Content.SaveDraftAsync(section, 1, ContentFixtures.Hero("Two"), "v2");
+        await Content.SaveDraftAsync(section, 2, ContentFixtures.Hero("Three"), "v3");
+        var id = await EditorService.CreateAsync("Race", "");
+
+        // Ten saves of the same section into one draft at once: each succeeds, one change remains.
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Db.ReleaseService(i % 2 == 0 ? Editor : ContentFixtures.OtherEditor)
+            .AddSectionAsync(id, section, 2 + i % 2)));
+        Assert.Equal(1L, await OwnerScalarAsync<long>($"SELECT count(*) FROM release_sections WHERE release_id = {id}"));
+        await EditorService.AddSectionAsync(id, section, 2);
+        await ApproveAsync(id);
+
+        // The deploy and an editor's publish of v3 at once: they queue on the section's lock. Either order is fine
+        // (a deploy after the publish is refused: its base is stale); the section ends with exactly one live version.
+        var deploy = ManagerService.DeployAsync(id);
+        var publish = Content.PublishAsync(section, 3);
+        var outcome = await Task.WhenAll(Outcome(deploy), Outcome(publish));
+        Assert.Null(outcome[1]);
+        Assert.True(outcome[0] is null || outcome[0]!.Contains("blocking conflict"), outcome[0]);
+        Assert.Equal(1L, await OwnerScalarAsync<long>($"""
+            SELECT count(*) FROM section_versions v JOIN homepage_sections s ON s.id = v.section_id
+            WHERE v.section_id = '{section}' AND v.is_published AND v.id = s.published_version_id
+            """));
+        // The one live is the last one published, whoever published it (the audit trail's order).
+        Assert.Equal((await StateAsync(section)).Published, await OwnerScalarAsync<int>($"""
+            SELECT (new_data ->> 'version')::int FROM audit_events
+            WHERE action = 'content.published' AND record_id = '{section}' ORDER BY id DESC LIMIT 1
+            """));
+
+        static async Task<string?> Outcome(Task work)
+        {
+            try { await work; return null; }
+            catch (Exception e) when (e is ReleaseException or ContentException) { return e.Message; }
+        }
+    }
 }
