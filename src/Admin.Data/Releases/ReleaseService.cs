@@ -45,8 +45,7 @@ public sealed partial class ReleaseService(IDbContextFactory<AdminDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Database.SqlQuery<ReleaseListItem>($"""
             SELECT r.id AS "id", r.name AS "name", r.status AS "status", r.deploy_seq AS "deploy_seq",
-                   (SELECT count(*)::int FROM entity_versions ev WHERE ev.release_id = r.id)
-                   + (SELECT count(*)::int FROM release_sections rs WHERE rs.release_id = r.id) AS "changes",
+                   release_change_count(r.id) AS "changes",
                    r.author_email AS "author_email", r.created_at AS "created_at", r.updated_at AS "updated_at",
                    coalesce(c.blocking, 0) AS "blocking", coalesce(c.warnings, 0) AS "warnings",
                    CASE WHEN r.status = 'APPROVED' THEN r.scheduled_at END AS "scheduled_at",
@@ -71,8 +70,7 @@ public sealed partial class ReleaseService(IDbContextFactory<AdminDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var release = await db.Releases.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
         if (release is null) return null;
-        var changes = await db.EntityVersions.CountAsync(v => v.ReleaseId == id, ct)
-            + await db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM release_sections WHERE release_id = {id}").SingleAsync(ct);
+        var changes = await db.Database.SqlQuery<int>($"SELECT release_change_count({id}) AS \"Value\"").SingleAsync(ct);
         return new ReleaseDetail(release, changes, await ConflictsAsync(db, id, ct));
     }
 

@@ -149,6 +149,12 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON release_sections TO admin_app;
 GRANT SELECT ON release_sections TO admin_explain;
 CREATE POLICY release_sections_explain ON release_sections FOR SELECT TO admin_explain USING (true);
 
+-- How many changes a release carries: entity versions and homepage sections (the list and the release page show it).
+CREATE FUNCTION release_change_count(p_release bigint) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT (SELECT count(*) FROM entity_versions WHERE release_id = p_release)::int
+         + (SELECT count(*) FROM release_sections WHERE release_id = p_release)::int
+$$;
+
 -- ---------------------------------------------------------------------------------------------------------
 -- The diff
 -- ---------------------------------------------------------------------------------------------------------
