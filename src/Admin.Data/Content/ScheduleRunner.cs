@@ -20,7 +20,7 @@ public sealed class ScheduleRunner
     public const string Actor = "scheduler";
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly JobSession _session = new();
+    private readonly JobSessionContextSource _session = new();
     private readonly SessionDbContexts _contexts;
     private readonly SemaphoreSlim _oneTick = new(1, 1);
 
@@ -71,8 +71,4 @@ public sealed class ScheduleRunner
         return fired;
     }
 
-    private sealed class JobSession : ISessionContextSource
-    {
-        public SessionContext Current { get; set; } = SessionContext.Anonymous;
-    }
 }

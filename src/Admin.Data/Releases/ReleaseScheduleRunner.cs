@@ -23,7 +23,7 @@ public sealed class ReleaseScheduleRunner
     private static readonly string[] ManagerRoles = ["Admin", "ReleaseManager"];
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly MutableSession _session = new();
+    private readonly JobSessionContextSource _session = new();
     private readonly ReleaseService _releases;
     private readonly SemaphoreSlim _oneTick = new(1, 1);
 
@@ -105,8 +105,4 @@ public sealed class ReleaseScheduleRunner
         return await command.ExecuteNonQueryAsync(ct) == 1 ? new ScheduledDeploy(id, ScheduledOutcome.Held, reason) : new ScheduledDeploy(id, ScheduledOutcome.Skipped);
     }
 
-    private sealed class MutableSession : ISessionContextSource
-    {
-        public SessionContext Current { get; set; } = SessionContext.Anonymous;
-    }
 }

@@ -29,3 +29,9 @@ public sealed class FixedSessionContextSource(SessionContext context) : ISession
 {
     public SessionContext Current { get; } = context;
 }
+
+/// <summary>A background job's context, set for each piece of work it does (a tick's identity, or the person it acts for).</summary>
+public sealed class JobSessionContextSource : ISessionContextSource
+{
+    public SessionContext Current { get; set; } = SessionContext.Anonymous;
+}

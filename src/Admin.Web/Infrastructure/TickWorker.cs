@@ -6,7 +6,7 @@ namespace Admin.Web.Infrastructure;
 /// failing tick (database down, …) is logged in full once, then in one line per tick while the cause lasts, and the
 /// next tick tries again.
 /// </summary>
-public abstract class TickWorker(TimeProvider time, ILogger logger) : BackgroundService
+public abstract class TickWorker(TickOptions options, TimeProvider time, ILogger logger) : BackgroundService
 {
     private int _failedTicks;
 
@@ -16,21 +16,16 @@ public abstract class TickWorker(TimeProvider time, ILogger logger) : Background
     /// <summary>The start of each tick's request id ("sched").</summary>
     protected abstract string TickPrefix { get; }
 
-    /// <summary>Whether this instance runs the job (read once at start).</summary>
-    protected abstract bool Enabled { get; }
-
-    protected abstract TimeSpan Interval { get; }
-
     protected abstract Task RunTickAsync(string tick, CancellationToken ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!Enabled)
+        if (!options.Enabled)
         {
             logger.LogInformation("{Name} disabled by configuration", Name);
             return;
         }
-        using var timer = new PeriodicTimer(Interval, time);
+        using var timer = new PeriodicTimer(options.Interval, time);
         try
         {
             do
@@ -57,9 +52,21 @@ public abstract class TickWorker(TimeProvider time, ILogger logger) : Background
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             if (_failedTicks++ == 0)
-                logger.LogWarning(ex, "{Name} tick {Tick} failed; retrying every {Interval} s", Name, tick, Interval.TotalSeconds);
+                logger.LogWarning(ex, "{Name} tick {Tick} failed; retrying every {Interval} s", Name, tick, options.Interval.TotalSeconds);
             else
                 logger.LogWarning("{Name} tick {Tick} failed again ({Failed} in a row): {Error}", Name, tick, _failedTicks, ex.Message);
         }
     }
+}
+
+/// <summary>A tick job's configuration section: whether this instance runs it, and how often (read once at start).</summary>
+public abstract class TickOptions
+{
+    /// <summary>Run the job in this instance (every instance may: each job locks what it fires).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Seconds between ticks: the longest a due item waits past its time.</summary>
+    public int IntervalSeconds { get; set; }
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(Math.Max(1, IntervalSeconds));
 }

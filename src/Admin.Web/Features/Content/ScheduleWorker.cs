@@ -4,16 +4,12 @@ using Microsoft.Extensions.Options;
 
 namespace Admin.Web.Features.Content;
 
-/// <summary>The "Content:Schedules" configuration section.</summary>
-public sealed class ScheduleOptions
+/// <summary>The "Content:Schedules" configuration section: a schedule fires within five seconds of its time.</summary>
+public sealed class ScheduleOptions : TickOptions
 {
     public const string Section = "Content:Schedules";
 
-    /// <summary>Run the worker in this instance (every instance may: SKIP LOCKED makes each schedule fire once).</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>Seconds between looks for due schedules; a schedule fires at most this long after its time.</summary>
-    public int IntervalSeconds { get; set; } = 5;
+    public ScheduleOptions() => IntervalSeconds = 5;
 
     /// <summary>Schedules per transaction; a tick repeats batches until none is due.</summary>
     public int BatchSize { get; set; } = 50;
@@ -24,14 +20,12 @@ public sealed class ScheduleOptions
 /// once across app instances), then logs what the tick fired from the audit trail.
 /// </summary>
 public sealed class ScheduleWorker(ScheduleRunner runner, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduleWorker> logger)
-    : TickWorker(time, logger)
+    : TickWorker(options.Value, time, logger)
 {
     public const string Actor = ScheduleRunner.Actor;
 
     protected override string Name => "Schedule worker";
     protected override string TickPrefix => "sched";
-    protected override bool Enabled => options.Value.Enabled;
-    protected override TimeSpan Interval => TimeSpan.FromSeconds(Math.Max(1, options.Value.IntervalSeconds));
 
     protected override async Task RunTickAsync(string tick, CancellationToken ct)
     {
